@@ -1,0 +1,112 @@
+// Random-access byte sources for GGUF files: memory, Blob/File, and URLs (HTTP range requests).
+// The Node file source lives in node-source.ts so that the page bundle never imports node:fs.
+
+import { GgufError } from "./errors.js";
+
+export interface ByteSource {
+  /** A name for messages: a path, a URL, a file name. */
+  readonly name: string;
+  /** Total size in bytes. */
+  readonly size: number;
+  /** Exactly `length` bytes from `offset`; throws GgufError("truncated") past the end. */
+  read(offset: number, length: number): Promise<Uint8Array>;
+  close?(): Promise<void>;
+}
+
+export type ProgressCallback = (loadedBytes: number, totalBytes: number) => void;
+
+function checkRange(source: ByteSource, offset: number, length: number): void {
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+    throw new GgufError("truncated", `${source.name}: invalid read of ${length} bytes at offset ${offset}`);
+  }
+  if (offset + length > source.size) {
+    throw new GgufError(
+      "truncated",
+      `${source.name}: file truncated: needed bytes ${offset}..${offset + length} but the file has ${source.size} bytes`,
+    );
+  }
+}
+
+export function bytesSource(bytes: Uint8Array, name = "memory"): ByteSource {
+  const source: ByteSource = {
+    name,
+    size: bytes.byteLength,
+    async read(offset, length) {
+      checkRange(source, offset, length);
+      return bytes.subarray(offset, offset + length);
+    },
+  };
+  return source;
+}
+
+export function blobSource(blob: Blob, name = (blob as File).name ?? "blob"): ByteSource {
+  const source: ByteSource = {
+    name,
+    size: blob.size,
+    async read(offset, length) {
+      checkRange(source, offset, length);
+      return new Uint8Array(await blob.slice(offset, offset + length).arrayBuffer());
+    },
+  };
+  return source;
+}
+
+/**
+ * A URL read with HTTP range requests. When the server ignores ranges (200 instead of 206), the whole
+ * body is streamed once into memory, reporting progress, and served from there.
+ */
+export async function urlSource(url: string, onProgress?: ProgressCallback): Promise<ByteSource> {
+  let probe: Response;
+  try {
+    probe = await fetch(url, { headers: { Range: "bytes=0-0" } });
+  } catch (error) {
+    throw new GgufError("source_error", `${url}: fetch failed: ${(error as Error).message}`);
+  }
+  if (!probe.ok) throw new GgufError("source_error", `${url}: HTTP ${probe.status} ${probe.statusText}`);
+  const contentRange = probe.headers.get("Content-Range");
+  const totalFromRange = contentRange?.match(/\/(\d+)\s*$/)?.[1];
+  if (probe.status === 206 && totalFromRange !== undefined) {
+    await probe.body?.cancel();
+    const size = Number(totalFromRange);
+    let loaded = 0;
+    const source: ByteSource = {
+      name: url,
+      size,
+      async read(offset, length) {
+        checkRange(source, offset, length);
+        if (length === 0) return new Uint8Array(0);
+        const response = await fetch(url, { headers: { Range: `bytes=${offset}-${offset + length - 1}` } });
+        if (response.status !== 206) {
+          throw new GgufError("source_error", `${url}: range request answered HTTP ${response.status}`);
+        }
+        const bytes = new Uint8Array(await response.arrayBuffer());
+        if (bytes.byteLength !== length) {
+          throw new GgufError("truncated", `${url}: asked for ${length} bytes at ${offset}, got ${bytes.byteLength}`);
+        }
+        loaded += length;
+        onProgress?.(Math.min(loaded, size), size);
+        return bytes;
+      },
+    };
+    return source;
+  }
+  // No range support: stream the body (the probe response already holds all of it).
+  const total = Number(probe.headers.get("Content-Length") ?? 0);
+  const chunks: Uint8Array[] = [];
+  let loaded = 0;
+  const reader = probe.body!.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    loaded += value.byteLength;
+    onProgress?.(loaded, total || loaded);
+  }
+  const all = new Uint8Array(loaded);
+  let at = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return bytesSource(all, url);
+}
