@@ -34,7 +34,7 @@ const MIN_TENSOR_INFO_BYTES = 8 + 4 + 8 + 4 + 8; // empty name, n_dims, one dim,
 /** Buffered little-endian reads from a ByteSource, with bounds named in every error. */
 class HeaderCursor {
   pos = 0;
-  private buffer = new Uint8Array(0);
+  private buffer: Uint8Array = new Uint8Array(0);
   private bufferStart = 0;
   private view = new DataView(new ArrayBuffer(0));
   private readonly utf8 = new TextDecoder("utf-8", { fatal: true });
