@@ -36,7 +36,7 @@ class HeaderCursor {
   pos = 0;
   private buffer: Uint8Array = new Uint8Array(0);
   private bufferStart = 0;
-  private view = new DataView(new ArrayBuffer(0));
+  private view: DataView = new DataView(new ArrayBuffer(0));
   private readonly utf8 = new TextDecoder("utf-8", { fatal: true });
 
   constructor(private readonly source: ByteSource) {}
