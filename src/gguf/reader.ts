@@ -1,6 +1,8 @@
 // GGUF v2/v3 header reader: metadata, tensor infos, alignment and data offsets, every field bounds-checked.
 // Nothing is allocated from a header field before that field is checked against the bytes that remain,
-// so a corrupt count ends in a GgufError, not in a huge allocation or a hang.
+// so a corrupt count ends in a GgufError, not in a huge allocation or a hang. A count or string length that
+// no file could hold is a corrupt field (count_too_large, string_too_long); one that only runs past the end
+// of this file means it was cut short (truncated, or tensor_out_of_bounds once the header is whole).
 //
 // File layout (little-endian):
 //   u32 magic "GGUF" · u32 version · u64 tensor_count · u64 kv_count
@@ -25,6 +27,10 @@ import {
 
 const READ_CHUNK_BYTES = 1 << 20;
 const MAX_STRING_BYTES = 1 << 28; // 256 MiB: far above any real key, token or template
+const MAX_KEY_BYTES = 1 << 16;
+// No GGUF holds 2^32 of anything (tensors, keys, array elements): a larger count is a corrupt field.
+// A smaller count that needs more bytes than remain is reported as a cut-short file.
+const MAX_PLAUSIBLE_COUNT = 0xffff_ffff;
 const MAX_ARRAY_DEPTH = 4;
 const MAX_TENSOR_DIMS = 4; // GGML_MAX_DIMS
 const MAX_TENSOR_NAME_BYTES = 4096;
@@ -79,18 +85,29 @@ class HeaderCursor {
     return value;
   }
 
-  /** A u64 that must be a count or size: at most maxValue, returned as a number. */
-  async count(what: string, maxValue: number, unitBytes: number): Promise<number> {
+  /**
+   * A u64 count of things that take at least unitBytes each and follow it: a count beyond 32 bits is
+   * "count_too_large" (a corrupt field); one whose things cannot fit in the bytes that remain is "truncated".
+   */
+  async count(what: string, unitBytes: number): Promise<number> {
     const at = this.pos;
     const value = await this.u64(what);
-    if (value > BigInt(maxValue)) {
+    if (value > BigInt(MAX_PLAUSIBLE_COUNT)) {
       throw new GgufError(
         "count_too_large",
-        `${this.source.name}: ${what} at offset ${at} is ${value}, but at most ${maxValue} ` +
-          `can fit in the ${this.remaining} bytes that remain (${unitBytes} bytes each at least)`,
+        `${this.source.name}: ${what} at offset ${at} is ${value}, more than any GGUF holds ` +
+          `(at most ${MAX_PLAUSIBLE_COUNT}): the field is corrupt`,
       );
     }
-    return Number(value);
+    const count = Number(value);
+    if (count * unitBytes > this.remaining) {
+      throw new GgufError(
+        "truncated",
+        `${this.source.name}: file truncated: ${what} at offset ${at} is ${count}, needing at least ` +
+          `${count * unitBytes} bytes (${unitBytes} each), but only ${this.remaining} remain (or the count is corrupt)`,
+      );
+    }
+    return count;
   }
 
   async bytes(length: number, what: string): Promise<Uint8Array> {
@@ -100,8 +117,20 @@ class HeaderCursor {
     return bytes;
   }
 
+  /** A u64 length and UTF-8 bytes. A length over maxBytes or over the whole file is "string_too_long". */
   async string(what: string, maxBytes = MAX_STRING_BYTES): Promise<string> {
-    const length = await this.count(`length of ${what}`, Math.min(maxBytes, this.remaining - 8), 1);
+    const lengthAt = this.pos;
+    const declared = await this.u64(`the length of ${what}`);
+    if (declared > BigInt(Math.min(maxBytes, this.source.size))) {
+      const limit = declared > BigInt(this.source.size)
+        ? `longer than the whole file (${this.source.size} bytes)`
+        : `over the limit of ${maxBytes} bytes`;
+      throw new GgufError(
+        "string_too_long",
+        `${this.source.name}: ${what} at offset ${lengthAt} declares a length of ${declared} bytes, ${limit}`,
+      );
+    }
+    const length = Number(declared);
     const at = this.pos;
     const bytes = await this.bytes(length, what);
     try {
@@ -128,7 +157,9 @@ class HeaderCursor {
       case GgufValueType.FLOAT64: return v.getFloat64(at, true);
       case GgufValueType.BOOL: {
         const byte = v.getUint8(at);
-        if (byte > 1) throw new GgufError("bad_metadata", `${this.source.name}: ${what} is a bool stored as ${byte}`);
+        if (byte > 1) {
+          throw new GgufError("bad_metadata", `${this.source.name}: ${what} at offset ${this.pos - size} is a bool stored as ${byte}`);
+        }
         return byte === 1;
       }
       case GgufValueType.UINT64: return safeNumber(v.getBigUint64(at, true));
@@ -186,11 +217,7 @@ async function readValue(
     );
   }
   const minBytes = GGUF_VALUE_MIN_BYTES[elementType];
-  const count = await cursor.count(
-    `element count of ${what}`,
-    Math.floor(Math.max(0, cursor.remaining - 8) / minBytes),
-    minBytes,
-  );
+  const count = await cursor.count(`the element count of ${what}`, minBytes);
   if (elementType === GgufValueType.STRING) {
     const strings: string[] = new Array(count);
     for (let i = 0; i < count; i++) strings[i] = await cursor.string(`${what}[${i}]`);
@@ -229,18 +256,17 @@ export async function readGgufHeader(source: ByteSource): Promise<GgufHeader> {
       : version > 0xffff ? " (this looks like a big-endian GGUF, which webkv does not read)" : "";
     throw new GgufError("unsupported_version", `${name}: GGUF version ${version} is not supported (2 and 3 are)${hint}`);
   }
-  const tensorCount = await cursor.count(
-    "the tensor count",
-    Math.floor(cursor.remaining / MIN_TENSOR_INFO_BYTES),
-    MIN_TENSOR_INFO_BYTES,
-  );
-  const kvCount = await cursor.count("the metadata count", Math.floor(cursor.remaining / MIN_KV_BYTES), MIN_KV_BYTES);
+  const tensorCount = await cursor.count("the tensor count", MIN_TENSOR_INFO_BYTES);
+  const kvCount = await cursor.count("the metadata count", MIN_KV_BYTES);
 
   const metadata = new Map<string, GgufValue>();
   const metadataTypes: GgufHeader["metadataTypes"] = new Map();
   for (let i = 0; i < kvCount; i++) {
-    const key = await cursor.string(`the key of metadata entry ${i}`, 1 << 16);
-    if (metadata.has(key)) throw new GgufError("duplicate_key", `${name}: metadata key "${key}" appears twice`);
+    const keyAt = cursor.pos;
+    const key = await cursor.string(`the key of metadata entry ${i}`, MAX_KEY_BYTES);
+    if (metadata.has(key)) {
+      throw new GgufError("duplicate_key", `${name}: metadata key "${key}" appears twice (again as entry ${i} at offset ${keyAt})`);
+    }
     const typeAt = cursor.pos;
     const type = await cursor.u32(`the value type of "${key}"`);
     if (!isValueType(type)) {
@@ -254,9 +280,12 @@ export async function readGgufHeader(source: ByteSource): Promise<GgufHeader> {
   let alignment = GGUF_DEFAULT_ALIGNMENT;
   if (metadata.has("general.alignment")) {
     const value = metadata.get("general.alignment");
-    if (metadataTypes.get("general.alignment")!.type !== GgufValueType.UINT32 || typeof value !== "number" ||
-        value === 0 || (value & (value - 1)) !== 0) {
-      throw new GgufError("bad_alignment", `${name}: general.alignment must be a u32 power of two, found ${String(value)}`);
+    const type = metadataTypes.get("general.alignment")!.type;
+    if (type !== GgufValueType.UINT32 || typeof value !== "number" || value === 0 || (value & (value - 1)) !== 0) {
+      throw new GgufError(
+        "bad_alignment",
+        `${name}: general.alignment must be a u32 power of two, found ${GgufValueType[type]} ${String(value)}`,
+      );
     }
     alignment = value;
   }
@@ -264,18 +293,26 @@ export async function readGgufHeader(source: ByteSource): Promise<GgufHeader> {
   const tensors: GgufTensorInfo[] = [];
   const tensorByName = new Map<string, GgufTensorInfo>();
   for (let i = 0; i < tensorCount; i++) {
+    const nameAt = cursor.pos;
     const tensorName = await cursor.string(`the name of tensor ${i}`, MAX_TENSOR_NAME_BYTES);
-    if (tensorByName.has(tensorName)) throw new GgufError("duplicate_tensor", `${name}: tensor "${tensorName}" appears twice`);
+    if (tensorByName.has(tensorName)) {
+      throw new GgufError("duplicate_tensor", `${name}: tensor "${tensorName}" appears twice (again as tensor ${i} at offset ${nameAt})`);
+    }
+    const nDimsAt = cursor.pos;
     const nDims = await cursor.u32(`the dimension count of tensor "${tensorName}"`);
     if (nDims < 1 || nDims > MAX_TENSOR_DIMS) {
-      throw new GgufError("bad_tensor_dims", `${name}: tensor "${tensorName}" has ${nDims} dimensions (1..${MAX_TENSOR_DIMS} allowed)`);
+      throw new GgufError(
+        "bad_tensor_dims",
+        `${name}: tensor "${tensorName}" has ${nDims} dimensions at offset ${nDimsAt} (1..${MAX_TENSOR_DIMS} allowed)`,
+      );
     }
     const dims: number[] = [];
     let elementCount = 1;
     for (let d = 0; d < nDims; d++) {
+      const dimAt = cursor.pos;
       const dim = await cursor.u64(`dimension ${d} of tensor "${tensorName}"`);
       if (dim === 0n || dim > BigInt(Number.MAX_SAFE_INTEGER)) {
-        throw new GgufError("bad_tensor_dims", `${name}: tensor "${tensorName}" has dimension ${d} = ${dim}`);
+        throw new GgufError("bad_tensor_dims", `${name}: tensor "${tensorName}" has dimension ${d} = ${dim} at offset ${dimAt}`);
       }
       dims.push(Number(dim));
       elementCount *= Number(dim);
@@ -295,11 +332,23 @@ export async function readGgufHeader(source: ByteSource): Promise<GgufHeader> {
         `${name}: tensor "${tensorName}" rows of ${dims[0]} are not a multiple of ${ggmlTypeName(type)}'s block of ${layout.blockElements}`,
       );
     }
-    const relativeOffset = Number(await cursor.count(`the data offset of tensor "${tensorName}"`, source.size, 1));
+    const offsetAt = cursor.pos;
+    const storedOffset = await cursor.u64(`the data offset of tensor "${tensorName}"`);
+    // Offsets are checked against the file size once the header is whole (a cut-short file is "truncated"
+    // while the header is still being read); one that no file can reach is rejected now.
+    if (storedOffset > BigInt(Number.MAX_SAFE_INTEGER)) {
+      throw new GgufError(
+        "tensor_out_of_bounds",
+        `${name}: tensor "${tensorName}" has data offset ${storedOffset} (stored at offset ${offsetAt}), ` +
+          `past the end of the ${source.size}-byte file`,
+      );
+    }
+    const relativeOffset = Number(storedOffset);
     if (relativeOffset % alignment !== 0) {
       throw new GgufError(
         "tensor_misaligned",
-        `${name}: tensor "${tensorName}" data offset ${relativeOffset} is not a multiple of the alignment ${alignment}`,
+        `${name}: tensor "${tensorName}" data offset ${relativeOffset} (stored at offset ${offsetAt}) ` +
+          `is not a multiple of the alignment ${alignment}`,
       );
     }
     const info: GgufTensorInfo = {
@@ -342,7 +391,16 @@ export async function readGgufHeader(source: ByteSource): Promise<GgufHeader> {
   return { version, metadata, metadataTypes, tensors, tensorByName, alignment, dataOffset, fileSize: source.size };
 }
 
-/** The raw bytes of one tensor, as stored. */
+/** The raw bytes of one tensor, as stored. A tensor that does not lie inside the source is tensor_out_of_bounds. */
 export async function readTensorBytes(source: ByteSource, tensor: GgufTensorInfo): Promise<Uint8Array> {
-  return source.read(tensor.offset, tensor.byteLength);
+  const { offset, byteLength } = tensor;
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(byteLength) || offset < 0 || byteLength < 0 ||
+      offset + byteLength > source.size) {
+    throw new GgufError(
+      "tensor_out_of_bounds",
+      `${source.name}: tensor "${tensor.name}" occupies bytes ${offset}..${offset + byteLength} ` +
+        `but the file has ${source.size} bytes (truncated file, or a header from another file)`,
+    );
+  }
+  return source.read(offset, byteLength);
 }
