@@ -1,0 +1,37 @@
+// Page entry: exposes the runtime to the Node harness as window.webkv.call(method, encodedArgs).
+// Results and errors come back encoded (wire.ts); events go out through window.__webkvEvent when the
+// harness has exposed it.
+
+import { Runtime, type RuntimeEvent } from "./runtime.js";
+import { decodeWire, encodeWire, errorToWire } from "./wire.js";
+
+declare global {
+  interface Window {
+    webkv: { call(method: string, args: unknown): Promise<unknown>; ready: true };
+    __webkvEvent?: (event: RuntimeEvent) => void;
+  }
+}
+
+const status = document.getElementById("status");
+const runtime = new Runtime((event) => {
+  window.__webkvEvent?.(event);
+  if (status && event.type === "progress") status.textContent = `${event.message} ${(event.fraction * 100).toFixed(0)}%`;
+});
+
+type Method = keyof Runtime;
+const METHODS: Method[] = ["adapter", "load", "generate", "score", "tokenize", "memory", "unload", "parseGguf"];
+
+window.webkv = {
+  ready: true,
+  async call(method: string, args: unknown) {
+    try {
+      if (!METHODS.includes(method as Method)) throw new Error(`unknown runtime method "${method}"`);
+      const fn = runtime[method as Method] as (request: unknown) => unknown;
+      const result = await fn.call(runtime, decodeWire(args));
+      return { ok: true, value: encodeWire(result) };
+    } catch (error) {
+      return { ok: false, error: errorToWire(error) };
+    }
+  },
+};
+if (status) status.textContent = "ready";

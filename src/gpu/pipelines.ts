@@ -1,0 +1,78 @@
+// Compiles compute pipelines once per (code, entry point) and turns WGSL compile errors into messages
+// that show the failing line.
+
+const cache = new WeakMap<GPUDevice, Map<string, ComputeProgram>>();
+
+export interface ComputeProgram {
+  pipeline: GPUComputePipeline;
+  layout: GPUBindGroupLayout;
+}
+
+/**
+ * Builds the WGSL module `constants + source`: `constants` are module-scope `const` declarations
+ * (tile sizes, formats) chosen by the kernel wrapper from the adapter's limits.
+ */
+export function wgslWithConstants(source: string, constants: Record<string, number | boolean>): string {
+  const lines = Object.entries(constants).map(([name, value]) => {
+    if (typeof value === "boolean") return `const ${name}: bool = ${value};`;
+    if (!Number.isInteger(value) || value < 0) return `const ${name}: f32 = ${value.toPrecision(9)};`;
+    return `const ${name}: u32 = ${value}u;`;
+  });
+  return `${lines.join("\n")}\n${source}`;
+}
+
+export async function createComputeProgram(
+  device: GPUDevice,
+  label: string,
+  code: string,
+  layoutEntries: GPUBindGroupLayoutEntry[],
+  entryPoint = "main",
+): Promise<ComputeProgram> {
+  let perDevice = cache.get(device);
+  if (!perDevice) cache.set(device, (perDevice = new Map()));
+  const key = `${label}\u0000${entryPoint}\u0000${code}`;
+  const cached = perDevice.get(key);
+  if (cached) return cached;
+  const layout = device.createBindGroupLayout({ label, entries: layoutEntries });
+
+  const module = device.createShaderModule({ label, code });
+  const info = await module.getCompilationInfo();
+  const errors = info.messages.filter((m) => m.type === "error");
+  if (errors.length > 0) {
+    const lines = code.split("\n");
+    const detail = errors
+      .map((m) => `  line ${m.lineNum}: ${m.message}\n    ${lines[m.lineNum - 1]?.trim() ?? ""}`)
+      .join("\n");
+    throw new Error(`WGSL compile error in ${label}:\n${detail}`);
+  }
+  device.pushErrorScope("validation");
+  const pipeline = await device.createComputePipelineAsync({
+    label,
+    layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
+    compute: { module, entryPoint },
+  });
+  const error = await device.popErrorScope();
+  if (error) throw new Error(`pipeline ${label}: ${error.message}`);
+  const program = { pipeline, layout };
+  perDevice.set(key, program);
+  return program;
+}
+
+/** Bind group layout entries for a list of binding kinds, in binding order. */
+export function layoutEntries(kinds: ("uniform" | "read" | "write")[]): GPUBindGroupLayoutEntry[] {
+  return kinds.map((kind, binding) => ({
+    binding,
+    visibility: GPUShaderStage.COMPUTE,
+    buffer: { type: kind === "uniform" ? "uniform" : kind === "read" ? "read-only-storage" : "storage" },
+  }));
+}
+
+export type BufferBinding = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number };
+
+export function bindGroup(device: GPUDevice, program: ComputeProgram, label: string, buffers: BufferBinding[]): GPUBindGroup {
+  return device.createBindGroup({
+    label,
+    layout: program.layout,
+    entries: buffers.map((b, binding) => ({ binding, resource: "buffer" in b ? b : { buffer: b } })),
+  });
+}

@@ -1,0 +1,93 @@
+// A static HTTP server on 127.0.0.1 for the built page (dist/page) and for model files the page loads.
+// Model files are served with Range support, so the page reads GGUF headers and tensors in pieces
+// exactly as it would from any web server. WebGPU needs a secure context: http://127.0.0.1 is one.
+
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { extname, join, normalize, resolve } from "node:path";
+
+const CONTENT_TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".json": "application/json",
+  ".wgsl": "text/plain; charset=utf-8",
+  ".svg": "image/svg+xml",
+};
+
+export interface PageServer {
+  origin: string;
+  /** Publishes a local file; returns its URL on this server. */
+  publishFile(path: string): string;
+  close(): Promise<void>;
+}
+
+export async function startPageServer(pageDir: string): Promise<PageServer> {
+  const root = resolve(pageDir);
+  const published = new Map<string, string>(); // url path → file path
+  let nextId = 0;
+
+  async function serveFile(request: IncomingMessage, response: ServerResponse, filePath: string): Promise<void> {
+    let size: number;
+    try {
+      const info = await stat(filePath);
+      if (!info.isFile()) throw new Error("not a file");
+      size = info.size;
+    } catch {
+      response.writeHead(404).end("not found");
+      return;
+    }
+    const headers: Record<string, string | number> = {
+      "Content-Type": CONTENT_TYPES[extname(filePath)] ?? "application/octet-stream",
+      "Accept-Ranges": "bytes",
+      "Cache-Control": "no-store",
+    };
+    const range = request.headers.range?.match(/^bytes=(\d+)-(\d*)$/);
+    if (range) {
+      const start = Number(range[1]);
+      const end = range[2] ? Math.min(Number(range[2]), size - 1) : size - 1;
+      if (start >= size || end < start) {
+        response.writeHead(416, { "Content-Range": `bytes */${size}` }).end();
+        return;
+      }
+      response.writeHead(206, { ...headers, "Content-Range": `bytes ${start}-${end}/${size}`, "Content-Length": end - start + 1 });
+      if (request.method === "HEAD") return void response.end();
+      createReadStream(filePath, { start, end }).pipe(response);
+      return;
+    }
+    response.writeHead(200, { ...headers, "Content-Length": size });
+    if (request.method === "HEAD") return void response.end();
+    createReadStream(filePath).pipe(response);
+  }
+
+  const server: Server = createServer((request, response) => {
+    const url = new URL(request.url ?? "/", "http://127.0.0.1");
+    const publishedPath = published.get(url.pathname);
+    if (publishedPath) return void serveFile(request, response, publishedPath);
+    const relative = normalize(decodeURIComponent(url.pathname === "/" ? "/index.html" : url.pathname));
+    const filePath = join(root, relative);
+    if (!filePath.startsWith(root)) return void response.writeHead(403).end();
+    void serveFile(request, response, filePath);
+  });
+  await new Promise<void>((resolveListen, rejectListen) => {
+    server.once("error", rejectListen);
+    server.listen(0, "127.0.0.1", () => resolveListen());
+  });
+  const { port } = server.address() as AddressInfo;
+  const origin = `http://127.0.0.1:${port}`;
+  return {
+    origin,
+    publishFile(path: string) {
+      const urlPath = `/files/${nextId++}/${encodeURIComponent(path.split(/[\\/]/).pop() ?? "file")}`;
+      published.set(urlPath, resolve(path));
+      return origin + urlPath;
+    },
+    close: () =>
+      new Promise((resolveClose) => {
+        server.closeAllConnections?.();
+        server.close(() => resolveClose());
+      }),
+  };
+}

@@ -1,0 +1,39 @@
+// Wrapper of shaders/embedding.wgsl: x[t] = table[id(t)], table quantized or not, possibly in row chunks.
+
+import embeddingWgsl from "../../shaders/embedding.wgsl?raw";
+import weightsWgsl from "../../shaders/weights.wgsl?raw";
+import type { GpuContext } from "../gpu/device.js";
+import { bindGroup, createComputeProgram, layoutEntries, wgslWithConstants } from "../gpu/pipelines.js";
+import { weightBlockValues } from "../model/weight-layout.js";
+import type { GpuMatrix } from "../model/weights.js";
+import { ceilDiv, type KernelCall } from "./kernel-call.js";
+
+export async function embeddingCalls(
+  gpu: GpuContext,
+  stepUniform: GPUBuffer,
+  table: GpuMatrix,
+  tokens: GPUBuffer,
+  x: GPUBuffer,
+  workgroupSize: number,
+): Promise<KernelCall[]> {
+  const constants = { WEIGHT_FORMAT: table.type, COLS: table.cols, WORKGROUP_SIZE: workgroupSize };
+  const program = await createComputeProgram(
+    gpu.device,
+    `embedding ${table.type}x${table.cols}`,
+    wgslWithConstants(weightsWgsl + embeddingWgsl, constants),
+    layoutEntries(["uniform", "uniform", "read", "read", "read", "write"]),
+  );
+  const blocksPerRow = table.cols / weightBlockValues(table.type, table.cols);
+  const calls: KernelCall[] = [];
+  for (const chunk of table.chunks) {
+    const params = await gpu.memory.allocate("other", `${table.name} chunk params`, 16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    gpu.device.queue.writeBuffer(params, 0, new Uint32Array([chunk.rows, chunk.rowOffset, 0, 0]));
+    calls.push({
+      label: `embedding ${table.name}`,
+      pipeline: program.pipeline,
+      bindGroup: bindGroup(gpu.device, program, table.name, [stepUniform, params, chunk.data, chunk.scales, tokens, x]),
+      workgroups: (s) => [ceilDiv(blocksPerRow, workgroupSize), s.numTokens, 1],
+    });
+  }
+  return calls;
+}

@@ -1,0 +1,28 @@
+// Tile and workgroup sizes, chosen from the adapter's limits (never more than it grants) and its kind.
+// SwiftShader (Vulkan on the CPU) pays dearly for barriers and likes one output row per invocation;
+// real GPUs want wider workgroups. Every kernel wrapper takes its sizes from here.
+
+import type { GpuContext } from "../gpu/device.js";
+
+export interface KernelTuning {
+  /** Invocations per workgroup for elementwise and row-per-invocation kernels. */
+  workgroupSize: number;
+  /** Invocations per workgroup for row reductions (RMSNorm, softmax). */
+  reduceWorkgroupSize: number;
+  /** Tokens per invocation in prefill matmuls (decode uses 1). */
+  prefillTokenTile: number;
+}
+
+function largestPowerOfTwoAtMost(value: number): number {
+  return 2 ** Math.floor(Math.log2(Math.max(1, value)));
+}
+
+export function chooseTuning(gpu: Pick<GpuContext, "limits" | "adapter">): KernelTuning {
+  const maxInvocations = Math.min(gpu.limits.maxComputeInvocationsPerWorkgroup, gpu.limits.maxComputeWorkgroupSizeX);
+  const isCpuAdapter = gpu.adapter.architecture === "swiftshader" || gpu.adapter.isFallbackAdapter;
+  return {
+    workgroupSize: largestPowerOfTwoAtMost(Math.min(64, maxInvocations)),
+    reduceWorkgroupSize: largestPowerOfTwoAtMost(Math.min(isCpuAdapter ? 32 : 128, maxInvocations)),
+    prefillTokenTile: isCpuAdapter ? 4 : 8,
+  };
+}

@@ -1,0 +1,335 @@
+// The Llama forward pass on the GPU. Loading uploads the weights (still quantized), allocates the KV
+// pool and the activations, and records every kernel call once; a step then uploads its batch, encodes
+// the recorded calls in one compute pass, and reads back the logits of the rows it asked for.
+//
+// Per layer l, for the step's tokens x: [n, dim]
+//   xb = rmsnorm(x)·attn_norm          q, k, v = Wq·xb, Wk·xb, Wv·xb          rope(q, k)
+//   K/V cache ← k, v                   att = attention(q, cache)             x += Wo·att
+//   xb = rmsnorm(x)·ffn_norm           h = silu(Wgate·xb) ⊙ (Wup·xb)         x += Wdown·h
+// then logits = Wout · rmsnorm(x[logit rows])·output_norm.
+
+import type { GpuContext } from "../gpu/device.js";
+import type { MemoryCategory } from "../gpu/memory.js";
+import { dequantize } from "../gguf/quant.js";
+import type { ByteSource } from "../gguf/source.js";
+import type { GgufHeader, GgufTensorInfo } from "../gguf/types.js";
+import { AttentionScratchTooLargeError, naiveAttentionCalls, naiveScratchBytes } from "../kernels/attention-naive.js";
+import { embeddingCalls } from "../kernels/embedding.js";
+import { encodeCalls, type KernelCall, type StepSizes } from "../kernels/kernel-call.js";
+import { kvAppendCall } from "../kernels/kv-append.js";
+import { matmulCalls } from "../kernels/matmul.js";
+import { rmsnormCall } from "../kernels/rmsnorm.js";
+import { ropeCall } from "../kernels/rope.js";
+import { swigluCall } from "../kernels/swiglu.js";
+import { chooseTuning, type KernelTuning } from "../kernels/tuning.js";
+import { KvPool, type KvFormat } from "../kv/pool.js";
+import { llamaConfigFromGguf, type LlamaConfig } from "./config.js";
+import { StepBuffers, type StepBatch } from "./step.js";
+import { assertGpuWeightType, weightRowBytes } from "./weight-layout.js";
+import { WeightUploader, type GpuMatrix } from "./weights.js";
+
+export type AttentionKind = "naive";
+
+export interface LlamaLoadOptions {
+  /** Most tokens in one step (prefill chunk). */
+  maxStepTokens?: number;
+  /** Most sequences in one step. */
+  maxSeqs?: number;
+  kvBlockSize?: number;
+  kvFormat?: KvFormat;
+  /** KV blocks per layer (default: enough for maxSeqs sequences of the full context). */
+  kvBlocks?: number;
+  attention?: AttentionKind;
+  /** Cap on one weight chunk / binding, below the adapter's limit (tests use it to force splitting). */
+  maxBindingBytes?: number;
+  onProgress?: (message: string, fraction: number) => void;
+}
+
+interface LayerWeights {
+  attnNorm: GPUBuffer;
+  wq: GpuMatrix;
+  wk: GpuMatrix;
+  wv: GpuMatrix;
+  wo: GpuMatrix;
+  ffnNorm: GPUBuffer;
+  wGate: GpuMatrix;
+  wUp: GpuMatrix;
+  wDown: GpuMatrix;
+}
+
+interface RecordedCalls {
+  /** Per layer: norm, q/k/v projections, rope, KV append. */
+  beforeAttention: KernelCall[][];
+  /** Per layer: output projection, FFN. */
+  afterAttention: KernelCall[][];
+  /** Final norm of the logit rows and the output head. */
+  head: KernelCall[];
+}
+
+interface Activations {
+  x: GPUBuffer;
+  xb: GPUBuffer;
+  q: GPUBuffer;
+  k: GPUBuffer;
+  v: GPUBuffer;
+  att: GPUBuffer;
+  gate: GPUBuffer;
+  up: GPUBuffer;
+  xLogits: GPUBuffer;
+  logits: GPUBuffer;
+  logitsReadback: GPUBuffer;
+}
+
+export class LlamaModel {
+  private naiveScratch: GPUBuffer | undefined;
+  private naiveScratchCapacity = 0;
+  private embedCalls: KernelCall[] = [];
+  private prefillParts: RecordedCalls = { beforeAttention: [], afterAttention: [], head: [] };
+  private decodeParts: RecordedCalls = { beforeAttention: [], afterAttention: [], head: [] };
+  /** Per layer: the attention calls (re-recorded when the scratch grows). */
+  private attentionCalls: KernelCall[][] = [];
+  private prefillCalls: KernelCall[] = [];
+  private decodeCalls: KernelCall[] = [];
+
+  private constructor(
+    readonly gpu: GpuContext,
+    readonly config: LlamaConfig,
+    readonly tuning: KernelTuning,
+    readonly kvPool: KvPool,
+    readonly step: StepBuffers,
+    readonly attention: AttentionKind,
+    private readonly weights: { embedding: GpuMatrix; output: GpuMatrix; outputNorm: GPUBuffer; layers: LayerWeights[] },
+    private readonly act: Activations,
+  ) {}
+
+  get maxStepTokens(): number {
+    return this.step.capacity.maxTokens;
+  }
+
+  get maxLogitRows(): number {
+    return this.step.capacity.maxLogitRows;
+  }
+
+  static async load(gpu: GpuContext, header: GgufHeader, source: ByteSource, options: LlamaLoadOptions = {}): Promise<LlamaModel> {
+    const config = llamaConfigFromGguf(header);
+    const tuning = chooseTuning(gpu);
+    const bindingLimit = Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
+    const uploader = new WeightUploader(gpu, Math.min(bindingLimit, options.maxBindingBytes ?? Infinity));
+    const progress = options.onProgress ?? (() => undefined);
+
+    // Weights, in file order of the graph, reporting progress by bytes.
+    const totalBytes = header.tensors.reduce((n, t) => n + t.byteLength, 0);
+    let loadedBytes = 0;
+    const matrix = async (name: string): Promise<GpuMatrix> => {
+      const tensor = header.tensorByName.get(name)!;
+      assertGpuWeightType(name, tensor.type);
+      const [cols, rows] = tensor.dims as [number, number];
+      const rowBytes = weightRowBytes(tensor.type, cols).gguf;
+      const uploaded = await uploader.matrix(name, tensor.type, rows, cols, (first, count) =>
+        source.read(tensor.offset + first * rowBytes, count * rowBytes),
+      );
+      loadedBytes += tensor.byteLength;
+      progress(`loading ${name}`, loadedBytes / totalBytes);
+      return uploaded;
+    };
+    const vector = async (name: string): Promise<GPUBuffer> => {
+      const tensor: GgufTensorInfo = header.tensorByName.get(name)!;
+      const values = dequantize(tensor.type, await source.read(tensor.offset, tensor.byteLength), tensor.elementCount);
+      loadedBytes += tensor.byteLength;
+      return uploader.vector(name, values);
+    };
+
+    const embedding = await matrix("token_embd.weight");
+    const layers: LayerWeights[] = [];
+    for (let l = 0; l < config.layers; l++) {
+      const p = `blk.${l}.`;
+      layers.push({
+        attnNorm: await vector(`${p}attn_norm.weight`),
+        wq: await matrix(`${p}attn_q.weight`),
+        wk: await matrix(`${p}attn_k.weight`),
+        wv: await matrix(`${p}attn_v.weight`),
+        wo: await matrix(`${p}attn_output.weight`),
+        ffnNorm: await vector(`${p}ffn_norm.weight`),
+        wGate: await matrix(`${p}ffn_gate.weight`),
+        wUp: await matrix(`${p}ffn_up.weight`),
+        wDown: await matrix(`${p}ffn_down.weight`),
+      });
+    }
+    const outputNorm = await vector("output_norm.weight");
+    const output = config.tiedOutput ? embedding : await matrix("output.weight");
+
+    // KV pool: by default room for every sequence at full context.
+    const maxSeqs = options.maxSeqs ?? 1;
+    const blockSize = options.kvBlockSize ?? 16;
+    const kvShape = { layers: config.layers, kvHeads: config.kvHeads, headDim: config.headDim };
+    const kvFormat = options.kvFormat ?? "f32";
+    const fullContextBlocks = maxSeqs * Math.ceil(config.contextLength / blockSize);
+    const kvBlocks = options.kvBlocks ?? Math.min(fullContextBlocks, KvPool.maxBlocksPerLayer(gpu, kvShape, blockSize, kvFormat));
+    const kvPool = await KvPool.create(gpu, kvShape, { blockSize, format: kvFormat, numBlocks: kvBlocks });
+
+    // Step inputs and activations, sized for the largest step.
+    const maxStepTokens = options.maxStepTokens ?? 128;
+    const maxLogitRows = Math.max(1, Math.min(maxStepTokens, Math.floor(bindingLimit / (config.vocabSize * 4))));
+    const step = await StepBuffers.create(
+      gpu,
+      { maxTokens: maxStepTokens, maxSeqs, maxBlockTableEntries: kvBlocks * 2 + maxSeqs, maxLogitRows },
+      { ropeDim: config.ropeDim, freqBase: config.ropeFreqBase, freqScale: config.ropeFreqScale },
+    );
+    const act = await allocateActivations(gpu, config, maxStepTokens, maxLogitRows);
+
+    const model = new LlamaModel(gpu, config, tuning, kvPool, step, options.attention ?? "naive", { embedding, output, outputNorm, layers }, act);
+    await model.recordCalls();
+    return model;
+  }
+
+  /**
+   * Records the kernel calls of a prefill step and of a decode step (token tile 1). Attention calls are
+   * kept apart because the naive kernel's scratch can grow; `assemble` interleaves them per layer.
+   */
+  private async recordCalls(): Promise<void> {
+    this.embedCalls = await embeddingCalls(this.gpu, this.step.uniform, this.weights.embedding, this.step.tokens, this.act.x, this.tuning.workgroupSize);
+    this.prefillParts = await this.recordLayerCalls(this.tuning.prefillTokenTile);
+    this.decodeParts = await this.recordLayerCalls(1);
+    await this.ensureAttentionScratch({ numTokens: this.maxStepTokens, numSeqs: 1, numLogitRows: 1, maxContext: 256 });
+  }
+
+  private async recordLayerCalls(tokenTile: number): Promise<RecordedCalls> {
+    const { gpu, config: c, tuning, act, step, weights } = this;
+    const wg = tuning.workgroupSize;
+    const mm = (w: GpuMatrix, x: GPUBuffer, y: GPUBuffer, yStride: number, accumulate: boolean, logitRows = false) =>
+      matmulCalls(gpu, step.uniform, w, x, y, yStride, { tokenTile, accumulate, xRowsAreLogitRows: logitRows, workgroupSize: wg });
+    const norm = (label: string, weight: GPUBuffer, gatherLogitRows: boolean) =>
+      rmsnormCall(
+        gpu,
+        label,
+        { step: step.uniform, x: act.x, weight, logitRows: step.logitRows, y: gatherLogitRows ? act.xLogits : act.xb },
+        { dim: c.dim, eps: c.rmsEps, gatherLogitRows, workgroupSize: tuning.reduceWorkgroupSize },
+      );
+    const beforeAttention: KernelCall[][] = [];
+    const afterAttention: KernelCall[][] = [];
+    for (const [l, layer] of weights.layers.entries()) {
+      beforeAttention.push([
+        await norm(`layer ${l} attention norm`, layer.attnNorm, false),
+        ...(await mm(layer.wq, act.xb, act.q, c.qHeads * c.headDim, false)),
+        ...(await mm(layer.wk, act.xb, act.k, c.kvHeads * c.headDim, false)),
+        ...(await mm(layer.wv, act.xb, act.v, c.kvHeads * c.headDim, false)),
+        await ropeCall(gpu, `layer ${l} rope`, { step: step.uniform, cosSin: step.cosSin, q: act.q, k: act.k },
+          { qHeads: c.qHeads, kvHeads: c.kvHeads, headDim: c.headDim, ropeDim: c.ropeDim, workgroupSize: wg }),
+        await kvAppendCall(gpu, `layer ${l} kv append`,
+          { step: step.uniform, tokens: step.tokens, k: act.k, v: act.v, kvPool: this.kvPool.layerBindings[l]!, blockTables: step.blockTables },
+          { blockSize: this.kvPool.settings.blockSize, kvHeads: c.kvHeads, headDim: c.headDim, workgroupSize: wg }),
+      ]);
+      afterAttention.push([
+        ...(await mm(layer.wo, act.att, act.x, c.dim, true)),
+        await norm(`layer ${l} ffn norm`, layer.ffnNorm, false),
+        ...(await mm(layer.wGate, act.xb, act.gate, c.ffnDim, false)),
+        ...(await mm(layer.wUp, act.xb, act.up, c.ffnDim, false)),
+        await swigluCall(gpu, `layer ${l} swiglu`, { step: step.uniform, up: act.up, gate: act.gate }, { ffnDim: c.ffnDim, workgroupSize: wg }),
+        ...(await mm(layer.wDown, act.gate, act.x, c.dim, true)),
+      ]);
+    }
+    const head = [
+      await norm("output norm", weights.outputNorm, true),
+      ...(await mm(weights.output, act.xLogits, act.logits, c.vocabSize, false, true)),
+    ];
+    return { beforeAttention, afterAttention, head };
+  }
+
+  private assemble(parts: RecordedCalls): KernelCall[] {
+    return [
+      ...this.embedCalls,
+      ...parts.beforeAttention.flatMap((calls, l) => [...calls, ...this.attentionCalls[l]!, ...parts.afterAttention[l]!]),
+      ...parts.head,
+    ];
+  }
+
+  /** Grows the naive score scratch (and re-binds attention) when a step needs more than it has. */
+  private async ensureAttentionScratch(sizes: StepSizes): Promise<void> {
+    const needed = naiveScratchBytes(sizes, this.config.qHeads);
+    if (needed <= this.naiveScratchCapacity) return;
+    const limit = Math.min(this.gpu.limits.maxStorageBufferBindingSize, this.gpu.limits.maxBufferSize);
+    if (needed > limit) {
+      throw new AttentionScratchTooLargeError(
+        `naive attention needs a ${sizes.numTokens}×${this.config.qHeads}×${sizes.maxContext} score matrix ` +
+          `(${needed} bytes), more than one storage binding allows (${limit} bytes); use flash attention`,
+      );
+    }
+    const capacity = Math.min(limit, Math.max(needed, this.naiveScratchCapacity * 2));
+    if (this.naiveScratch) this.gpu.memory.destroy(this.naiveScratch);
+    this.naiveScratch = await this.gpu.memory.allocate("attention_scratch", "naive attention scores", capacity, GPUBufferUsage.STORAGE);
+    this.naiveScratchCapacity = capacity;
+    const c = this.config;
+    this.attentionCalls = [];
+    for (let l = 0; l < c.layers; l++) {
+      this.attentionCalls.push(
+        await naiveAttentionCalls(
+          this.gpu,
+          `layer ${l} attention`,
+          {
+            step: this.step.uniform, tokens: this.step.tokens, seqs: this.step.seqs, blockTables: this.step.blockTables,
+            kvPool: this.kvPool.layerBindings[l]!, q: this.act.q, scores: this.naiveScratch, out: this.act.att,
+          },
+          {
+            blockSize: this.kvPool.settings.blockSize, kvHeads: c.kvHeads, headDim: c.headDim, qHeads: c.qHeads,
+            window: c.slidingWindow, workgroupSize: this.tuning.workgroupSize, reduceWorkgroupSize: this.tuning.reduceWorkgroupSize,
+          },
+        ),
+      );
+    }
+    this.prefillCalls = this.assemble(this.prefillParts);
+    this.decodeCalls = this.assemble(this.decodeParts);
+  }
+
+  /**
+   * Runs one step: stores the batch's K/V in the cache and returns the logits of its logit rows,
+   * [logitRows.length × vocab]. Block copies (copy-on-write) are performed first.
+   */
+  async forward(batch: StepBatch, blockCopies: { src: number; dst: number }[] = []): Promise<Float32Array> {
+    if (this.gpu.lostReason) throw new Error(this.gpu.lostReason);
+    const sizes = this.step.write(batch);
+    await this.ensureAttentionScratch(sizes);
+    const device = this.gpu.device;
+    const encoder = device.createCommandEncoder({ label: "forward step" });
+    this.kvPool.encodeBlockCopies(encoder, blockCopies);
+    const pass = encoder.beginComputePass({ label: "forward" });
+    encodeCalls(pass, sizes.numTokens === 1 ? this.decodeCalls : this.prefillCalls, sizes);
+    pass.end();
+    const logitBytes = sizes.numLogitRows * this.config.vocabSize * 4;
+    if (logitBytes > 0) encoder.copyBufferToBuffer(this.act.logits, 0, this.act.logitsReadback, 0, logitBytes);
+    device.queue.submit([encoder.finish()]);
+    if (logitBytes === 0) {
+      await device.queue.onSubmittedWorkDone();
+      return new Float32Array(0);
+    }
+    await this.act.logitsReadback.mapAsync(GPUMapMode.READ, 0, logitBytes);
+    const logits = new Float32Array(this.act.logitsReadback.getMappedRange(0, logitBytes).slice(0));
+    this.act.logitsReadback.unmap();
+    return logits;
+  }
+
+  /** Frees every GPU buffer of the model. */
+  dispose(): void {
+    this.gpu.memory.destroyAll();
+  }
+}
+
+async function allocateActivations(gpu: GpuContext, c: LlamaConfig, maxTokens: number, maxLogitRows: number): Promise<Activations> {
+  const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+  const buffer = (label: string, floats: number, category: MemoryCategory = "activations", usage = storage) =>
+    gpu.memory.allocate(category, label, floats * 4, usage);
+  const qDim = c.qHeads * c.headDim;
+  const kvDim = c.kvHeads * c.headDim;
+  return {
+    x: await buffer("x (residual stream)", maxTokens * c.dim),
+    xb: await buffer("xb (normed)", maxTokens * c.dim),
+    q: await buffer("q", maxTokens * qDim),
+    k: await buffer("k", maxTokens * kvDim),
+    v: await buffer("v", maxTokens * kvDim),
+    att: await buffer("attention output", maxTokens * qDim),
+    gate: await buffer("ffn gate / h", maxTokens * c.ffnDim),
+    up: await buffer("ffn up", maxTokens * c.ffnDim),
+    xLogits: await buffer("x at logit rows", maxLogitRows * c.dim),
+    logits: await buffer("logits", maxLogitRows * c.vocabSize),
+    logitsReadback: await buffer("logits readback", maxLogitRows * c.vocabSize, "staging", GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
+  };
+}

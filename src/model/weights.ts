@@ -1,0 +1,91 @@
+// Uploads weights to the GPU, still quantized. A matrix whose bytes exceed one storage binding
+// (maxStorageBufferBindingSize, or a smaller cap for tests) is split into row chunks, each its own
+// buffers and its own dispatch — so a 1B model loads on an adapter that grants only 128 MiB bindings.
+
+import type { GpuContext } from "../gpu/device.js";
+import { GgmlType } from "../gguf/types.js";
+import { packRows, weightRowBytes, type GpuWeightType } from "./weight-layout.js";
+
+export interface GpuMatrixChunk {
+  rowOffset: number;
+  rows: number;
+  data: GPUBuffer;
+  /** f16 block scales (quantized types); a shared 4-byte placeholder for F32/F16. */
+  scales: GPUBuffer;
+}
+
+/** A weight matrix W: [rows, cols] (rows = outputs, cols = inputs; GGUF dims are [cols, rows]). */
+export interface GpuMatrix {
+  name: string;
+  type: GpuWeightType;
+  rows: number;
+  cols: number;
+  chunks: GpuMatrixChunk[];
+  /** Bytes on the GPU (data + scales, without the shared placeholder). */
+  bytes: number;
+}
+
+const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
+
+export class WeightUploader {
+  private placeholder: GPUBuffer | undefined;
+
+  constructor(
+    private readonly gpu: GpuContext,
+    /** Largest chunk in bytes: the binding limit, or less when asked (tests force splitting). */
+    readonly maxChunkBytes: number,
+  ) {}
+
+  /** Rows that fit in one chunk for this type and row length. */
+  rowsPerChunk(type: GpuWeightType, cols: number): number {
+    const row = weightRowBytes(type, cols);
+    // Each chunk packs its own scales from block 0, so any row count works.
+    return Math.max(1, Math.floor(this.maxChunkBytes / Math.max(row.data, row.scales + 2, 1)));
+  }
+
+  async matrix(
+    name: string,
+    type: GpuWeightType,
+    rows: number,
+    cols: number,
+    readRows: (firstRow: number, rowCount: number) => Promise<Uint8Array>,
+  ): Promise<GpuMatrix> {
+    const chunkRows = this.rowsPerChunk(type, cols);
+    const chunks: GpuMatrixChunk[] = [];
+    let bytes = 0;
+    for (let rowOffset = 0; rowOffset < rows; rowOffset += chunkRows) {
+      const count = Math.min(chunkRows, rows - rowOffset);
+      const packed = packRows(type, await readRows(rowOffset, count), count, cols);
+      const label = chunks.length === 0 && count === rows ? name : `${name}[rows ${rowOffset}..${rowOffset + count}]`;
+      const data = await this.gpu.memory.allocate("weights", label, packed.data.byteLength, STORAGE);
+      this.gpu.device.queue.writeBuffer(data, 0, packed.data);
+      let scales: GPUBuffer;
+      if (packed.scales) {
+        scales = await this.gpu.memory.allocate("weights", `${label}.scales`, packed.scales.byteLength, STORAGE);
+        this.gpu.device.queue.writeBuffer(scales, 0, packed.scales);
+        bytes += packed.scales.byteLength;
+      } else {
+        scales = await this.placeholderBuffer();
+      }
+      bytes += packed.data.byteLength;
+      chunks.push({ rowOffset, rows: count, data, scales });
+    }
+    return { name, type, rows, cols, chunks, bytes };
+  }
+
+  /** An F32 vector (norm weights). */
+  async vector(name: string, values: Float32Array): Promise<GPUBuffer> {
+    const buffer = await this.gpu.memory.allocate("weights", name, values.byteLength, STORAGE);
+    this.gpu.device.queue.writeBuffer(buffer, 0, values);
+    return buffer;
+  }
+
+  private async placeholderBuffer(): Promise<GPUBuffer> {
+    this.placeholder ??= await this.gpu.memory.allocate("other", "unused scales placeholder", 4, STORAGE);
+    return this.placeholder;
+  }
+}
+
+export function isQuantized(type: GpuWeightType): boolean {
+  return type === GgmlType.Q8_0 || type === GgmlType.Q4_0;
+}
