@@ -1,0 +1,60 @@
+// Runs a command against a model loaded in the page: resolve --model, start Chromium, load with a
+// progress line on stderr, run, and always shut the browser down.
+
+import type { LoadResult } from "../app/runtime.js";
+import { BrowserSession } from "../harness/session.js";
+import type { LlamaLoadOptions } from "../model/llama.js";
+import { resolveModel } from "./models.js";
+import { choiceOption, intOption, UsageError, type ParsedValues } from "./options.js";
+
+export interface LoadedInBrowser {
+  session: BrowserSession;
+  loaded: LoadResult;
+  modelPath: string;
+}
+
+export function loadOptionsFrom(values: ParsedValues): Omit<LlamaLoadOptions, "onProgress"> {
+  return {
+    kvBlockSize: intOption(values, "block-size", 1),
+    kvBlocks: intOption(values, "kv-blocks", 1),
+    maxStepTokens: intOption(values, "max-step-tokens", 1),
+    attention: choiceOption(values, "attention", ["naive"] as const, "naive"),
+    maxBindingBytes: intOption(values, "max-binding-bytes", 256),
+  };
+}
+
+export function progressLine(quiet: boolean): (message: string) => void {
+  if (quiet || !process.stderr.isTTY) return () => undefined;
+  return (message) => process.stderr.write(`\r\x1b[K${message}`);
+}
+
+export async function withModelInBrowser<T>(
+  values: ParsedValues,
+  run: (context: LoadedInBrowser) => Promise<T>,
+): Promise<T> {
+  const spec = values.model;
+  if (typeof spec !== "string") throw new UsageError("--model is required (a .gguf path, a URL, or a name such as stories260K)");
+  const quiet = values.json === true;
+  const progress = progressLine(quiet);
+  const { path } = await resolveModel(spec, progress);
+  const backend = choiceOption(values, "gpu", ["swiftshader", "real"] as const, "swiftshader");
+  const session = await BrowserSession.start({
+    executablePath: typeof values.chromium === "string" ? values.chromium : undefined,
+    backend: backend === "real" ? "gpu" : "swiftshader",
+    headed: values.headed === true,
+    debug: values.debug === true,
+  });
+  const unsubscribe = session.onEvent((event) => {
+    if (event.type === "progress") progress(`${event.message} ${(event.fraction * 100).toFixed(0)}%`);
+  });
+  try {
+    const loaded = await session.call<LoadResult>("load", { url: session.publishFile(path), options: loadOptionsFrom(values) });
+    progress("");
+    if (!quiet && process.stderr.isTTY) process.stderr.write("\r\x1b[K");
+    unsubscribe();
+    return await run({ session, loaded, modelPath: path });
+  } finally {
+    unsubscribe();
+    await session.close();
+  }
+}

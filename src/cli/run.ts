@@ -1,0 +1,105 @@
+// webkv run: generate from a prompt (text or ids) in headless Chromium, streaming text to stdout, or
+// one JSON object with --json.
+
+import type { AdapterReport } from "../app/runtime.js";
+import type { MemorySnapshot } from "../gpu/memory.js";
+import { validateSampling } from "../engine/sampler.js";
+import type { GenerateTimings } from "../engine/generate.js";
+import { withModelInBrowser } from "./browser-model.js";
+import { BROWSER_OPTIONS, MODEL_OPTIONS, SAMPLING_OPTIONS, idListOption, intOption, numberOption, parse, UsageError } from "./options.js";
+import { formatBytes, memoryTable } from "./report.js";
+
+export const RUN_USAGE = `webkv run --model <path|url|name> [--prompt TEXT | --prompt-ids 1,2,3] [--max-tokens N]
+           [--temperature T] [--top-k K] [--top-p P] [--seed S] [--json]
+           [--block-size N] [--kv-blocks N] [--max-step-tokens N] [--attention naive]
+           [--chromium PATH] [--gpu swiftshader|real] [--headed]`;
+
+interface GenerateReply {
+  prompt_ids: number[];
+  output_ids: number[];
+  text: string;
+  stop_reason: string;
+  timings: GenerateTimings;
+  memory: MemorySnapshot;
+  kv_slots: { used: number; allocated: number };
+}
+
+export async function runCommand(argv: string[], out: (text: string) => void, err: (text: string) => void): Promise<number> {
+  const { values } = parse(argv, {
+    ...BROWSER_OPTIONS,
+    ...MODEL_OPTIONS,
+    ...SAMPLING_OPTIONS,
+    prompt: { type: "string", short: "p" },
+    "prompt-ids": { type: "string" },
+    "max-tokens": { type: "string", short: "n" },
+    bos: { type: "boolean" },
+    "no-bos": { type: "boolean" },
+  });
+  if (values.prompt !== undefined && values["prompt-ids"] !== undefined) throw new UsageError("give --prompt or --prompt-ids, not both");
+  const promptIds = idListOption(values, "prompt-ids");
+  const sampling = validateSampling({
+    temperature: numberOption(values, "temperature"),
+    topK: intOption(values, "top-k", 0),
+    topP: numberOption(values, "top-p"),
+    seed: intOption(values, "seed", 0),
+  });
+  const maxTokens = intOption(values, "max-tokens", 0, 128)!;
+  const json = values.json === true;
+
+  return withModelInBrowser(values, async ({ session, loaded }) => {
+    let streamed = false;
+    if (!json && typeof values.prompt === "string") out(values.prompt);
+    const unsubscribe = session.onEvent((event) => {
+      if (event.type === "token" && !json) {
+        out(event.text);
+        streamed = true;
+      }
+    });
+    const reply = await session.call<GenerateReply>("generate", {
+      modelId: loaded.modelId,
+      prompt: promptIds ? undefined : ((values.prompt as string | undefined) ?? ""),
+      promptIds,
+      addBos: values["no-bos"] ? false : values.bos ? true : undefined,
+      maxTokens,
+      ...sampling,
+      stream: !json,
+    });
+    unsubscribe();
+    const timings = { load_ms: loaded.load_ms, ...reply.timings };
+    const adapter: Pick<AdapterReport, "vendor" | "architecture" | "description"> = {
+      vendor: loaded.adapter.vendor,
+      architecture: loaded.adapter.architecture,
+      description: loaded.adapter.description,
+    };
+    if (json) {
+      out(
+        JSON.stringify({
+          prompt_ids: reply.prompt_ids,
+          output_ids: reply.output_ids,
+          text: reply.text,
+          stop_reason: reply.stop_reason,
+          timings,
+          adapter,
+          model: loaded.config,
+          kv: {
+            block_size: loaded.kv.block_size,
+            blocks_total: loaded.kv.blocks_total,
+            bytes: loaded.kv.bytes,
+            bytes_per_token_per_layer: loaded.kv.bytes_per_token_per_layer,
+          },
+          memory: { measured: reply.memory },
+        }) + "\n",
+      );
+      return 0;
+    }
+    if (streamed) out("\n");
+    err(
+      `\n${reply.prompt_ids.length} prompt tokens, ${reply.output_ids.length} generated (${reply.stop_reason}) · ` +
+        `load ${timings.load_ms.toFixed(0)} ms · prefill ${timings.prefill_tok_s.toFixed(1)} tok/s · decode ${timings.decode_tok_s.toFixed(1)} tok/s\n` +
+        `adapter: ${adapter.vendor} ${adapter.architecture} ${adapter.description}\n` +
+        `GPU memory (measured by webkv's allocator; KV pool ${formatBytes(loaded.kv.bytes)} in ${loaded.kv.blocks_total} blocks of ${loaded.kv.block_size} tokens):\n` +
+        memoryTable(reply.memory) + "\n",
+    );
+    return 0;
+  });
+}
