@@ -2,6 +2,7 @@
 // Results and errors come back encoded (wire.ts); events go out through window.__webkvEvent when the
 // harness has exposed it.
 
+import { KernelLab, LAB_METHODS } from "./kernel-lab.js";
 import { Runtime, type RuntimeEvent } from "./runtime.js";
 import { decodeWire, encodeWire, errorToWire } from "./wire.js";
 
@@ -21,13 +22,22 @@ const runtime = new Runtime((event) => {
 type Method = keyof Runtime;
 const METHODS: Method[] = ["adapter", "load", "generate", "score", "tokenize", "memory", "unload", "parseGguf"];
 
+const lab = new KernelLab();
+
 window.webkv = {
   ready: true,
   async call(method: string, args: unknown) {
     try {
-      if (!METHODS.includes(method as Method)) throw new Error(`unknown runtime method "${method}"`);
-      const fn = runtime[method as Method] as (request: unknown) => unknown;
-      const result = await fn.call(runtime, decodeWire(args));
+      let result: unknown;
+      if (method.startsWith("lab.")) {
+        const name = method.slice(4) as (typeof LAB_METHODS)[number];
+        if (!LAB_METHODS.includes(name)) throw new Error(`unknown kernel lab method "${name}"`);
+        result = await (lab[name] as (request: unknown) => Promise<unknown>).call(lab, decodeWire(args));
+      } else {
+        if (!METHODS.includes(method as Method)) throw new Error(`unknown runtime method "${method}"`);
+        const fn = runtime[method as Method] as (request: unknown) => unknown;
+        result = await fn.call(runtime, decodeWire(args));
+      }
       return { ok: true, value: encodeWire(result) };
     } catch (error) {
       return { ok: false, error: errorToWire(error) };

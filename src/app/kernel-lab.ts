@@ -1,0 +1,229 @@
+// Runs single kernels on given inputs, for the kernel tests (tests/kernels): each test sends inputs from
+// Node, this runs the real kernel wrapper on the GPU, and the test compares with its CPU reference.
+
+import { acquireGpu, type GpuContext } from "../gpu/device.js";
+import { GgmlType } from "../gguf/types.js";
+import { naiveAttentionCalls } from "../kernels/attention-naive.js";
+import { embeddingCalls } from "../kernels/embedding.js";
+import { encodeCalls, type KernelCall, type StepSizes } from "../kernels/kernel-call.js";
+import { kvAppendCall } from "../kernels/kv-append.js";
+import { matmulCalls } from "../kernels/matmul.js";
+import { rmsnormCall } from "../kernels/rmsnorm.js";
+import { ropeCall } from "../kernels/rope.js";
+import { swigluCall } from "../kernels/swiglu.js";
+import { chooseTuning } from "../kernels/tuning.js";
+import { KvPool } from "../kv/pool.js";
+import { StepBuffers, type StepBatch } from "../model/step.js";
+import { assertGpuWeightType, weightRowBytes } from "../model/weight-layout.js";
+import { WeightUploader } from "../model/weights.js";
+
+const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+
+export class KernelLab {
+  private gpuPromise: Promise<GpuContext> | undefined;
+
+  private async gpu(): Promise<GpuContext> {
+    this.gpuPromise ??= acquireGpu();
+    return this.gpuPromise;
+  }
+
+  private async upload(gpu: GpuContext, label: string, data: ArrayBufferView, minBytes = 4): Promise<GPUBuffer> {
+    const buffer = await gpu.memory.allocate("other", label, Math.max(minBytes, data.byteLength), STORAGE);
+    if (data.byteLength > 0) gpu.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+    return buffer;
+  }
+
+  private async read(gpu: GpuContext, buffer: GPUBuffer, bytes: number): Promise<Float32Array> {
+    const staging = await gpu.memory.allocate("staging", "lab readback", bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+    const encoder = gpu.device.createCommandEncoder();
+    encoder.copyBufferToBuffer(buffer, 0, staging, 0, bytes);
+    gpu.device.queue.submit([encoder.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    const out = new Float32Array(staging.getMappedRange().slice(0));
+    staging.unmap();
+    gpu.memory.destroy(staging);
+    return out;
+  }
+
+  private run(gpu: GpuContext, calls: KernelCall[], sizes: StepSizes): void {
+    const encoder = gpu.device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    encodeCalls(pass, calls, sizes);
+    pass.end();
+    gpu.device.queue.submit([encoder.finish()]);
+  }
+
+  private async stepFor(gpu: GpuContext, batch: StepBatch, ropeDim = 2, freqBase = 10000) {
+    const step = await StepBuffers.create(
+      gpu,
+      { maxTokens: batch.tokens.length, maxSeqs: Math.max(1, batch.seqs.length), maxBlockTableEntries: Math.max(1, batch.seqs.reduce((n, s) => n + s.blockTable.length, 0)), maxLogitRows: Math.max(1, batch.logitRows.length) },
+      { ropeDim, freqBase, freqScale: 1 },
+    );
+    return { step, sizes: step.write(batch) };
+  }
+
+  private simpleBatch(numTokens: number, logitRows: number[] = [], ids?: number[], positions?: number[]): StepBatch {
+    return {
+      tokens: Array.from({ length: numTokens }, (_, t) => ({ id: ids?.[t] ?? 0, seq: 0, position: positions?.[t] ?? t, slot: 0 })),
+      seqs: [{ contextLen: numTokens, blockTable: [0], firstToken: 0, numTokens }],
+      logitRows,
+    };
+  }
+
+  /** y = W·x (+ y0 when accumulating); W given as GGUF bytes of `type`, rows × cols. */
+  async matmul(r: {
+    type: GgmlType; rows: number; cols: number; weight: Uint8Array; x: Float32Array; numTokens: number;
+    y0?: Float32Array; tokenTile: number; maxChunkBytes?: number;
+  }): Promise<Float32Array> {
+    const gpu = await this.gpu();
+    try {
+      assertGpuWeightType("lab weight", r.type);
+      const uploader = new WeightUploader(gpu, r.maxChunkBytes ?? gpu.limits.maxStorageBufferBindingSize);
+      const rowBytes = weightRowBytes(r.type, r.cols).gguf;
+      const matrix = await uploader.matrix("lab weight", r.type, r.rows, r.cols, async (first, count) =>
+        r.weight.subarray(first * rowBytes, (first + count) * rowBytes),
+      );
+      const { step, sizes } = await this.stepFor(gpu, this.simpleBatch(r.numTokens));
+      const x = await this.upload(gpu, "x", r.x);
+      const y = await this.upload(gpu, "y", r.y0 ?? new Float32Array(r.numTokens * r.rows));
+      const calls = await matmulCalls(gpu, step.uniform, matrix, x, y, r.rows, {
+        tokenTile: r.tokenTile, accumulate: r.y0 !== undefined, workgroupSize: chooseTuning(gpu).workgroupSize,
+      });
+      this.run(gpu, calls, sizes);
+      return await this.read(gpu, y, r.numTokens * r.rows * 4);
+    } finally {
+      gpu.memory.destroyAll();
+    }
+  }
+
+  async embedding(r: { type: GgmlType; rows: number; cols: number; table: Uint8Array; ids: number[]; maxChunkBytes?: number }): Promise<Float32Array> {
+    const gpu = await this.gpu();
+    try {
+      assertGpuWeightType("lab table", r.type);
+      const uploader = new WeightUploader(gpu, r.maxChunkBytes ?? gpu.limits.maxStorageBufferBindingSize);
+      const rowBytes = weightRowBytes(r.type, r.cols).gguf;
+      const table = await uploader.matrix("lab table", r.type, r.rows, r.cols, async (first, count) =>
+        r.table.subarray(first * rowBytes, (first + count) * rowBytes),
+      );
+      const { step, sizes } = await this.stepFor(gpu, this.simpleBatch(r.ids.length, [], r.ids));
+      const x = await this.upload(gpu, "x", new Float32Array(r.ids.length * r.cols));
+      this.run(gpu, await embeddingCalls(gpu, step.uniform, table, step.tokens, x, chooseTuning(gpu).workgroupSize), sizes);
+      return await this.read(gpu, x, r.ids.length * r.cols * 4);
+    } finally {
+      gpu.memory.destroyAll();
+    }
+  }
+
+  async rmsnorm(r: { x: Float32Array; weight: Float32Array; dim: number; eps: number; numTokens: number; gatherRows?: number[] }): Promise<Float32Array> {
+    const gpu = await this.gpu();
+    try {
+      const gather = r.gatherRows !== undefined;
+      const { step, sizes } = await this.stepFor(gpu, this.simpleBatch(r.numTokens, r.gatherRows ?? []));
+      const x = await this.upload(gpu, "x", r.x);
+      const g = await this.upload(gpu, "g", r.weight);
+      const rows = gather ? r.gatherRows!.length : r.numTokens;
+      const y = await this.upload(gpu, "y", new Float32Array(rows * r.dim));
+      const call = await rmsnormCall(gpu, "lab rmsnorm", { step: step.uniform, x, weight: g, logitRows: step.logitRows, y },
+        { dim: r.dim, eps: r.eps, gatherLogitRows: gather, workgroupSize: chooseTuning(gpu).reduceWorkgroupSize });
+      this.run(gpu, [call], sizes);
+      return await this.read(gpu, y, rows * r.dim * 4);
+    } finally {
+      gpu.memory.destroyAll();
+    }
+  }
+
+  async rope(r: { q: Float32Array; k: Float32Array; positions: number[]; qHeads: number; kvHeads: number; headDim: number; ropeDim: number; freqBase: number }) {
+    const gpu = await this.gpu();
+    try {
+      const { step, sizes } = await this.stepFor(gpu, this.simpleBatch(r.positions.length, [], undefined, r.positions), r.ropeDim, r.freqBase);
+      const q = await this.upload(gpu, "q", r.q);
+      const k = await this.upload(gpu, "k", r.k);
+      const call = await ropeCall(gpu, "lab rope", { step: step.uniform, cosSin: step.cosSin, q, k },
+        { qHeads: r.qHeads, kvHeads: r.kvHeads, headDim: r.headDim, ropeDim: r.ropeDim, workgroupSize: chooseTuning(gpu).workgroupSize });
+      this.run(gpu, [call], sizes);
+      return { q: await this.read(gpu, q, r.q.byteLength), k: await this.read(gpu, k, r.k.byteLength) };
+    } finally {
+      gpu.memory.destroyAll();
+    }
+  }
+
+  async swiglu(r: { gate: Float32Array; up: Float32Array; ffnDim: number; numTokens: number }): Promise<Float32Array> {
+    const gpu = await this.gpu();
+    try {
+      const { step, sizes } = await this.stepFor(gpu, this.simpleBatch(r.numTokens));
+      const gate = await this.upload(gpu, "gate", r.gate);
+      const up = await this.upload(gpu, "up", r.up);
+      const call = await swigluCall(gpu, "lab swiglu", { step: step.uniform, up, gate }, { ffnDim: r.ffnDim, workgroupSize: chooseTuning(gpu).workgroupSize });
+      this.run(gpu, [call], sizes);
+      return await this.read(gpu, gate, r.gate.byteLength);
+    } finally {
+      gpu.memory.destroyAll();
+    }
+  }
+
+  /**
+   * Attention over a paged cache: `batch` says which tokens are new (their k/v rows are appended with the
+   * append kernel, then attention runs for them). Earlier tokens of each sequence are appended in a first
+   * step. Returns the attention output [num new tokens, qHeads·headDim].
+   */
+  async attention(r: {
+    kind: "naive";
+    qHeads: number; kvHeads: number; headDim: number; blockSize: number; numBlocks: number; window: number;
+    /** Per sequence: its block table, its cached tokens' k/v ([len, kvHeads·headDim]), and its new tokens. */
+    seqs: { blockTable: number[]; contextK: Float32Array; contextV: Float32Array; contextLen: number; newK: Float32Array; newV: Float32Array; q: Float32Array; numNew: number }[];
+  }): Promise<Float32Array> {
+    const gpu = await this.gpu();
+    try {
+      const tuning = chooseTuning(gpu);
+      const kvShape = { blockSize: r.blockSize, kvHeads: r.kvHeads, headDim: r.headDim };
+      const pool = await KvPool.create(gpu, { layers: 1, kvHeads: r.kvHeads, headDim: r.headDim }, { blockSize: r.blockSize, format: "f32", numBlocks: r.numBlocks });
+      const slotOf = (table: number[], p: number) => table[Math.floor(p / r.blockSize)]! * r.blockSize + (p % r.blockSize);
+      // Phase 1: write the cached context of every sequence; phase 2: new tokens + attention.
+      const phase = async (which: "context" | "new") => {
+        const batch: StepBatch = { tokens: [], seqs: [], logitRows: [] };
+        const k: number[] = [];
+        const v: number[] = [];
+        const q: number[] = [];
+        r.seqs.forEach((s, i) => {
+          const count = which === "context" ? s.contextLen : s.numNew;
+          const start = which === "context" ? 0 : s.contextLen;
+          const firstToken = batch.tokens.length;
+          for (let j = 0; j < count; j++) batch.tokens.push({ id: 0, seq: i, position: start + j, slot: slotOf(s.blockTable, start + j) });
+          batch.seqs.push({ contextLen: start + count, blockTable: s.blockTable, firstToken, numTokens: count });
+          k.push(...(which === "context" ? s.contextK : s.newK));
+          v.push(...(which === "context" ? s.contextV : s.newV));
+          if (which === "new") q.push(...s.q);
+        });
+        return { batch, k: new Float32Array(k), v: new Float32Array(v), q: new Float32Array(q) };
+      };
+      const runPhase = async (which: "context" | "new") => {
+        const { batch, k, v, q } = await phase(which);
+        if (batch.tokens.length === 0) return undefined;
+        const { step, sizes } = await this.stepFor(gpu, batch);
+        const kBuf = await this.upload(gpu, "k", k);
+        const vBuf = await this.upload(gpu, "v", v);
+        const calls: KernelCall[] = [
+          await kvAppendCall(gpu, "lab append", { step: step.uniform, tokens: step.tokens, k: kBuf, v: vBuf, kvPool: pool.layerBindings[0]!, blockTables: step.blockTables },
+            { ...kvShape, workgroupSize: tuning.workgroupSize }),
+        ];
+        let out: GPUBuffer | undefined;
+        if (which === "new") {
+          const qBuf = await this.upload(gpu, "q", q);
+          out = await this.upload(gpu, "out", new Float32Array(batch.tokens.length * r.qHeads * r.headDim));
+          const scores = await this.upload(gpu, "scores", new Float32Array(sizes.numTokens * r.qHeads * sizes.maxContext));
+          calls.push(...(await naiveAttentionCalls(gpu, "lab attention",
+            { step: step.uniform, tokens: step.tokens, seqs: step.seqs, blockTables: step.blockTables, kvPool: pool.layerBindings[0]!, q: qBuf, scores, out },
+            { ...kvShape, qHeads: r.qHeads, window: r.window, workgroupSize: tuning.workgroupSize, reduceWorkgroupSize: tuning.reduceWorkgroupSize })));
+        }
+        this.run(gpu, calls, sizes);
+        return out ? this.read(gpu, out, batch.tokens.length * r.qHeads * r.headDim * 4) : undefined;
+      };
+      await runPhase("context");
+      return (await runPhase("new"))!;
+    } finally {
+      gpu.memory.destroyAll();
+    }
+  }
+}
+
+export const LAB_METHODS = ["matmul", "embedding", "rmsnorm", "rope", "swiglu", "attention"] as const;

@@ -1,0 +1,83 @@
+// CPU references for the kernels, written from the definitions in float64: each kernel test compares the
+// GPU result of the real wrapper with these.
+
+/** y[t, r] = Σ_c W[r, c] x[t, c] (+ y0).  W: [rows, cols] (dequantized), x: [n, cols]. */
+export function matmulRef(w: Float32Array, rows: number, cols: number, x: Float32Array, n: number, y0?: Float32Array): Float64Array {
+  const y = new Float64Array(n * rows);
+  for (let t = 0; t < n; t++) {
+    for (let r = 0; r < rows; r++) {
+      let sum = y0 ? y0[t * rows + r]! : 0;
+      for (let c = 0; c < cols; c++) sum += w[r * cols + c]! * x[t * cols + c]!;
+      y[t * rows + r] = sum;
+    }
+  }
+  return y;
+}
+
+export function rmsnormRef(x: Float32Array, g: Float32Array, dim: number, eps: number, rows: number[]): Float64Array {
+  const y = new Float64Array(rows.length * dim);
+  rows.forEach((src, r) => {
+    let ss = 0;
+    for (let c = 0; c < dim; c++) ss += x[src * dim + c]! ** 2;
+    const scale = 1 / Math.sqrt(ss / dim + eps);
+    for (let c = 0; c < dim; c++) y[r * dim + c] = x[src * dim + c]! * scale * g[c]!;
+  });
+  return y;
+}
+
+/** Rotates adjacent pairs of each head: angle = pos · base^(−2i/ropeDim), for i < ropeDim/2. */
+export function ropeRef(v: Float32Array, heads: number, headDim: number, ropeDim: number, base: number, positions: number[]): Float64Array {
+  const out = Float64Array.from(v);
+  positions.forEach((pos, t) => {
+    for (let h = 0; h < heads; h++) {
+      for (let i = 0; i < ropeDim / 2; i++) {
+        const angle = pos * Math.pow(base, (-2 * i) / ropeDim);
+        const at = (t * heads + h) * headDim + 2 * i;
+        const a = v[at]!;
+        const b = v[at + 1]!;
+        out[at] = a * Math.cos(angle) - b * Math.sin(angle);
+        out[at + 1] = a * Math.sin(angle) + b * Math.cos(angle);
+      }
+    }
+  });
+  return out;
+}
+
+export function swigluRef(gate: Float32Array, up: Float32Array): Float64Array {
+  return Float64Array.from(gate, (g, i) => (g / (1 + Math.exp(-g))) * up[i]!);
+}
+
+/**
+ * Causal (optionally windowed) grouped-query attention for a sequence's new tokens.
+ *   q: [numNew, qHeads·headDim]   k, v: [contextLen + numNew, kvHeads·headDim] (all positions)
+ */
+export function attentionRef(
+  q: Float32Array, k: Float32Array, v: Float32Array, contextLen: number, numNew: number,
+  qHeads: number, kvHeads: number, headDim: number, window: number,
+): Float64Array {
+  const out = new Float64Array(numNew * qHeads * headDim);
+  const group = qHeads / kvHeads;
+  const scale = 1 / Math.sqrt(headDim);
+  for (let t = 0; t < numNew; t++) {
+    const pos = contextLen + t;
+    const first = window > 0 ? Math.max(0, pos + 1 - window) : 0;
+    for (let h = 0; h < qHeads; h++) {
+      const kvh = Math.floor(h / group);
+      const scores: number[] = [];
+      for (let j = first; j <= pos; j++) {
+        let dot = 0;
+        for (let d = 0; d < headDim; d++) dot += q[(t * qHeads + h) * headDim + d]! * k[(j * kvHeads + kvh) * headDim + d]!;
+        scores.push(dot * scale);
+      }
+      const max = Math.max(...scores);
+      const exps = scores.map((s) => Math.exp(s - max));
+      const sum = exps.reduce((a, b) => a + b, 0);
+      for (let d = 0; d < headDim; d++) {
+        let acc = 0;
+        exps.forEach((e, i) => (acc += (e / sum) * v[((first + i) * kvHeads + kvh) * headDim + d]!));
+        out[(t * qHeads + h) * headDim + d] = acc;
+      }
+    }
+  }
+  return out;
+}
