@@ -62,8 +62,11 @@ export async function urlSource(url: string, onProgress?: ProgressCallback): Pro
   } catch (error) {
     throw new GgufError("source_error", `${url}: fetch failed: ${(error as Error).message}`);
   }
-  if (!probe.ok) throw new GgufError("source_error", `${url}: HTTP ${probe.status} ${probe.statusText}`);
   const contentRange = probe.headers.get("Content-Range");
+  if (probe.status === 416 && /\/0\s*$/.test(contentRange ?? "")) {
+    return bytesSource(new Uint8Array(0), url); // an empty file: "bytes=0-0" is unsatisfiable
+  }
+  if (!probe.ok) throw new GgufError("source_error", `${url}: HTTP ${probe.status} ${probe.statusText}`);
   const totalFromRange = contentRange?.match(/\/(\d+)\s*$/)?.[1];
   if (probe.status === 206 && totalFromRange !== undefined) {
     await probe.body?.cancel();
