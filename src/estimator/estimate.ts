@@ -176,7 +176,7 @@ function prepare(model: ModelDescription, settings: EstimateSettings): Prepared 
     );
   }
   const formatText = r.weights === "gguf" ? "each GGUF tensor in its own type"
-    : `${r.weights.id} = ${bitsPerWeight(r.weights)} bits/weight (${r.weights.description})${r.weights.isFloat ? "" : ", vectors in f32"}`;
+    : `${r.weights.id}, ${bitsPerWeight(r.weights)} bits/weight: ${r.weights.description}${r.weights.isFloat ? "" : "; vectors in f32"}`;
   const groupText = weights.groups.map((g) => `${g.group} ${formatBytes(r.tp > 1 ? g.bytesPerGpu : g.bytes)}`).join(" + ");
   formulas.push(
     `weights (${formatText})${r.tp > 1 ? ` per GPU of ${r.tp}` : ""} = ${groupText} = ${formatBytes(weights.bytesPerGpu)}` +
@@ -291,6 +291,9 @@ export function estimate(model: ModelDescription, settings: EstimateSettings): E
         `max context = ${formatCount(maxContext)} tokens per sequence × ${prepared.r.sequences}: total ${formatBytes(at)} ≤ ${formatBytes(memory)}${perGpu}` +
           (maxContext < MAX_CONTEXT_SEARCHED ? ` < total at ${formatCount(maxContext + 1)}` : " (searched no further)"),
       );
+      if (maxContext > model.contextLength) {
+        result.notes.push(`max context ${formatCount(maxContext)} fits in memory but is longer than the ${formatCount(model.contextLength)} tokens ${model.name} was trained for`);
+      }
     }
   }
   return result;

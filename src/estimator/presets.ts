@@ -115,8 +115,7 @@ function deepseekV3Like(name: string, architecture: string, source: string, shap
 }
 const deepseekV3 = deepseekV3Like("DeepSeek-V3", "deepseek_v3", hf("deepseek-ai/DeepSeek-V3"), {
   heads: 128, experts: 256, denseLayersFirst: 3, vocab: 129280, context: 163840, mtpLayers: 1,
-  notes: ["the published 671B excludes the 1 MTP layer (num_nextn_predict_layers = 1, about 11.5B more)",
-    "router carries e_score_correction_bias (topk_method noaux_tc)"],
+  notes: ["router carries e_score_correction_bias (topk_method noaux_tc); the published 671B leaves out the MTP layer, as this count does"],
 });
 const kimiK2 = deepseekV3Like("Kimi-K2", "kimi_k2", hf("moonshotai/Kimi-K2-Instruct"), {
   heads: 64, experts: 384, denseLayersFirst: 1, vocab: 163840, context: 131072, mtpLayers: 0,

@@ -101,7 +101,7 @@ export function sweepSvg(series: SweepSeries[], title: string): string {
   out.push(`<text transform="translate(22 ${top + plotH / 2}) rotate(-90)" text-anchor="middle">GPU memory (GB = 2^30 bytes)</text>`);
   for (const gb of DEVICE_LINES_GB) {
     out.push(`<line class="device-line" data-gb="${gb}" x1="${left}" y1="${f(y(gb))}" x2="${left + plotW}" y2="${f(y(gb))}" stroke="#555" stroke-dasharray="6 4"/>`);
-    out.push(`<text x="${left + plotW - 4}" y="${f(y(gb) - 4)}" text-anchor="end" fill="#555">${gb} GB device</text>`);
+    out.push(`<text x="${left + 6}" y="${f(y(gb) - 4)}" fill="#555">${gb} GB device</text>`);
   }
   series.forEach((s, i) => {
     const color = COLORS[i % COLORS.length]!;
