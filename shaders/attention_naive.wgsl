@@ -7,13 +7,6 @@
 // Visible: j ≤ position(t) (causal), and j > position(t) − WINDOW when WINDOW > 0 (sliding window).
 // kvh(h) = h / (Q_HEADS / KV_HEADS): grouped-query attention.   scores: [num_tokens, Q_HEADS, max_context]
 
-struct Step {
-  num_tokens: u32,
-  num_seqs: u32,
-  num_logit_rows: u32,
-  max_context: u32,
-}
-
 @group(0) @binding(0) var<uniform> step: Step;
 @group(0) @binding(1) var<storage, read> tokens: array<TokenInfo>;
 @group(0) @binding(2) var<storage, read> seqs: array<SeqInfo>;

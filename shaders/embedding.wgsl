@@ -5,13 +5,6 @@
 // A table larger than one binding arrives in row chunks [row_offset, row_offset + rows); each chunk is
 // one dispatch and writes only the tokens whose id falls inside it. One invocation = one weight block.
 
-struct Step {
-  num_tokens: u32,
-  num_seqs: u32,
-  num_logit_rows: u32,
-  max_context: u32,
-}
-
 struct ChunkParams {
   rows: u32,
   row_offset: u32,

@@ -2,13 +2,6 @@
 //
 //   K[slot(t), h, :] = k[t, h, :]     V[slot(t), h, :] = v[t, h, :]      k, v: [num_tokens, KV_HEADS·HEAD_DIM]
 
-struct Step {
-  num_tokens: u32,
-  num_seqs: u32,
-  num_logit_rows: u32,
-  max_context: u32,
-}
-
 @group(0) @binding(0) var<uniform> step: Step;
 @group(0) @binding(1) var<storage, read> tokens: array<TokenInfo>;
 @group(0) @binding(2) var<storage, read> k: array<f32>;

@@ -6,20 +6,6 @@
 // block_tables[seq.block_table_offset + p / BLOCK_SIZE], slot p % BLOCK_SIZE.
 // KV_FORMAT 0 = f32 (one word per value).
 
-struct TokenInfo {
-  id: u32,
-  seq: u32,
-  position: u32,
-  kv_slot: u32, // physical: block · BLOCK_SIZE + slot within the block
-}
-
-struct SeqInfo {
-  context_len: u32,        // tokens in the cache after this step
-  block_table_offset: u32, // where this sequence's block table starts in block_tables
-  first_token: u32,        // its first token in this step's batch
-  num_tokens: u32,         // its tokens in this step's batch
-}
-
 const KV_HEAD_WORDS: u32 = BLOCK_SIZE * HEAD_DIM;
 const KV_SECTION_WORDS: u32 = KV_HEADS * KV_HEAD_WORDS;
 const KV_BLOCK_WORDS: u32 = 2u * KV_SECTION_WORDS;

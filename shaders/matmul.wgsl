@@ -7,13 +7,6 @@
 // larger than one binding arrive in chunks; each chunk is its own dispatch with its own ROW_OFFSET.
 // n is the step's token count, or its logit-row count for the output head (X_ROWS_ARE_LOGIT_ROWS).
 
-struct Step {
-  num_tokens: u32,
-  num_seqs: u32,
-  num_logit_rows: u32,
-  max_context: u32,
-}
-
 struct MatmulParams {
   rows: u32,        // rows in this chunk
   row_offset: u32,  // first output column written by this chunk

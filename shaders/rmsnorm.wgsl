@@ -3,13 +3,6 @@
 // src(r) = r for the layers; for the final norm before the output head (GATHER_LOGIT_ROWS) it is the
 // r-th logit row of the step, so only the rows whose logits are wanted are normalized and projected.
 
-struct Step {
-  num_tokens: u32,
-  num_seqs: u32,
-  num_logit_rows: u32,
-  max_context: u32,
-}
-
 @group(0) @binding(0) var<uniform> step: Step;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> g: array<f32>;

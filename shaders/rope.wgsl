@@ -4,13 +4,6 @@
 //
 //   q: [num_tokens, Q_HEADS·HEAD_DIM]   k: [num_tokens, KV_HEADS·HEAD_DIM]   cos_sin: [num_tokens, ROPE_DIM/2]
 
-struct Step {
-  num_tokens: u32,
-  num_seqs: u32,
-  num_logit_rows: u32,
-  max_context: u32,
-}
-
 @group(0) @binding(0) var<uniform> step: Step;
 @group(0) @binding(1) var<storage, read> cos_sin: array<vec2<f32>>;
 @group(0) @binding(2) var<storage, read_write> q: array<vec2<f32>>;

@@ -1,12 +1,5 @@
 // SwiGLU gate:   h[t, i] = silu(gate[t, i]) · up[t, i],   silu(v) = v / (1 + e^−v)      [num_tokens, FFN_DIM]
 
-struct Step {
-  num_tokens: u32,
-  num_seqs: u32,
-  num_logit_rows: u32,
-  max_context: u32,
-}
-
 @group(0) @binding(0) var<uniform> step: Step;
 @group(0) @binding(1) var<storage, read> up: array<f32>;
 @group(0) @binding(2) var<storage, read_write> gate_then_h: array<f32>;

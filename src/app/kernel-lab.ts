@@ -3,6 +3,7 @@
 
 import { acquireGpu, type GpuContext } from "../gpu/device.js";
 import { GgmlType } from "../gguf/types.js";
+import { chooseDecodeChunking, flashAttentionCalls, flashPartialBytes } from "../kernels/attention-flash.js";
 import { naiveAttentionCalls } from "../kernels/attention-naive.js";
 import { embeddingCalls } from "../kernels/embedding.js";
 import { encodeCalls, type KernelCall, type StepSizes } from "../kernels/kernel-call.js";
@@ -53,13 +54,16 @@ export class KernelLab {
     gpu.device.queue.submit([encoder.finish()]);
   }
 
-  private async stepFor(gpu: GpuContext, batch: StepBatch, ropeDim = 2, freqBase = 10000) {
+  private async stepFor(
+    gpu: GpuContext, batch: StepBatch, ropeDim = 2, freqBase = 10000,
+    chunking?: (maxContext: number, numSeqs: number) => { chunkLen: number; numChunks: number },
+  ) {
     const step = await StepBuffers.create(
       gpu,
       { maxTokens: batch.tokens.length, maxSeqs: Math.max(1, batch.seqs.length), maxBlockTableEntries: Math.max(1, batch.seqs.reduce((n, s) => n + s.blockTable.length, 0)), maxLogitRows: Math.max(1, batch.logitRows.length) },
       { ropeDim, freqBase, freqScale: 1 },
     );
-    return { step, sizes: step.write(batch) };
+    return { step, sizes: step.write(batch, chunking) };
   }
 
   private simpleBatch(numTokens: number, logitRows: number[] = [], ids?: number[], positions?: number[]): StepBatch {
@@ -167,39 +171,44 @@ export class KernelLab {
    * step. Returns the attention output [num new tokens, qHeads·headDim].
    */
   async attention(r: {
-    kind: "naive";
+    kind: "naive" | "flash";
+    /** Flash only: force the prefill kernel even for one-token sequences; or fix the decode chunk count. */
+    forcePrefillKernel?: boolean;
+    decodeChunks?: number;
     qHeads: number; kvHeads: number; headDim: number; blockSize: number; numBlocks: number; window: number;
     /** Per sequence: its block table, its cached tokens' k/v ([len, kvHeads·headDim]), and its new tokens. */
     seqs: { blockTable: number[]; contextK: Float32Array; contextV: Float32Array; contextLen: number; newK: Float32Array; newV: Float32Array; q: Float32Array; numNew: number }[];
   }): Promise<Float32Array> {
     const gpu = await this.gpu();
     try {
-      const tuning = chooseTuning(gpu);
       const kvShape = { blockSize: r.blockSize, kvHeads: r.kvHeads, headDim: r.headDim };
       const pool = await KvPool.create(gpu, { layers: 1, kvHeads: r.kvHeads, headDim: r.headDim }, { blockSize: r.blockSize, format: "f32", numBlocks: r.numBlocks });
       const slotOf = (table: number[], p: number) => table[Math.floor(p / r.blockSize)]! * r.blockSize + (p % r.blockSize);
       // Phase 1: write the cached context of every sequence; phase 2: new tokens + attention.
       const phase = async (which: "context" | "new") => {
         const batch: StepBatch = { tokens: [], seqs: [], logitRows: [] };
-        const k: number[] = [];
-        const v: number[] = [];
-        const q: number[] = [];
+        const k: Float32Array[] = [];
+        const v: Float32Array[] = [];
+        const q: Float32Array[] = [];
         r.seqs.forEach((s, i) => {
           const count = which === "context" ? s.contextLen : s.numNew;
           const start = which === "context" ? 0 : s.contextLen;
           const firstToken = batch.tokens.length;
           for (let j = 0; j < count; j++) batch.tokens.push({ id: 0, seq: i, position: start + j, slot: slotOf(s.blockTable, start + j) });
           batch.seqs.push({ contextLen: start + count, blockTable: s.blockTable, firstToken, numTokens: count });
-          k.push(...(which === "context" ? s.contextK : s.newK));
-          v.push(...(which === "context" ? s.contextV : s.newV));
-          if (which === "new") q.push(...s.q);
+          k.push(which === "context" ? s.contextK : s.newK);
+          v.push(which === "context" ? s.contextV : s.newV);
+          if (which === "new") q.push(s.q);
         });
-        return { batch, k: new Float32Array(k), v: new Float32Array(v), q: new Float32Array(q) };
+        return { batch, k: concatFloats(k), v: concatFloats(v), q: concatFloats(q) };
       };
       const runPhase = async (which: "context" | "new") => {
         const { batch, k, v, q } = await phase(which);
         if (batch.tokens.length === 0) return undefined;
-        const { step, sizes } = await this.stepFor(gpu, batch);
+        const tuning = chooseTuning(gpu);
+        const chunking = (maxContext: number, numSeqs: number) =>
+          r.decodeChunks ? { numChunks: r.decodeChunks, chunkLen: Math.ceil(maxContext / r.decodeChunks) } : chooseDecodeChunking(maxContext, numSeqs, r.qHeads, tuning);
+        const { step, sizes } = await this.stepFor(gpu, batch, 2, 10000, chunking);
         const kBuf = await this.upload(gpu, "k", k);
         const vBuf = await this.upload(gpu, "v", v);
         const calls: KernelCall[] = [
@@ -210,10 +219,17 @@ export class KernelLab {
         if (which === "new") {
           const qBuf = await this.upload(gpu, "q", q);
           out = await this.upload(gpu, "out", new Float32Array(batch.tokens.length * r.qHeads * r.headDim));
-          const scores = await this.upload(gpu, "scores", new Float32Array(sizes.numTokens * r.qHeads * sizes.maxContext));
-          calls.push(...(await naiveAttentionCalls(gpu, "lab attention",
-            { step: step.uniform, tokens: step.tokens, seqs: step.seqs, blockTables: step.blockTables, kvPool: pool.layerBindings[0]!, q: qBuf, scores, out },
-            { ...kvShape, qHeads: r.qHeads, window: r.window, workgroupSize: tuning.workgroupSize, reduceWorkgroupSize: tuning.reduceWorkgroupSize })));
+          const common = { step: step.uniform, tokens: step.tokens, seqs: step.seqs, blockTables: step.blockTables, kvPool: pool.layerBindings[0]!, q: qBuf, out };
+          const shape = { ...kvShape, qHeads: r.qHeads, window: r.window };
+          if (r.kind === "naive") {
+            const scores = await this.upload(gpu, "scores", new Float32Array(sizes.numTokens * r.qHeads * sizes.maxContext));
+            calls.push(...(await naiveAttentionCalls(gpu, "lab attention", { ...common, scores },
+              { ...shape, workgroupSize: tuning.workgroupSize, reduceWorkgroupSize: tuning.reduceWorkgroupSize })));
+          } else {
+            const partials = await this.upload(gpu, "partials", new Uint8Array(flashPartialBytes(sizes.numSeqs, r.qHeads, sizes.decodeNumChunks, r.headDim)));
+            const flash = await flashAttentionCalls(gpu, "lab attention", { ...common, partials }, shape, tuning);
+            calls.push(...(sizes.maxSeqTokens === 1 && !r.forcePrefillKernel ? flash.decode : flash.prefill));
+          }
         }
         this.run(gpu, calls, sizes);
         return out ? this.read(gpu, out, batch.tokens.length * r.qHeads * r.headDim * 4) : undefined;
@@ -224,6 +240,16 @@ export class KernelLab {
       gpu.memory.destroyAll();
     }
   }
+}
+
+function concatFloats(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
 }
 
 export const LAB_METHODS = ["matmul", "embedding", "rmsnorm", "rope", "swiglu", "attention"] as const;

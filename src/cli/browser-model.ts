@@ -18,7 +18,7 @@ export function loadOptionsFrom(values: ParsedValues): Omit<LlamaLoadOptions, "o
     kvBlockSize: intOption(values, "block-size", 1),
     kvBlocks: intOption(values, "kv-blocks", 1),
     maxStepTokens: intOption(values, "max-step-tokens", 1),
-    attention: choiceOption(values, "attention", ["naive"] as const, "naive"),
+    attention: choiceOption(values, "attention", ["flash", "naive"] as const, "flash"),
     maxBindingBytes: intOption(values, "max-binding-bytes", 256),
   };
 }

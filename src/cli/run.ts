@@ -11,7 +11,7 @@ import { formatBytes, memoryTable } from "./report.js";
 
 export const RUN_USAGE = `webkv run --model <path|url|name> [--prompt TEXT | --prompt-ids 1,2,3] [--max-tokens N]
            [--temperature T] [--top-k K] [--top-p P] [--seed S] [--json]
-           [--block-size N] [--kv-blocks N] [--max-step-tokens N] [--attention naive]
+           [--block-size N] [--kv-blocks N] [--max-step-tokens N] [--attention flash|naive]
            [--chromium PATH] [--gpu swiftshader|real] [--headed]`;
 
 interface GenerateReply {

@@ -54,12 +54,17 @@ export async function startPageServer(pageDir: string): Promise<PageServer> {
       }
       response.writeHead(206, { ...headers, "Content-Range": `bytes ${start}-${end}/${size}`, "Content-Length": end - start + 1 });
       if (request.method === "HEAD") return void response.end();
-      createReadStream(filePath, { start, end }).pipe(response);
+      pipeFile(createReadStream(filePath, { start, end }), response);
       return;
     }
     response.writeHead(200, { ...headers, "Content-Length": size });
     if (request.method === "HEAD") return void response.end();
-    createReadStream(filePath).pipe(response);
+    pipeFile(createReadStream(filePath), response);
+  }
+
+  function pipeFile(stream: ReturnType<typeof createReadStream>, response: ServerResponse): void {
+    stream.on("error", () => response.destroy()); // the file vanished or became unreadable mid-request
+    stream.pipe(response);
   }
 
   const server: Server = createServer((request, response) => {

@@ -5,7 +5,8 @@
 import attentionNaiveWgsl from "../../shaders/attention_naive.wgsl?raw";
 import kvCacheWgsl from "../../shaders/kv_cache.wgsl?raw";
 import type { GpuContext } from "../gpu/device.js";
-import { bindGroup, createComputeProgram, layoutEntries, wgslWithConstants, type BufferBinding } from "../gpu/pipelines.js";
+import { bindGroup, createComputeProgram, layoutEntries, type BufferBinding } from "../gpu/pipelines.js";
+import { kernelSource } from "./wgsl.js";
 import { ceilDiv, type KernelCall, type StepSizes } from "./kernel-call.js";
 import { attentionConstants, type AttentionShape } from "./kv-shape.js";
 
@@ -41,7 +42,7 @@ export async function naiveAttentionCalls(
     createComputeProgram(
       gpu.device,
       `attention naive ${entry}`,
-      wgslWithConstants(source, { ...attentionConstants(shape), WORKGROUP_SIZE: workgroupSize }),
+      kernelSource(source, { ...attentionConstants(shape), WORKGROUP_SIZE: workgroupSize }),
       layout,
       entry,
     );

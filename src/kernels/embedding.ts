@@ -3,7 +3,8 @@
 import embeddingWgsl from "../../shaders/embedding.wgsl?raw";
 import weightsWgsl from "../../shaders/weights.wgsl?raw";
 import type { GpuContext } from "../gpu/device.js";
-import { bindGroup, createComputeProgram, layoutEntries, wgslWithConstants } from "../gpu/pipelines.js";
+import { bindGroup, createComputeProgram, layoutEntries } from "../gpu/pipelines.js";
+import { kernelSource } from "./wgsl.js";
 import { weightBlockValues } from "../model/weight-layout.js";
 import type { GpuMatrix } from "../model/weights.js";
 import { ceilDiv, type KernelCall } from "./kernel-call.js";
@@ -20,7 +21,7 @@ export async function embeddingCalls(
   const program = await createComputeProgram(
     gpu.device,
     `embedding ${table.type}x${table.cols}`,
-    wgslWithConstants(weightsWgsl + embeddingWgsl, constants),
+    kernelSource(weightsWgsl + embeddingWgsl, constants),
     layoutEntries(["uniform", "uniform", "read", "read", "read", "write"]),
   );
   const blocksPerRow = table.cols / weightBlockValues(table.type, table.cols);

@@ -5,7 +5,13 @@ export interface StepSizes {
   numTokens: number;
   numSeqs: number;
   numLogitRows: number;
+  /** Largest context (cached + new) of any sequence in the step. */
   maxContext: number;
+  /** Most new tokens of any one sequence (1 = a pure decode step). */
+  maxSeqTokens: number;
+  /** Split-K decode: keys per chunk and chunks of the longest context. */
+  decodeChunkLen: number;
+  decodeNumChunks: number;
 }
 
 export interface KernelCall {

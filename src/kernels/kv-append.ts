@@ -3,7 +3,8 @@
 import kvAppendWgsl from "../../shaders/kv_append.wgsl?raw";
 import kvCacheWgsl from "../../shaders/kv_cache.wgsl?raw";
 import type { GpuContext } from "../gpu/device.js";
-import { bindGroup, createComputeProgram, layoutEntries, wgslWithConstants, type BufferBinding } from "../gpu/pipelines.js";
+import { bindGroup, createComputeProgram, layoutEntries, type BufferBinding } from "../gpu/pipelines.js";
+import { kernelSource } from "./wgsl.js";
 import { ceilDiv, type KernelCall } from "./kernel-call.js";
 import { kvConstants, type KvShape } from "./kv-shape.js";
 
@@ -16,7 +17,7 @@ export async function kvAppendCall(
   const program = await createComputeProgram(
     gpu.device,
     "kv append",
-    wgslWithConstants(kvCacheWgsl + kvAppendWgsl, { ...kvConstants(shape), WORKGROUP_SIZE: shape.workgroupSize }),
+    kernelSource(kvCacheWgsl + kvAppendWgsl, { ...kvConstants(shape), WORKGROUP_SIZE: shape.workgroupSize }),
     layoutEntries(["uniform", "read", "read", "read", "write", "read"]),
   );
   const valuesPerToken = shape.kvHeads * shape.headDim;

@@ -4,7 +4,8 @@
 import matmulWgsl from "../../shaders/matmul.wgsl?raw";
 import weightsWgsl from "../../shaders/weights.wgsl?raw";
 import type { GpuContext } from "../gpu/device.js";
-import { bindGroup, createComputeProgram, layoutEntries, wgslWithConstants } from "../gpu/pipelines.js";
+import { bindGroup, createComputeProgram, layoutEntries } from "../gpu/pipelines.js";
+import { kernelSource } from "./wgsl.js";
 import type { GpuMatrix } from "../model/weights.js";
 import { ceilDiv, type KernelCall } from "./kernel-call.js";
 
@@ -28,7 +29,7 @@ export async function matmulCalls(
   yStride: number,
   options: MatmulOptions,
 ): Promise<KernelCall[]> {
-  const code = wgslWithConstants(weightsWgsl + matmulWgsl, {
+  const code = kernelSource(weightsWgsl + matmulWgsl, {
     WEIGHT_FORMAT: weight.type,
     COLS: weight.cols,
     TOKEN_TILE: options.tokenTile,

@@ -2,7 +2,8 @@
 
 import rmsnormWgsl from "../../shaders/rmsnorm.wgsl?raw";
 import type { GpuContext } from "../gpu/device.js";
-import { bindGroup, createComputeProgram, layoutEntries, wgslWithConstants } from "../gpu/pipelines.js";
+import { bindGroup, createComputeProgram, layoutEntries } from "../gpu/pipelines.js";
+import { kernelSource } from "./wgsl.js";
 import type { KernelCall } from "./kernel-call.js";
 
 export async function rmsnormCall(
@@ -14,7 +15,7 @@ export async function rmsnormCall(
   const program = await createComputeProgram(
     gpu.device,
     `rmsnorm ${shape.dim}${shape.gatherLogitRows ? " gather" : ""}`,
-    wgslWithConstants(rmsnormWgsl, {
+    kernelSource(rmsnormWgsl, {
       DIM: shape.dim,
       EPS: shape.eps,
       GATHER_LOGIT_ROWS: shape.gatherLogitRows,

@@ -2,7 +2,8 @@
 
 import ropeWgsl from "../../shaders/rope.wgsl?raw";
 import type { GpuContext } from "../gpu/device.js";
-import { bindGroup, createComputeProgram, layoutEntries, wgslWithConstants } from "../gpu/pipelines.js";
+import { bindGroup, createComputeProgram, layoutEntries } from "../gpu/pipelines.js";
+import { kernelSource } from "./wgsl.js";
 import { ceilDiv, type KernelCall } from "./kernel-call.js";
 
 export async function ropeCall(
@@ -14,7 +15,7 @@ export async function ropeCall(
   const program = await createComputeProgram(
     gpu.device,
     "rope",
-    wgslWithConstants(ropeWgsl, {
+    kernelSource(ropeWgsl, {
       Q_HEADS: shape.qHeads,
       KV_HEADS: shape.kvHeads,
       HEAD_DIM: shape.headDim,

@@ -2,7 +2,8 @@
 
 import swigluWgsl from "../../shaders/swiglu.wgsl?raw";
 import type { GpuContext } from "../gpu/device.js";
-import { bindGroup, createComputeProgram, layoutEntries, wgslWithConstants } from "../gpu/pipelines.js";
+import { bindGroup, createComputeProgram, layoutEntries } from "../gpu/pipelines.js";
+import { kernelSource } from "./wgsl.js";
 import { ceilDiv, type KernelCall } from "./kernel-call.js";
 
 export async function swigluCall(
@@ -14,7 +15,7 @@ export async function swigluCall(
   const program = await createComputeProgram(
     gpu.device,
     "swiglu",
-    wgslWithConstants(swigluWgsl, { FFN_DIM: shape.ffnDim, WORKGROUP_SIZE: shape.workgroupSize }),
+    kernelSource(swigluWgsl, { FFN_DIM: shape.ffnDim, WORKGROUP_SIZE: shape.workgroupSize }),
     layoutEntries(["uniform", "read", "write"]),
   );
   return {

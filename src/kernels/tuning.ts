@@ -11,6 +11,13 @@ export interface KernelTuning {
   reduceWorkgroupSize: number;
   /** Tokens per invocation in prefill matmuls (decode uses 1). */
   prefillTokenTile: number;
+  /** Flash prefill: most rows (query tokens × heads of a group) per workgroup, query tokens per tile, keys per tile. */
+  flashMaxRows: number;
+  flashQueryTile: number;
+  flashKeyTile: number;
+  /** Split-K decode: invocations to aim for, and a cap on chunks per sequence. */
+  decodeParallelism: number;
+  decodeMaxChunks: number;
 }
 
 function largestPowerOfTwoAtMost(value: number): number {
@@ -24,5 +31,10 @@ export function chooseTuning(gpu: Pick<GpuContext, "limits" | "adapter">): Kerne
     workgroupSize: largestPowerOfTwoAtMost(Math.min(64, maxInvocations)),
     reduceWorkgroupSize: largestPowerOfTwoAtMost(Math.min(isCpuAdapter ? 32 : 128, maxInvocations)),
     prefillTokenTile: isCpuAdapter ? 4 : 8,
+    flashMaxRows: isCpuAdapter ? 64 : 128,
+    flashQueryTile: isCpuAdapter ? 16 : 32,
+    flashKeyTile: isCpuAdapter ? 32 : 64,
+    decodeParallelism: isCpuAdapter ? 64 : 8192,
+    decodeMaxChunks: 64,
   };
 }

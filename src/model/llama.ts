@@ -13,6 +13,7 @@ import type { MemoryCategory } from "../gpu/memory.js";
 import { dequantize } from "../gguf/quant.js";
 import type { ByteSource } from "../gguf/source.js";
 import type { GgufHeader, GgufTensorInfo } from "../gguf/types.js";
+import { chooseDecodeChunking, flashAttentionCalls, flashPartialBytes } from "../kernels/attention-flash.js";
 import { AttentionScratchTooLargeError, naiveAttentionCalls, naiveScratchBytes } from "../kernels/attention-naive.js";
 import { embeddingCalls } from "../kernels/embedding.js";
 import { encodeCalls, type KernelCall, type StepSizes } from "../kernels/kernel-call.js";
@@ -28,7 +29,7 @@ import { StepBuffers, type StepBatch } from "./step.js";
 import { assertGpuWeightType, weightRowBytes } from "./weight-layout.js";
 import { WeightUploader, type GpuMatrix } from "./weights.js";
 
-export type AttentionKind = "naive";
+export type AttentionKind = "flash" | "naive";
 
 export interface LlamaLoadOptions {
   /** Most tokens in one step (prefill chunk). */
@@ -81,15 +82,18 @@ interface Activations {
 }
 
 export class LlamaModel {
-  private naiveScratch: GPUBuffer | undefined;
-  private naiveScratchCapacity = 0;
+  /** Attention scratch: naive scores (grows with the step), or flash decode partials (fixed). */
+  private attentionScratch: GPUBuffer | undefined;
+  private attentionScratchCapacity = 0;
   private embedCalls: KernelCall[] = [];
-  private prefillParts: RecordedCalls = { beforeAttention: [], afterAttention: [], head: [] };
-  private decodeParts: RecordedCalls = { beforeAttention: [], afterAttention: [], head: [] };
-  /** Per layer: the attention calls (re-recorded when the scratch grows). */
-  private attentionCalls: KernelCall[][] = [];
-  private prefillCalls: KernelCall[] = [];
-  private decodeCalls: KernelCall[] = [];
+  /** Layer calls recorded with matmul token tile 1 (single-token steps) and with the prefill tile. */
+  private layerCalls: Record<"single" | "batch", RecordedCalls> = {
+    single: { beforeAttention: [], afterAttention: [], head: [] },
+    batch: { beforeAttention: [], afterAttention: [], head: [] },
+  };
+  /** Per layer: attention calls for steps with several new tokens per sequence, and for pure decode steps. */
+  private attentionCalls: Record<"prefill" | "decode", KernelCall[][]> = { prefill: [], decode: [] };
+  private assembled = new Map<string, KernelCall[]>();
 
   private constructor(
     readonly gpu: GpuContext,
@@ -177,20 +181,24 @@ export class LlamaModel {
     );
     const act = await allocateActivations(gpu, config, maxStepTokens, maxLogitRows);
 
-    const model = new LlamaModel(gpu, config, tuning, kvPool, step, options.attention ?? "naive", { embedding, output, outputNorm, layers }, act);
+    const model = new LlamaModel(gpu, config, tuning, kvPool, step, options.attention ?? "flash", { embedding, output, outputNorm, layers }, act);
     await model.recordCalls();
     return model;
   }
 
-  /**
-   * Records the kernel calls of a prefill step and of a decode step (token tile 1). Attention calls are
-   * kept apart because the naive kernel's scratch can grow; `assemble` interleaves them per layer.
-   */
+  /** Records every kernel call once; attention calls are (re)recorded by ensureAttentionScratch. */
   private async recordCalls(): Promise<void> {
     this.embedCalls = await embeddingCalls(this.gpu, this.step.uniform, this.weights.embedding, this.step.tokens, this.act.x, this.tuning.workgroupSize);
-    this.prefillParts = await this.recordLayerCalls(this.tuning.prefillTokenTile);
-    this.decodeParts = await this.recordLayerCalls(1);
-    await this.ensureAttentionScratch({ numTokens: this.maxStepTokens, numSeqs: 1, numLogitRows: 1, maxContext: 256 });
+    this.layerCalls = { single: await this.recordLayerCalls(1), batch: await this.recordLayerCalls(this.tuning.prefillTokenTile) };
+    await this.ensureAttentionScratch(this.decodeStepSizes(1, Math.min(256, this.config.contextLength)));
+  }
+
+  private decodeStepSizes(numSeqs: number, maxContext: number): StepSizes {
+    const chunking = chooseDecodeChunking(maxContext, numSeqs, this.config.qHeads, this.tuning);
+    return {
+      numTokens: numSeqs, numSeqs, numLogitRows: numSeqs, maxContext, maxSeqTokens: 1,
+      decodeChunkLen: chunking.chunkLen, decodeNumChunks: chunking.numChunks,
+    };
   }
 
   private async recordLayerCalls(tokenTile: number): Promise<RecordedCalls> {
@@ -235,49 +243,70 @@ export class LlamaModel {
     return { beforeAttention, afterAttention, head };
   }
 
-  private assemble(parts: RecordedCalls): KernelCall[] {
-    return [
-      ...this.embedCalls,
-      ...parts.beforeAttention.flatMap((calls, l) => [...calls, ...this.attentionCalls[l]!, ...parts.afterAttention[l]!]),
-      ...parts.head,
-    ];
+  /** The calls of a step: embedding, then per layer (projections, attention, FFN), then the head. */
+  private callsFor(sizes: StepSizes): KernelCall[] {
+    const tile = sizes.numTokens === 1 ? "single" : "batch";
+    const mode = sizes.maxSeqTokens === 1 ? "decode" : "prefill";
+    const key = `${tile}/${mode}`;
+    let calls = this.assembled.get(key);
+    if (!calls) {
+      const parts = this.layerCalls[tile];
+      const attention = this.attentionCalls[mode];
+      calls = [
+        ...this.embedCalls,
+        ...parts.beforeAttention.flatMap((layer, l) => [...layer, ...attention[l]!, ...parts.afterAttention[l]!]),
+        ...parts.head,
+      ];
+      this.assembled.set(key, calls);
+    }
+    return calls;
   }
 
-  /** Grows the naive score scratch (and re-binds attention) when a step needs more than it has. */
+  /** Bytes of attention scratch a step needs: naive's score matrix, or flash decode's partial states. */
+  private scratchBytes(sizes: StepSizes): number {
+    if (this.attention === "naive") return naiveScratchBytes(sizes, this.config.qHeads);
+    const maxSeqs = this.step.capacity.maxSeqs;
+    return flashPartialBytes(maxSeqs, this.config.qHeads, this.tuning.decodeMaxChunks, this.config.headDim);
+  }
+
+  /** Allocates (or grows) the attention scratch and records the attention calls bound to it. */
   private async ensureAttentionScratch(sizes: StepSizes): Promise<void> {
-    const needed = naiveScratchBytes(sizes, this.config.qHeads);
-    if (needed <= this.naiveScratchCapacity) return;
+    const needed = this.scratchBytes(sizes);
+    if (needed <= this.attentionScratchCapacity) return;
     const limit = Math.min(this.gpu.limits.maxStorageBufferBindingSize, this.gpu.limits.maxBufferSize);
     if (needed > limit) {
       throw new AttentionScratchTooLargeError(
         `naive attention needs a ${sizes.numTokens}×${this.config.qHeads}×${sizes.maxContext} score matrix ` +
-          `(${needed} bytes), more than one storage binding allows (${limit} bytes); use flash attention`,
+          `(${needed} bytes), more than one storage binding allows (${limit} bytes); use --attention flash`,
       );
     }
-    const capacity = Math.min(limit, Math.max(needed, this.naiveScratchCapacity * 2));
-    if (this.naiveScratch) this.gpu.memory.destroy(this.naiveScratch);
-    this.naiveScratch = await this.gpu.memory.allocate("attention_scratch", "naive attention scores", capacity, GPUBufferUsage.STORAGE);
-    this.naiveScratchCapacity = capacity;
+    // Naive scratch grows by doubling; flash partials are sized once for the most sequences and chunks.
+    const capacity = this.attention === "naive" ? Math.min(limit, Math.max(needed, this.attentionScratchCapacity * 2)) : needed;
+    if (this.attentionScratch) this.gpu.memory.destroy(this.attentionScratch);
+    const label = this.attention === "naive" ? "naive attention scores" : "flash decode partials";
+    this.attentionScratch = await this.gpu.memory.allocate("attention_scratch", label, capacity, GPUBufferUsage.STORAGE);
+    this.attentionScratchCapacity = capacity;
+
     const c = this.config;
-    this.attentionCalls = [];
+    const shape = { blockSize: this.kvPool.settings.blockSize, kvHeads: c.kvHeads, headDim: c.headDim, qHeads: c.qHeads, window: c.slidingWindow };
+    this.attentionCalls = { prefill: [], decode: [] };
     for (let l = 0; l < c.layers; l++) {
-      this.attentionCalls.push(
-        await naiveAttentionCalls(
-          this.gpu,
-          `layer ${l} attention`,
-          {
-            step: this.step.uniform, tokens: this.step.tokens, seqs: this.step.seqs, blockTables: this.step.blockTables,
-            kvPool: this.kvPool.layerBindings[l]!, q: this.act.q, scores: this.naiveScratch, out: this.act.att,
-          },
-          {
-            blockSize: this.kvPool.settings.blockSize, kvHeads: c.kvHeads, headDim: c.headDim, qHeads: c.qHeads,
-            window: c.slidingWindow, workgroupSize: this.tuning.workgroupSize, reduceWorkgroupSize: this.tuning.reduceWorkgroupSize,
-          },
-        ),
-      );
+      const buffers = {
+        step: this.step.uniform, tokens: this.step.tokens, seqs: this.step.seqs, blockTables: this.step.blockTables,
+        kvPool: this.kvPool.layerBindings[l]!, q: this.act.q, out: this.act.att,
+      };
+      if (this.attention === "naive") {
+        const calls = await naiveAttentionCalls(this.gpu, `layer ${l} attention`, { ...buffers, scores: this.attentionScratch },
+          { ...shape, workgroupSize: this.tuning.workgroupSize, reduceWorkgroupSize: this.tuning.reduceWorkgroupSize });
+        this.attentionCalls.prefill.push(calls);
+        this.attentionCalls.decode.push(calls);
+      } else {
+        const calls = await flashAttentionCalls(this.gpu, `layer ${l} attention`, { ...buffers, partials: this.attentionScratch }, shape, this.tuning);
+        this.attentionCalls.prefill.push(calls.prefill);
+        this.attentionCalls.decode.push(calls.decode);
+      }
     }
-    this.prefillCalls = this.assemble(this.prefillParts);
-    this.decodeCalls = this.assemble(this.decodeParts);
+    this.assembled.clear();
   }
 
   /**
@@ -286,13 +315,13 @@ export class LlamaModel {
    */
   async forward(batch: StepBatch, blockCopies: { src: number; dst: number }[] = []): Promise<Float32Array> {
     if (this.gpu.lostReason) throw new Error(this.gpu.lostReason);
-    const sizes = this.step.write(batch);
+    const sizes = this.step.write(batch, (maxContext, numSeqs) => chooseDecodeChunking(maxContext, numSeqs, this.config.qHeads, this.tuning));
     await this.ensureAttentionScratch(sizes);
     const device = this.gpu.device;
     const encoder = device.createCommandEncoder({ label: "forward step" });
     this.kvPool.encodeBlockCopies(encoder, blockCopies);
     const pass = encoder.beginComputePass({ label: "forward" });
-    encodeCalls(pass, sizes.numTokens === 1 ? this.decodeCalls : this.prefillCalls, sizes);
+    encodeCalls(pass, this.callsFor(sizes), sizes);
     pass.end();
     const logitBytes = sizes.numLogitRows * this.config.vocabSize * 4;
     if (logitBytes > 0) encoder.copyBufferToBuffer(this.act.logits, 0, this.act.logitsReadback, 0, logitBytes);

@@ -66,7 +66,7 @@ export class StepBuffers {
     const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
     const allocate = (label: string, bytes: number, usage = storage) => gpu.memory.allocate("activations", label, bytes, usage);
     const buffers = await Promise.all([
-      allocate("step sizes", 16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
+      allocate("step sizes", 32, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
       allocate("step tokens", capacity.maxTokens * 16),
       allocate("step sequences", capacity.maxSeqs * 16),
       allocate("block tables", capacity.maxBlockTableEntries * 4),
@@ -76,8 +76,14 @@ export class StepBuffers {
     return new StepBuffers(gpu, capacity, rope, buffers);
   }
 
-  /** Validates the batch against the capacity and uploads it; returns the sizes kernels dispatch on. */
-  write(batch: StepBatch): StepSizes {
+  /**
+   * Validates the batch against the capacity and uploads it; returns the sizes kernels dispatch on.
+   * `decodeChunking` picks the split-K decode chunks for the step's longest context.
+   */
+  write(
+    batch: StepBatch,
+    decodeChunking: (maxContext: number, numSeqs: number) => { chunkLen: number; numChunks: number } = (n) => ({ chunkLen: Math.max(1, n), numChunks: 1 }),
+  ): StepSizes {
     const { tokens, seqs, logitRows } = batch;
     const cap = this.capacity;
     const tableEntries = seqs.reduce((n, s) => n + s.blockTable.length, 0);
@@ -94,15 +100,33 @@ export class StepBuffers {
     const tables = new Uint32Array(Math.max(1, tableEntries));
     let tableOffset = 0;
     let maxContext = 0;
+    let maxSeqTokens = 0;
     seqs.forEach((s, i) => {
       seqWords.set([s.contextLen, tableOffset, s.firstToken, s.numTokens], i * 4);
       tables.set(s.blockTable, tableOffset);
       tableOffset += s.blockTable.length;
       maxContext = Math.max(maxContext, s.contextLen);
+      maxSeqTokens = Math.max(maxSeqTokens, s.numTokens);
     });
+    const chunking = decodeChunking(maxContext, seqs.length);
     const queue = this.gpu.device.queue;
-    const sizes: StepSizes = { numTokens: tokens.length, numSeqs: seqs.length, numLogitRows: logitRows.length, maxContext };
-    queue.writeBuffer(this.uniform, 0, new Uint32Array([sizes.numTokens, sizes.numSeqs, sizes.numLogitRows, sizes.maxContext]));
+    const sizes: StepSizes = {
+      numTokens: tokens.length,
+      numSeqs: seqs.length,
+      numLogitRows: logitRows.length,
+      maxContext,
+      maxSeqTokens,
+      decodeChunkLen: chunking.chunkLen,
+      decodeNumChunks: chunking.numChunks,
+    };
+    queue.writeBuffer(
+      this.uniform,
+      0,
+      new Uint32Array([
+        sizes.numTokens, sizes.numSeqs, sizes.numLogitRows, sizes.maxContext,
+        sizes.maxSeqTokens, sizes.decodeChunkLen, sizes.decodeNumChunks, 0,
+      ]),
+    );
     queue.writeBuffer(this.tokens, 0, tokenWords);
     queue.writeBuffer(this.seqs, 0, seqWords);
     queue.writeBuffer(this.blockTables, 0, tables);

@@ -1,0 +1,215 @@
+// FlashAttention over the paged cache: the N×N score matrix never exists (include kv_cache.wgsl first).
+// Three entry points:
+//
+// prefill_main — FlashAttention-2 style. A workgroup owns a tile of Q_TILE query tokens of one sequence for
+//   one KV head, i.e. Q_TILE × GROUP query rows (GROUP = Q_HEADS / KV_HEADS heads share that KV head), one row
+//   per invocation. It walks the visible keys in tiles of K_TILE: the tile's K and V rows are loaded once into
+//   workgroup memory and shared by every row; each row keeps a running max m, running sum l and an unnormalized
+//   output acc, rescaled once per tile (online softmax). Causal and sliding-window masks per row.
+//   Workgroups: (query tiles of the longest sequence, sequences, KV heads).
+//
+// decode_main + merge_main — split-K "flash-decoding" for steps where every sequence has one new token. The
+//   context is cut into chunks of decode_chunk_len keys; one invocation runs the online softmax of one query
+//   head over one chunk and writes its partial state (m, l, acc) to `partials`; merge_main combines a head's
+//   chunks:  M = max m_c,  L = Σ l_c·e^(m_c−M),  out = Σ acc_c·e^(m_c−M) / L.
+//   partials: [num_seqs, Q_HEADS, decode_num_chunks] × (HEAD_DIM + 2) floats — O(context), not O(context²).
+
+@group(0) @binding(0) var<uniform> step: Step;
+@group(0) @binding(1) var<storage, read> tokens: array<TokenInfo>;
+@group(0) @binding(2) var<storage, read> seqs: array<SeqInfo>;
+@group(0) @binding(3) var<storage, read> block_tables: array<u32>;
+@group(0) @binding(4) var<storage, read> kv_pool: array<u32>;
+@group(0) @binding(5) var<storage, read> q: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read_write> partials: array<f32>;
+@group(0) @binding(7) var<storage, read_write> out: array<vec4<f32>>;
+
+const HEAD_VEC4: u32 = HEAD_DIM / 4u;
+const GROUP: u32 = Q_HEADS / KV_HEADS;
+const ROWS: u32 = Q_TILE * GROUP;
+const NEG_INF: f32 = -3.0e38;
+const PARTIAL_FLOATS: u32 = HEAD_DIM + 2u;
+
+fn first_visible(position: u32) -> u32 {
+  if (WINDOW > 0u && position + 1u > WINDOW) {
+    return position + 1u - WINDOW;
+  }
+  return 0u;
+}
+
+// ---- prefill -------------------------------------------------------------------------------------------
+
+var<workgroup> k_tile: array<vec4<f32>, K_TILE * HEAD_VEC4>;
+var<workgroup> v_tile: array<vec4<f32>, K_TILE * HEAD_VEC4>;
+
+@compute @workgroup_size(ROWS)
+fn prefill_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
+  let seq_index = wid.y;
+  let kv_head = wid.z;
+  if (seq_index >= step.num_seqs) {
+    return;
+  }
+  let seq = seqs[seq_index];
+  let tile_first = wid.x * Q_TILE;
+  if (tile_first >= seq.num_tokens) {
+    return; // uniform: depends only on the workgroup
+  }
+  // Positions of this sequence's new tokens are consecutive and end at context_len − 1.
+  let first_new_position = seq.context_len - seq.num_tokens;
+  let tile_last = min(tile_first + Q_TILE, seq.num_tokens) - 1u;
+  let key_begin = first_visible(first_new_position + tile_first);
+  let key_end = first_new_position + tile_last + 1u; // exclusive
+
+  let token_in_seq = tile_first + lane / GROUP;
+  let head = kv_head * GROUP + lane % GROUP;
+  let row_valid = token_in_seq < seq.num_tokens;
+  let t = seq.first_token + min(token_in_seq, seq.num_tokens - 1u);
+  let position = first_new_position + min(token_in_seq, seq.num_tokens - 1u);
+  let row_first_key = first_visible(position);
+
+  var q_row: array<vec4<f32>, HEAD_VEC4>;
+  var acc: array<vec4<f32>, HEAD_VEC4>;
+  for (var d4 = 0u; d4 < HEAD_VEC4; d4++) {
+    q_row[d4] = q[(t * Q_HEADS + head) * HEAD_VEC4 + d4] * SCALE;
+    acc[d4] = vec4<f32>(0.0);
+  }
+  var m = NEG_INF;
+  var l = 0.0;
+  var s: array<f32, K_TILE>;
+
+  for (var tile_start = key_begin; tile_start < key_end; tile_start += K_TILE) {
+    // Cooperative load of K_TILE keys and values of this KV head.
+    for (var i = lane; i < K_TILE * HEAD_VEC4; i += ROWS) {
+      let j = tile_start + i / HEAD_VEC4;
+      if (j < key_end) {
+        let block = kv_block_of(seq.block_table_offset, j);
+        k_tile[i] = kv_load4(block, false, kv_head, j % BLOCK_SIZE, i % HEAD_VEC4);
+        v_tile[i] = kv_load4(block, true, kv_head, j % BLOCK_SIZE, i % HEAD_VEC4);
+      }
+    }
+    workgroupBarrier();
+
+    var tile_max = NEG_INF;
+    for (var jj = 0u; jj < K_TILE; jj++) {
+      let j = tile_start + jj;
+      var score = NEG_INF;
+      if (j < key_end && j <= position && j >= row_first_key) {
+        score = 0.0;
+        for (var d4 = 0u; d4 < HEAD_VEC4; d4++) {
+          score += dot(q_row[d4], k_tile[jj * HEAD_VEC4 + d4]);
+        }
+      }
+      s[jj] = score;
+      tile_max = max(tile_max, score);
+    }
+    if (tile_max > NEG_INF) {
+      let m_new = max(m, tile_max);
+      let correction = exp(m - m_new);
+      l *= correction;
+      for (var d4 = 0u; d4 < HEAD_VEC4; d4++) {
+        acc[d4] *= correction;
+      }
+      for (var jj = 0u; jj < K_TILE; jj++) {
+        if (s[jj] > NEG_INF) {
+          let p = exp(s[jj] - m_new);
+          l += p;
+          for (var d4 = 0u; d4 < HEAD_VEC4; d4++) {
+            acc[d4] += p * v_tile[jj * HEAD_VEC4 + d4];
+          }
+        }
+      }
+      m = m_new;
+    }
+    workgroupBarrier();
+  }
+
+  if (row_valid) {
+    for (var d4 = 0u; d4 < HEAD_VEC4; d4++) {
+      out[(t * Q_HEADS + head) * HEAD_VEC4 + d4] = acc[d4] / l;
+    }
+  }
+}
+
+// ---- decode: split-K, then merge ------------------------------------------------------------------------
+
+fn partial_index(seq_index: u32, head: u32, chunk: u32) -> u32 {
+  return ((seq_index * Q_HEADS + head) * step.decode_num_chunks + chunk) * PARTIAL_FLOATS;
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn decode_main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let chunk = gid.x;
+  let head = gid.y;
+  let seq_index = gid.z;
+  if (chunk >= step.decode_num_chunks || seq_index >= step.num_seqs) {
+    return;
+  }
+  let seq = seqs[seq_index];
+  let t = seq.first_token;
+  let position = seq.context_len - 1u;
+  let kv_head = head / GROUP;
+  let begin = max(chunk * step.decode_chunk_len, first_visible(position));
+  let end = min((chunk + 1u) * step.decode_chunk_len, position + 1u);
+
+  var q_row: array<vec4<f32>, HEAD_VEC4>;
+  var acc: array<vec4<f32>, HEAD_VEC4>;
+  for (var d4 = 0u; d4 < HEAD_VEC4; d4++) {
+    q_row[d4] = q[(t * Q_HEADS + head) * HEAD_VEC4 + d4] * SCALE;
+    acc[d4] = vec4<f32>(0.0);
+  }
+  var m = NEG_INF;
+  var l = 0.0;
+  for (var j = begin; j < end; j++) {
+    let block = kv_block_of(seq.block_table_offset, j);
+    var score = 0.0;
+    for (var d4 = 0u; d4 < HEAD_VEC4; d4++) {
+      score += dot(q_row[d4], kv_load4(block, false, kv_head, j % BLOCK_SIZE, d4));
+    }
+    let m_new = max(m, score);
+    let correction = exp(m - m_new);
+    let p = exp(score - m_new);
+    l = l * correction + p;
+    for (var d4 = 0u; d4 < HEAD_VEC4; d4++) {
+      acc[d4] = acc[d4] * correction + p * kv_load4(block, true, kv_head, j % BLOCK_SIZE, d4);
+    }
+    m = m_new;
+  }
+  let at = partial_index(seq_index, head, chunk);
+  partials[at] = m; // NEG_INF and l = 0 for an empty chunk: it adds nothing when merged
+  partials[at + 1u] = l;
+  for (var d4 = 0u; d4 < HEAD_VEC4; d4++) {
+    let a = acc[d4];
+    partials[at + 2u + d4 * 4u] = a.x;
+    partials[at + 3u + d4 * 4u] = a.y;
+    partials[at + 4u + d4 * 4u] = a.z;
+    partials[at + 5u + d4 * 4u] = a.w;
+  }
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn merge_main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let d4 = gid.x % HEAD_VEC4;
+  let head = gid.x / HEAD_VEC4;
+  let seq_index = gid.y;
+  if (head >= Q_HEADS || seq_index >= step.num_seqs) {
+    return;
+  }
+  let seq = seqs[seq_index];
+  let chunks = min(step.decode_num_chunks, (seq.context_len + step.decode_chunk_len - 1u) / step.decode_chunk_len);
+  var m_total = NEG_INF;
+  for (var c = 0u; c < chunks; c++) {
+    m_total = max(m_total, partials[partial_index(seq_index, head, c)]);
+  }
+  var l_total = 0.0;
+  var acc = vec4<f32>(0.0);
+  for (var c = 0u; c < chunks; c++) {
+    let at = partial_index(seq_index, head, c);
+    let l_c = partials[at + 1u];
+    if (l_c > 0.0) {
+      let weight = exp(partials[at] - m_total);
+      l_total += l_c * weight;
+      let base = at + 2u + d4 * 4u;
+      acc += weight * vec4<f32>(partials[base], partials[base + 1u], partials[base + 2u], partials[base + 3u]);
+    }
+  }
+  out[(seq.first_token * Q_HEADS + head) * HEAD_VEC4 + d4] = acc / l_total;
+}

@@ -1,0 +1,112 @@
+// Wrapper of shaders/attention_flash.wgsl: FlashAttention-2 prefill tiles and split-K decode + merge.
+// Tile sizes come from the adapter: the query tile fills a workgroup (Q_TILE × GROUP rows ≤ the invocation
+// limit), the key tile is as large as workgroup memory allows for K and V (2 × K_TILE × HEAD_DIM floats).
+// The only scratch is the decode partials: sequences × heads × chunks × (HEAD_DIM + 2) floats.
+
+import attentionFlashWgsl from "../../shaders/attention_flash.wgsl?raw";
+import kvCacheWgsl from "../../shaders/kv_cache.wgsl?raw";
+import type { GpuContext } from "../gpu/device.js";
+import { bindGroup, createComputeProgram, layoutEntries, type BufferBinding } from "../gpu/pipelines.js";
+import { ceilDiv, type KernelCall } from "./kernel-call.js";
+import { attentionConstants, type AttentionShape } from "./kv-shape.js";
+import type { KernelTuning } from "./tuning.js";
+import { kernelSource } from "./wgsl.js";
+
+export interface FlashTiles {
+  /** Query tokens per prefill workgroup. */
+  qTile: number;
+  /** Keys per tile held in workgroup memory. */
+  kTile: number;
+}
+
+const largestPowerOfTwoAtMost = (value: number) => 2 ** Math.floor(Math.log2(Math.max(1, value)));
+
+export function chooseFlashTiles(gpu: Pick<GpuContext, "limits">, shape: AttentionShape, tuning: KernelTuning): FlashTiles {
+  const group = shape.qHeads / shape.kvHeads;
+  const maxRows = Math.min(gpu.limits.maxComputeInvocationsPerWorkgroup, gpu.limits.maxComputeWorkgroupSizeX, tuning.flashMaxRows);
+  if (group > maxRows) throw new Error(`${group} query heads per KV head exceed the ${maxRows} invocations a workgroup may have`);
+  const qTile = Math.max(1, Math.min(tuning.flashQueryTile, largestPowerOfTwoAtMost(Math.floor(maxRows / group))));
+  const kTileByMemory = Math.floor(gpu.limits.maxComputeWorkgroupStorageSize / (2 * shape.headDim * 4));
+  if (kTileByMemory < 1) throw new Error(`head dimension ${shape.headDim} does not fit workgroup memory`);
+  const kTile = Math.min(tuning.flashKeyTile, largestPowerOfTwoAtMost(kTileByMemory));
+  return { qTile, kTile };
+}
+
+export interface DecodeChunking {
+  chunkLen: number;
+  numChunks: number;
+}
+
+/** Split-K: enough chunks to give the adapter `decodeParallelism` invocations, never chunks under 32 keys. */
+export function chooseDecodeChunking(maxContext: number, numSeqs: number, qHeads: number, tuning: KernelTuning): DecodeChunking {
+  const wanted = Math.ceil(tuning.decodeParallelism / Math.max(1, numSeqs * qHeads));
+  const numChunks = Math.max(1, Math.min(wanted, tuning.decodeMaxChunks, Math.ceil(maxContext / 32)));
+  return { chunkLen: Math.max(1, Math.ceil(maxContext / numChunks)), numChunks };
+}
+
+/** Bytes of the decode partials for a step shape. */
+export function flashPartialBytes(numSeqs: number, qHeads: number, numChunks: number, headDim: number): number {
+  return numSeqs * qHeads * numChunks * (headDim + 2) * 4;
+}
+
+export interface FlashAttentionBuffers {
+  step: GPUBuffer;
+  tokens: GPUBuffer;
+  seqs: GPUBuffer;
+  blockTables: GPUBuffer;
+  kvPool: BufferBinding;
+  q: GPUBuffer;
+  partials: GPUBuffer;
+  out: GPUBuffer;
+}
+
+export async function flashAttentionCalls(
+  gpu: GpuContext,
+  label: string,
+  buffers: FlashAttentionBuffers,
+  shape: AttentionShape,
+  tuning: KernelTuning,
+): Promise<{ prefill: KernelCall[]; decode: KernelCall[] }> {
+  const tiles = chooseFlashTiles(gpu, shape, tuning);
+  const code = kernelSource(kvCacheWgsl + attentionFlashWgsl, {
+    ...attentionConstants(shape),
+    Q_TILE: tiles.qTile,
+    K_TILE: tiles.kTile,
+    WORKGROUP_SIZE: tuning.workgroupSize,
+  });
+  const layout = layoutEntries(["uniform", "read", "read", "read", "read", "read", "write", "write"]);
+  const [prefill, decode, merge] = await Promise.all(
+    ["prefill_main", "decode_main", "merge_main"].map((entry) =>
+      createComputeProgram(gpu.device, `attention flash ${entry} q${tiles.qTile} k${tiles.kTile}`, code, layout, entry),
+    ),
+  );
+  const bound = (program: NonNullable<typeof prefill>) =>
+    bindGroup(gpu.device, program, label, [
+      buffers.step, buffers.tokens, buffers.seqs, buffers.blockTables, buffers.kvPool, buffers.q, buffers.partials, buffers.out,
+    ]);
+  const wg = tuning.workgroupSize;
+  return {
+    prefill: [
+      {
+        label: `${label} flash prefill`,
+        pipeline: prefill!.pipeline,
+        bindGroup: bound(prefill!),
+        workgroups: (s) => [ceilDiv(s.maxSeqTokens, tiles.qTile), s.numSeqs, shape.kvHeads],
+      },
+    ],
+    decode: [
+      {
+        label: `${label} flash decode`,
+        pipeline: decode!.pipeline,
+        bindGroup: bound(decode!),
+        workgroups: (s) => [ceilDiv(s.decodeNumChunks, wg), shape.qHeads, s.numSeqs],
+      },
+      {
+        label: `${label} flash merge`,
+        pipeline: merge!.pipeline,
+        bindGroup: bound(merge!),
+        workgroups: (s) => [ceilDiv(shape.qHeads * (shape.headDim / 4), wg), s.numSeqs, 1],
+      },
+    ],
+  };
+}
