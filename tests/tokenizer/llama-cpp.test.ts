@@ -1,0 +1,133 @@
+// Cross-check against llama.cpp itself (through node-llama-cpp, vocabulary only, CPU): beyond the
+// shipped vectors, our ids must equal llama_tokenize(text, add_special=false, parse_special=false) for
+// code, numbers, emoji, whitespace runs, CJK, Unicode spaces, user-defined/special-looking tokens and
+// pseudo-random strings (fixed seed) mixing all of those.
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { getLlama, LlamaLogLevel, type Llama } from "node-llama-cpp";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeGgufFile } from "../../src/gguf/node-writer.js";
+import { modelPath } from "../helpers/env.js";
+import { readGgufHeader } from "../../src/gguf/reader.js";
+import { bytesSource } from "../../src/gguf/source.js";
+import { encodeGgufBytes } from "../../src/gguf/writer.js";
+import { createTokenizer } from "../../src/tokenizer/index.js";
+import { SUPPORTED_PRE_TOKENIZERS, preTokenizerFor } from "../../src/tokenizer/pretokenizers.js";
+import {
+  TIED_SPM_CASES,
+  VOCAB_NAMES,
+  pairVocabMetadata,
+  seededRandom,
+  tiedSpmMetadata,
+  tokenizerFor,
+  vocabFile,
+} from "./fixtures.js";
+
+const EXTRA_TEXTS = [
+  "Once upon a time",
+  "def fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\n",
+  "3.14159 1e-10 0x1F 1,000,000 12345678901234 ١٢٣",
+  "  leading\t\ttabs  and   runs     \n\n\n  ",
+  "emoji 👨‍👩‍👧‍👦 🇫🇷 🧑🏽‍💻 ❤️ 🦙🦙🦙",
+  "日本語のテキスト、中文文本。한국어 텍스트",
+  "ideographic\u3000space 我\u3000你 a\u00a0b \u2003x \u200bzero a\u0085b\u2028c",
+  "Don'T STOP 'S 'LL I'M we'Re they'd",
+  "</s> inside <s> text <|endoftext|> <unk> <|end|> <|assistant|> <fim_prefix>",
+  "õ÷ÁýÀ and Äpfel ÿ <｜fim▁hole｜>",
+  "x" + " ".repeat(30) + "y" + " ".repeat(60),
+  "\r\n\r\nwindows\rlines",
+  "مرحبا بالعالم Ελληνικά ΐ Ί ι ℂℍ K Ω µ ﬁ ＡＢＣ",
+  "....!!!???,,, `code` ~tilde~ ^caret^ |pipe| $dollar",
+  "combining e\u0301 a\u0308, unassigned \u0378, private use \uE000",
+];
+
+function pseudoRandomTexts(count: number): string[] {
+  const pool = ["a", "Z", " ", "  ", "\n", "\t", "'", "s", "1", "23", "é", "ß", "中", "😀", "🦙", ".", ",", "!",
+    "(", "<", "|", "$", "`", "~", "^", "\u3000", "\u00a0", "Ä", "õ", "ж", "ا", "\u200d", "\r", "▁", "RE", "ll"];
+  const next = seededRandom(20240611);
+  return Array.from({ length: count }, () => {
+    let text = "";
+    for (let n = 1 + Math.floor(next() * 40); n > 0; n--) text += pool[Math.floor(next() * pool.length)];
+    return text;
+  });
+}
+
+const TEXTS = [...EXTRA_TEXTS, ...pseudoRandomTexts(200)];
+const FILES = [...VOCAB_NAMES.map(vocabFile), modelPath("stories260K.gguf")];
+
+let llama: Llama;
+let scratchDir: string;
+beforeAll(async () => {
+  llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.disabled });
+  scratchDir = mkdtempSync(join(tmpdir(), "webkv-tokenizer-"));
+});
+afterAll(async () => {
+  await llama?.dispose();
+  if (scratchDir) rmSync(scratchDir, { recursive: true, force: true });
+});
+
+async function llamaCppTokenize(path: string, texts: string[]): Promise<number[][]> {
+  const model = await llama.loadModel({ modelPath: path, vocabOnly: true });
+  try {
+    return texts.map((text) => Array.from(model.tokenize(text, false), Number));
+  } finally {
+    await model.dispose();
+  }
+}
+
+describe("same ids as llama.cpp", () => {
+  it("stories260K: \"Once upon a time\"", async () => {
+    const path = modelPath("stories260K.gguf");
+    const tokenizer = await tokenizerFor(path);
+    expect(tokenizer.encode("Once upon a time")).toEqual([403, 407, 261, 378]);
+    expect(await llamaCppTokenize(path, ["Once upon a time"])).toEqual([[403, 407, 261, 378]]);
+    expect(tokenizer.encode("Once upon a time", { addBos: true })).toEqual([1, 403, 407, 261, 378]);
+  });
+
+  it("tied-score SPM vocabulary: the pieces spm-ties.test.ts expects", async () => {
+    const path = join(scratchDir, "tied-spm.gguf");
+    await writeGgufFile(path, tiedSpmMetadata(), []);
+    const tokenizer = await tokenizerFor(path);
+    const ids = await llamaCppTokenize(path, TIED_SPM_CASES.map(([text]) => text));
+    expect(ids.map((row) => row.map((id) => tokenizer.tokenText(id)))).toEqual(TIED_SPM_CASES.map(([, pieces]) => pieces));
+  });
+
+  for (const path of FILES) {
+    it(`${path.split("/").pop()}: ${TEXTS.length} extra texts`, async () => {
+      const tokenizer = await tokenizerFor(path);
+      const expected = await llamaCppTokenize(path, TEXTS);
+      const mismatches = TEXTS.flatMap((text, i) => {
+        const got = tokenizer.encode(text);
+        return got.join(" ") === expected[i]!.join(" ") ? [] : [{ text, expected: expected[i]!.join(" "), got: got.join(" ") }];
+      });
+      expect(mismatches).toEqual([]);
+    });
+  }
+});
+
+// Every distinct pre-tokenizer we support (one name per group of aliases), including those without a
+// shipped vocab file, on a synthetic vocabulary whose ids reveal where the text was split.
+describe("same pre-tokenizer splits as llama.cpp", () => {
+  const texts = [...EXTRA_TEXTS, ...pseudoRandomTexts(100)];
+  const firstNameOfSpec = new Map<string, string>();
+  for (const pre of SUPPORTED_PRE_TOKENIZERS) {
+    const spec = JSON.stringify(preTokenizerFor(pre));
+    if (!firstNameOfSpec.has(spec)) firstNameOfSpec.set(spec, pre);
+  }
+  for (const pre of firstNameOfSpec.values()) {
+    it(pre, async () => {
+      const metadata = pairVocabMetadata(pre, texts);
+      const path = join(scratchDir, `pre-${pre}.gguf`);
+      await writeGgufFile(path, metadata, []);
+      const tokenizer = createTokenizer(await readGgufHeader(bytesSource(encodeGgufBytes(metadata, []))));
+      const expected = await llamaCppTokenize(path, texts);
+      const mismatches = texts.flatMap((text, i) => {
+        const got = tokenizer.encode(text);
+        return got.join(" ") === expected[i]!.join(" ") ? [] : [{ text, expected: expected[i]!.join(" "), got: got.join(" ") }];
+      });
+      expect(mismatches).toEqual([]);
+    });
+  }
+});
