@@ -1,18 +1,22 @@
 // FlashAttention over the paged cache: the N×N score matrix never exists (include kv_cache.wgsl first).
-// Three entry points:
+// Three entry points. A sequence with several new tokens in the step goes through prefill_main; one with a
+// single new token through decode_main + merge_main. Every row's arithmetic depends only on its own position
+// and its sequence's cache — key tiles are aligned to absolute positions and decode chunks to the sequence's
+// own length — so a sequence gets bit-identical results alone or inside any batch.
 //
 // prefill_main — FlashAttention-2 style. A workgroup owns a tile of Q_TILE query tokens of one sequence for
 //   one KV head, i.e. Q_TILE × GROUP query rows (GROUP = Q_HEADS / KV_HEADS heads share that KV head), one row
-//   per invocation. It walks the visible keys in tiles of K_TILE: the tile's K and V rows are loaded once into
+//   per invocation. It walks the visible keys in tiles of K_TILE (tile starts are multiples of K_TILE): the
+//   tile's K and V rows are loaded once into
 //   workgroup memory and shared by every row; each row keeps a running max m, running sum l and an unnormalized
 //   output acc, rescaled once per tile (online softmax). Causal and sliding-window masks per row.
 //   Workgroups: (query tiles of the longest sequence, sequences, KV heads).
 //
-// decode_main + merge_main — split-K "flash-decoding" for steps where every sequence has one new token. The
-//   context is cut into chunks of decode_chunk_len keys; one invocation runs the online softmax of one query
-//   head over one chunk and writes its partial state (m, l, acc) to `partials`; merge_main combines a head's
-//   chunks:  M = max m_c,  L = Σ l_c·e^(m_c−M),  out = Σ acc_c·e^(m_c−M) / L.
-//   partials: [num_seqs, Q_HEADS, decode_num_chunks] × (HEAD_DIM + 2) floats — O(context), not O(context²).
+// decode_main + merge_main — split-K "flash-decoding". A sequence's context of n keys is cut into
+//   clamp(⌈n / DECODE_MIN_CHUNK⌉, 1, DECODE_MAX_CHUNKS) chunks; one invocation runs the online softmax of one
+//   query head over one chunk and writes its partial state (m, l, acc) to `partials`; merge_main combines a
+//   head's chunks:  M = max m_c,  L = Σ l_c·e^(m_c−M),  out = Σ acc_c·e^(m_c−M) / L.
+//   partials: [sequences, Q_HEADS, DECODE_MAX_CHUNKS] × (HEAD_DIM + 2) floats — bounded, whatever the context.
 
 @group(0) @binding(0) var<uniform> step: Step;
 @group(0) @binding(1) var<storage, read> tokens: array<TokenInfo>;
@@ -50,13 +54,13 @@ fn prefill_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
   }
   let seq = seqs[seq_index];
   let tile_first = wid.x * Q_TILE;
-  if (tile_first >= seq.num_tokens) {
-    return; // uniform: depends only on the workgroup
+  if (tile_first >= seq.num_tokens || seq.num_tokens == 1u) {
+    return; // uniform: depends only on the workgroup (one-token sequences are decode_main's)
   }
   // Positions of this sequence's new tokens are consecutive and end at context_len − 1.
   let first_new_position = seq.context_len - seq.num_tokens;
   let tile_last = min(tile_first + Q_TILE, seq.num_tokens) - 1u;
-  let key_begin = first_visible(first_new_position + tile_first);
+  let key_begin = first_visible(first_new_position + tile_first) / K_TILE * K_TILE;
   let key_end = first_new_position + tile_last + 1u; // exclusive
 
   let token_in_seq = tile_first + lane / GROUP;
@@ -132,7 +136,11 @@ fn prefill_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
 // ---- decode: split-K, then merge ------------------------------------------------------------------------
 
 fn partial_index(seq_index: u32, head: u32, chunk: u32) -> u32 {
-  return ((seq_index * Q_HEADS + head) * step.decode_num_chunks + chunk) * PARTIAL_FLOATS;
+  return ((seq_index * Q_HEADS + head) * DECODE_MAX_CHUNKS + chunk) * PARTIAL_FLOATS;
+}
+
+fn decode_chunks(context_len: u32) -> u32 {
+  return clamp((context_len + DECODE_MIN_CHUNK - 1u) / DECODE_MIN_CHUNK, 1u, DECODE_MAX_CHUNKS);
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -140,15 +148,20 @@ fn decode_main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let chunk = gid.x;
   let head = gid.y;
   let seq_index = gid.z;
-  if (chunk >= step.decode_num_chunks || seq_index >= step.num_seqs) {
+  if (seq_index >= step.num_seqs) {
     return;
   }
   let seq = seqs[seq_index];
+  let chunks = decode_chunks(seq.context_len);
+  if (seq.num_tokens != 1u || chunk >= chunks) {
+    return;
+  }
+  let chunk_len = (seq.context_len + chunks - 1u) / chunks;
   let t = seq.first_token;
   let position = seq.context_len - 1u;
   let kv_head = head / GROUP;
-  let begin = max(chunk * step.decode_chunk_len, first_visible(position));
-  let end = min((chunk + 1u) * step.decode_chunk_len, position + 1u);
+  let begin = max(chunk * chunk_len, first_visible(position));
+  let end = min((chunk + 1u) * chunk_len, position + 1u);
 
   var q_row: array<vec4<f32>, HEAD_VEC4>;
   var acc: array<vec4<f32>, HEAD_VEC4>;
@@ -174,7 +187,7 @@ fn decode_main(@builtin(global_invocation_id) gid: vec3<u32>) {
     m = m_new;
   }
   let at = partial_index(seq_index, head, chunk);
-  partials[at] = m; // NEG_INF and l = 0 for an empty chunk: it adds nothing when merged
+  partials[at] = m; // NEG_INF and l = 0 for an empty chunk (all of it outside the window): it adds nothing
   partials[at + 1u] = l;
   for (var d4 = 0u; d4 < HEAD_VEC4; d4++) {
     let a = acc[d4];
@@ -194,7 +207,10 @@ fn merge_main(@builtin(global_invocation_id) gid: vec3<u32>) {
     return;
   }
   let seq = seqs[seq_index];
-  let chunks = min(step.decode_num_chunks, (seq.context_len + step.decode_chunk_len - 1u) / step.decode_chunk_len);
+  if (seq.num_tokens != 1u) {
+    return;
+  }
+  let chunks = decode_chunks(seq.context_len);
   var m_total = NEG_INF;
   for (var c = 0u; c < chunks; c++) {
     m_total = max(m_total, partials[partial_index(seq_index, head, c)]);

@@ -7,9 +7,9 @@ struct Step {
   num_logit_rows: u32,
   max_context: u32,       // largest context (cached + new tokens) of any sequence in the step
   max_seq_tokens: u32,    // most new tokens of any one sequence
-  decode_chunk_len: u32,  // split-K decode: keys per chunk
-  decode_num_chunks: u32, // split-K decode: chunks of the longest context
-  _pad: u32,
+  num_decode_seqs: u32,   // sequences with exactly one new token (attention runs them through split-K decode)
+  _pad0: u32,
+  _pad1: u32,
 }
 
 struct TokenInfo {

@@ -3,7 +3,7 @@
 
 import { acquireGpu, type GpuContext } from "../gpu/device.js";
 import { GgmlType } from "../gguf/types.js";
-import { chooseDecodeChunking, flashAttentionCalls, flashPartialBytes } from "../kernels/attention-flash.js";
+import { flashAttentionCalls, flashPartialBytes } from "../kernels/attention-flash.js";
 import { naiveAttentionCalls } from "../kernels/attention-naive.js";
 import { embeddingCalls } from "../kernels/embedding.js";
 import { encodeCalls, type KernelCall, type StepSizes } from "../kernels/kernel-call.js";
@@ -54,16 +54,13 @@ export class KernelLab {
     gpu.device.queue.submit([encoder.finish()]);
   }
 
-  private async stepFor(
-    gpu: GpuContext, batch: StepBatch, ropeDim = 2, freqBase = 10000,
-    chunking?: (maxContext: number, numSeqs: number) => { chunkLen: number; numChunks: number },
-  ) {
+  private async stepFor(gpu: GpuContext, batch: StepBatch, ropeDim = 2, freqBase = 10000) {
     const step = await StepBuffers.create(
       gpu,
       { maxTokens: batch.tokens.length, maxSeqs: Math.max(1, batch.seqs.length), maxBlockTableEntries: Math.max(1, batch.seqs.reduce((n, s) => n + s.blockTable.length, 0)), maxLogitRows: Math.max(1, batch.logitRows.length) },
       { ropeDim, freqBase, freqScale: 1 },
     );
-    return { step, sizes: step.write(batch, chunking) };
+    return { step, sizes: step.write(batch) };
   }
 
   private simpleBatch(numTokens: number, logitRows: number[] = [], ids?: number[], positions?: number[]): StepBatch {
@@ -172,9 +169,9 @@ export class KernelLab {
    */
   async attention(r: {
     kind: "naive" | "flash";
-    /** Flash only: force the prefill kernel even for one-token sequences; or fix the decode chunk count. */
-    forcePrefillKernel?: boolean;
-    decodeChunks?: number;
+    /** Flash only: split-K chunking (defaults: the adapter's tuning). */
+    decodeMinChunk?: number;
+    decodeMaxChunks?: number;
     qHeads: number; kvHeads: number; headDim: number; blockSize: number; numBlocks: number; window: number;
     /** Per sequence: its block table, its cached tokens' k/v ([len, kvHeads·headDim]), and its new tokens. */
     seqs: { blockTable: number[]; contextK: Float32Array; contextV: Float32Array; contextLen: number; newK: Float32Array; newV: Float32Array; q: Float32Array; numNew: number }[];
@@ -205,10 +202,9 @@ export class KernelLab {
       const runPhase = async (which: "context" | "new") => {
         const { batch, k, v, q } = await phase(which);
         if (batch.tokens.length === 0) return undefined;
-        const tuning = chooseTuning(gpu);
-        const chunking = (maxContext: number, numSeqs: number) =>
-          r.decodeChunks ? { numChunks: r.decodeChunks, chunkLen: Math.ceil(maxContext / r.decodeChunks) } : chooseDecodeChunking(maxContext, numSeqs, r.qHeads, tuning);
-        const { step, sizes } = await this.stepFor(gpu, batch, 2, 10000, chunking);
+        const defaults = chooseTuning(gpu);
+        const tuning = { ...defaults, decodeMinChunk: r.decodeMinChunk ?? defaults.decodeMinChunk, decodeMaxChunks: r.decodeMaxChunks ?? defaults.decodeMaxChunks };
+        const { step, sizes } = await this.stepFor(gpu, batch);
         const kBuf = await this.upload(gpu, "k", k);
         const vBuf = await this.upload(gpu, "v", v);
         const calls: KernelCall[] = [
@@ -226,9 +222,8 @@ export class KernelLab {
             calls.push(...(await naiveAttentionCalls(gpu, "lab attention", { ...common, scores },
               { ...shape, workgroupSize: tuning.workgroupSize, reduceWorkgroupSize: tuning.reduceWorkgroupSize })));
           } else {
-            const partials = await this.upload(gpu, "partials", new Uint8Array(flashPartialBytes(sizes.numSeqs, r.qHeads, sizes.decodeNumChunks, r.headDim)));
-            const flash = await flashAttentionCalls(gpu, "lab attention", { ...common, partials }, shape, tuning);
-            calls.push(...(sizes.maxSeqTokens === 1 && !r.forcePrefillKernel ? flash.decode : flash.prefill));
+            const partials = await this.upload(gpu, "partials", new Uint8Array(flashPartialBytes(sizes.numSeqs, r.qHeads, r.headDim, tuning)));
+            calls.push(...(await flashAttentionCalls(gpu, "lab attention", { ...common, partials }, shape, tuning)));
           }
         }
         this.run(gpu, calls, sizes);

@@ -32,21 +32,9 @@ export function chooseFlashTiles(gpu: Pick<GpuContext, "limits">, shape: Attenti
   return { qTile, kTile };
 }
 
-export interface DecodeChunking {
-  chunkLen: number;
-  numChunks: number;
-}
-
-/** Split-K: enough chunks to give the adapter `decodeParallelism` invocations, never chunks under 32 keys. */
-export function chooseDecodeChunking(maxContext: number, numSeqs: number, qHeads: number, tuning: KernelTuning): DecodeChunking {
-  const wanted = Math.ceil(tuning.decodeParallelism / Math.max(1, numSeqs * qHeads));
-  const numChunks = Math.max(1, Math.min(wanted, tuning.decodeMaxChunks, Math.ceil(maxContext / 32)));
-  return { chunkLen: Math.max(1, Math.ceil(maxContext / numChunks)), numChunks };
-}
-
-/** Bytes of the decode partials for a step shape. */
-export function flashPartialBytes(numSeqs: number, qHeads: number, numChunks: number, headDim: number): number {
-  return numSeqs * qHeads * numChunks * (headDim + 2) * 4;
+/** Bytes of the decode partials: every sequence × head × chunk slot, whatever the context length. */
+export function flashPartialBytes(maxSeqs: number, qHeads: number, headDim: number, tuning: KernelTuning): number {
+  return maxSeqs * qHeads * tuning.decodeMaxChunks * (headDim + 2) * 4;
 }
 
 export interface FlashAttentionBuffers {
@@ -66,12 +54,14 @@ export async function flashAttentionCalls(
   buffers: FlashAttentionBuffers,
   shape: AttentionShape,
   tuning: KernelTuning,
-): Promise<{ prefill: KernelCall[]; decode: KernelCall[] }> {
+): Promise<KernelCall[]> {
   const tiles = chooseFlashTiles(gpu, shape, tuning);
   const code = kernelSource(kvCacheWgsl + attentionFlashWgsl, {
     ...attentionConstants(shape),
     Q_TILE: tiles.qTile,
     K_TILE: tiles.kTile,
+    DECODE_MIN_CHUNK: tuning.decodeMinChunk,
+    DECODE_MAX_CHUNKS: tuning.decodeMaxChunks,
     WORKGROUP_SIZE: tuning.workgroupSize,
   });
   const layout = layoutEntries(["uniform", "read", "read", "read", "read", "read", "write", "write"]);
@@ -85,28 +75,26 @@ export async function flashAttentionCalls(
       buffers.step, buffers.tokens, buffers.seqs, buffers.blockTables, buffers.kvPool, buffers.q, buffers.partials, buffers.out,
     ]);
   const wg = tuning.workgroupSize;
-  return {
-    prefill: [
-      {
-        label: `${label} flash prefill`,
-        pipeline: prefill!.pipeline,
-        bindGroup: bound(prefill!),
-        workgroups: (s) => [ceilDiv(s.maxSeqTokens, tiles.qTile), s.numSeqs, shape.kvHeads],
-      },
-    ],
-    decode: [
-      {
-        label: `${label} flash decode`,
-        pipeline: decode!.pipeline,
-        bindGroup: bound(decode!),
-        workgroups: (s) => [ceilDiv(s.decodeNumChunks, wg), shape.qHeads, s.numSeqs],
-      },
-      {
-        label: `${label} flash merge`,
-        pipeline: merge!.pipeline,
-        bindGroup: bound(merge!),
-        workgroups: (s) => [ceilDiv(shape.qHeads * (shape.headDim / 4), wg), s.numSeqs, 1],
-      },
-    ],
-  };
+  // Multi-token sequences go through the prefill tiles, one-token sequences through split-K decode; a step
+  // with both kinds runs both (each kernel skips the other's sequences), a step with one kind skips the other.
+  return [
+    {
+      label: `${label} flash prefill`,
+      pipeline: prefill!.pipeline,
+      bindGroup: bound(prefill!),
+      workgroups: (s) => (s.maxSeqTokens > 1 ? [ceilDiv(s.maxSeqTokens, tiles.qTile), s.numSeqs, shape.kvHeads] : [0, 0, 0]),
+    },
+    {
+      label: `${label} flash decode`,
+      pipeline: decode!.pipeline,
+      bindGroup: bound(decode!),
+      workgroups: (s) => (s.numDecodeSeqs > 0 ? [ceilDiv(tuning.decodeMaxChunks, wg), shape.qHeads, s.numSeqs] : [0, 0, 0]),
+    },
+    {
+      label: `${label} flash merge`,
+      pipeline: merge!.pipeline,
+      bindGroup: bound(merge!),
+      workgroups: (s) => (s.numDecodeSeqs > 0 ? [ceilDiv(shape.qHeads * (shape.headDim / 4), wg), s.numSeqs, 1] : [0, 0, 0]),
+    },
+  ];
 }

@@ -9,9 +9,8 @@ export interface StepSizes {
   maxContext: number;
   /** Most new tokens of any one sequence (1 = a pure decode step). */
   maxSeqTokens: number;
-  /** Split-K decode: keys per chunk and chunks of the longest context. */
-  decodeChunkLen: number;
-  decodeNumChunks: number;
+  /** Sequences with exactly one new token. */
+  numDecodeSeqs: number;
 }
 
 export interface KernelCall {

@@ -15,8 +15,8 @@ export interface KernelTuning {
   flashMaxRows: number;
   flashQueryTile: number;
   flashKeyTile: number;
-  /** Split-K decode: invocations to aim for, and a cap on chunks per sequence. */
-  decodeParallelism: number;
+  /** Split-K decode: a sequence of n keys is cut into clamp(⌈n / min chunk⌉, 1, max chunks) chunks. */
+  decodeMinChunk: number;
   decodeMaxChunks: number;
 }
 
@@ -34,7 +34,8 @@ export function chooseTuning(gpu: Pick<GpuContext, "limits" | "adapter">): Kerne
     flashMaxRows: isCpuAdapter ? 64 : 128,
     flashQueryTile: isCpuAdapter ? 16 : 32,
     flashKeyTile: isCpuAdapter ? 32 : 64,
-    decodeParallelism: isCpuAdapter ? 64 : 8192,
-    decodeMaxChunks: 64,
+    // SwiftShader runs 2–16 CPU threads: a few long chunks; a real GPU wants many short ones in flight.
+    decodeMinChunk: isCpuAdapter ? 256 : 64,
+    decodeMaxChunks: isCpuAdapter ? 16 : 64,
   };
 }

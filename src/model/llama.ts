@@ -13,7 +13,7 @@ import type { MemoryCategory } from "../gpu/memory.js";
 import { dequantize } from "../gguf/quant.js";
 import type { ByteSource } from "../gguf/source.js";
 import type { GgufHeader, GgufTensorInfo } from "../gguf/types.js";
-import { chooseDecodeChunking, flashAttentionCalls, flashPartialBytes } from "../kernels/attention-flash.js";
+import { flashAttentionCalls, flashPartialBytes } from "../kernels/attention-flash.js";
 import { AttentionScratchTooLargeError, naiveAttentionCalls, naiveScratchBytes } from "../kernels/attention-naive.js";
 import { embeddingCalls } from "../kernels/embedding.js";
 import { encodeCalls, type KernelCall, type StepSizes } from "../kernels/kernel-call.js";
@@ -91,8 +91,8 @@ export class LlamaModel {
     single: { beforeAttention: [], afterAttention: [], head: [] },
     batch: { beforeAttention: [], afterAttention: [], head: [] },
   };
-  /** Per layer: attention calls for steps with several new tokens per sequence, and for pure decode steps. */
-  private attentionCalls: Record<"prefill" | "decode", KernelCall[][]> = { prefill: [], decode: [] };
+  /** Per layer: the attention calls. */
+  private attentionCalls: KernelCall[][] = [];
   private assembled = new Map<string, KernelCall[]>();
 
   private constructor(
@@ -190,15 +190,8 @@ export class LlamaModel {
   private async recordCalls(): Promise<void> {
     this.embedCalls = await embeddingCalls(this.gpu, this.step.uniform, this.weights.embedding, this.step.tokens, this.act.x, this.tuning.workgroupSize);
     this.layerCalls = { single: await this.recordLayerCalls(1), batch: await this.recordLayerCalls(this.tuning.prefillTokenTile) };
-    await this.ensureAttentionScratch(this.decodeStepSizes(1, Math.min(256, this.config.contextLength)));
-  }
-
-  private decodeStepSizes(numSeqs: number, maxContext: number): StepSizes {
-    const chunking = chooseDecodeChunking(maxContext, numSeqs, this.config.qHeads, this.tuning);
-    return {
-      numTokens: numSeqs, numSeqs, numLogitRows: numSeqs, maxContext, maxSeqTokens: 1,
-      decodeChunkLen: chunking.chunkLen, decodeNumChunks: chunking.numChunks,
-    };
+    const typicalDecode = { numTokens: 1, numSeqs: 1, numLogitRows: 1, maxContext: Math.min(256, this.config.contextLength), maxSeqTokens: 1, numDecodeSeqs: 1 };
+    await this.ensureAttentionScratch(typicalDecode);
   }
 
   private async recordLayerCalls(tokenTile: number): Promise<RecordedCalls> {
@@ -246,18 +239,16 @@ export class LlamaModel {
   /** The calls of a step: embedding, then per layer (projections, attention, FFN), then the head. */
   private callsFor(sizes: StepSizes): KernelCall[] {
     const tile = sizes.numTokens === 1 ? "single" : "batch";
-    const mode = sizes.maxSeqTokens === 1 ? "decode" : "prefill";
-    const key = `${tile}/${mode}`;
-    let calls = this.assembled.get(key);
+    let calls = this.assembled.get(tile);
     if (!calls) {
       const parts = this.layerCalls[tile];
-      const attention = this.attentionCalls[mode];
+      const attention = this.attentionCalls;
       calls = [
         ...this.embedCalls,
         ...parts.beforeAttention.flatMap((layer, l) => [...layer, ...attention[l]!, ...parts.afterAttention[l]!]),
         ...parts.head,
       ];
-      this.assembled.set(key, calls);
+      this.assembled.set(tile, calls);
     }
     return calls;
   }
@@ -265,8 +256,7 @@ export class LlamaModel {
   /** Bytes of attention scratch a step needs: naive's score matrix, or flash decode's partial states. */
   private scratchBytes(sizes: StepSizes): number {
     if (this.attention === "naive") return naiveScratchBytes(sizes, this.config.qHeads);
-    const maxSeqs = this.step.capacity.maxSeqs;
-    return flashPartialBytes(maxSeqs, this.config.qHeads, this.tuning.decodeMaxChunks, this.config.headDim);
+    return flashPartialBytes(this.step.capacity.maxSeqs, this.config.qHeads, this.config.headDim, this.tuning);
   }
 
   /** Allocates (or grows) the attention scratch and records the attention calls bound to it. */
@@ -289,21 +279,17 @@ export class LlamaModel {
 
     const c = this.config;
     const shape = { blockSize: this.kvPool.settings.blockSize, kvHeads: c.kvHeads, headDim: c.headDim, qHeads: c.qHeads, window: c.slidingWindow };
-    this.attentionCalls = { prefill: [], decode: [] };
+    this.attentionCalls = [];
     for (let l = 0; l < c.layers; l++) {
       const buffers = {
         step: this.step.uniform, tokens: this.step.tokens, seqs: this.step.seqs, blockTables: this.step.blockTables,
         kvPool: this.kvPool.layerBindings[l]!, q: this.act.q, out: this.act.att,
       };
       if (this.attention === "naive") {
-        const calls = await naiveAttentionCalls(this.gpu, `layer ${l} attention`, { ...buffers, scores: this.attentionScratch },
-          { ...shape, workgroupSize: this.tuning.workgroupSize, reduceWorkgroupSize: this.tuning.reduceWorkgroupSize });
-        this.attentionCalls.prefill.push(calls);
-        this.attentionCalls.decode.push(calls);
+        this.attentionCalls.push(await naiveAttentionCalls(this.gpu, `layer ${l} attention`, { ...buffers, scores: this.attentionScratch },
+          { ...shape, workgroupSize: this.tuning.workgroupSize, reduceWorkgroupSize: this.tuning.reduceWorkgroupSize }));
       } else {
-        const calls = await flashAttentionCalls(this.gpu, `layer ${l} attention`, { ...buffers, partials: this.attentionScratch }, shape, this.tuning);
-        this.attentionCalls.prefill.push(calls.prefill);
-        this.attentionCalls.decode.push(calls.decode);
+        this.attentionCalls.push(await flashAttentionCalls(this.gpu, `layer ${l} attention`, { ...buffers, partials: this.attentionScratch }, shape, this.tuning));
       }
     }
     this.assembled.clear();
@@ -315,7 +301,7 @@ export class LlamaModel {
    */
   async forward(batch: StepBatch, blockCopies: { src: number; dst: number }[] = []): Promise<Float32Array> {
     if (this.gpu.lostReason) throw new Error(this.gpu.lostReason);
-    const sizes = this.step.write(batch, (maxContext, numSeqs) => chooseDecodeChunking(maxContext, numSeqs, this.config.qHeads, this.tuning));
+    const sizes = this.step.write(batch);
     await this.ensureAttentionScratch(sizes);
     const device = this.gpu.device;
     const encoder = device.createCommandEncoder({ label: "forward step" });

@@ -76,14 +76,8 @@ export class StepBuffers {
     return new StepBuffers(gpu, capacity, rope, buffers);
   }
 
-  /**
-   * Validates the batch against the capacity and uploads it; returns the sizes kernels dispatch on.
-   * `decodeChunking` picks the split-K decode chunks for the step's longest context.
-   */
-  write(
-    batch: StepBatch,
-    decodeChunking: (maxContext: number, numSeqs: number) => { chunkLen: number; numChunks: number } = (n) => ({ chunkLen: Math.max(1, n), numChunks: 1 }),
-  ): StepSizes {
+  /** Validates the batch against the capacity and uploads it; returns the sizes kernels dispatch on. */
+  write(batch: StepBatch): StepSizes {
     const { tokens, seqs, logitRows } = batch;
     const cap = this.capacity;
     const tableEntries = seqs.reduce((n, s) => n + s.blockTable.length, 0);
@@ -101,14 +95,15 @@ export class StepBuffers {
     let tableOffset = 0;
     let maxContext = 0;
     let maxSeqTokens = 0;
+    let numDecodeSeqs = 0;
     seqs.forEach((s, i) => {
       seqWords.set([s.contextLen, tableOffset, s.firstToken, s.numTokens], i * 4);
       tables.set(s.blockTable, tableOffset);
       tableOffset += s.blockTable.length;
       maxContext = Math.max(maxContext, s.contextLen);
       maxSeqTokens = Math.max(maxSeqTokens, s.numTokens);
+      if (s.numTokens === 1) numDecodeSeqs++;
     });
-    const chunking = decodeChunking(maxContext, seqs.length);
     const queue = this.gpu.device.queue;
     const sizes: StepSizes = {
       numTokens: tokens.length,
@@ -116,15 +111,14 @@ export class StepBuffers {
       numLogitRows: logitRows.length,
       maxContext,
       maxSeqTokens,
-      decodeChunkLen: chunking.chunkLen,
-      decodeNumChunks: chunking.numChunks,
+      numDecodeSeqs,
     };
     queue.writeBuffer(
       this.uniform,
       0,
       new Uint32Array([
         sizes.numTokens, sizes.numSeqs, sizes.numLogitRows, sizes.maxContext,
-        sizes.maxSeqTokens, sizes.decodeChunkLen, sizes.decodeNumChunks, 0,
+        sizes.maxSeqTokens, sizes.numDecodeSeqs, 0, 0,
       ]),
     );
     queue.writeBuffer(this.tokens, 0, tokenWords);

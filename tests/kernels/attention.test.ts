@@ -11,7 +11,7 @@ const session = useBrowserSession();
 
 const heads = (ratio: number, kvHeads = 1) => ({ qHeads: ratio * kvHeads, kvHeads });
 
-const CASES: (AttentionCase & { name: string; decodeChunks?: number; forcePrefillKernel?: boolean })[] = [
+const CASES: (AttentionCase & { name: string; decodeMinChunk?: number; decodeMaxChunks?: number })[] = [
   { name: "length 1", ...heads(1), headDim: 8, blockSize: 8, window: 0, seqs: [{ contextLen: 0, numNew: 1 }] },
   { name: "ragged prefill + decode", ...heads(2, 2), headDim: 8, blockSize: 16, window: 0, seqs: [{ contextLen: 0, numNew: 37 }, { contextLen: 100, numNew: 1 }, { contextLen: 5, numNew: 17 }] },
   { name: "window 50", ...heads(4), headDim: 32, blockSize: 32, window: 50, seqs: [{ contextLen: 200, numNew: 33 }, { contextLen: 0, numNew: 64 }] },
@@ -22,17 +22,17 @@ const CASES: (AttentionCase & { name: string; decodeChunks?: number; forcePrefil
   { name: "prefill 1023", ...heads(4), headDim: 64, blockSize: 16, window: 0, seqs: [{ contextLen: 0, numNew: 1023 }] },
   { name: "ratio 8, tail of 4096", ...heads(8), headDim: 8, blockSize: 32, window: 0, seqs: [{ contextLen: 4090, numNew: 6 }] },
   { name: "d16, window 7", ...heads(2, 4), headDim: 16, blockSize: 8, window: 7, seqs: [{ contextLen: 30, numNew: 4 }, { contextLen: 0, numNew: 12 }] },
-  { name: "decode, 1 chunk", ...heads(4), headDim: 32, blockSize: 16, window: 0, decodeChunks: 1, seqs: [{ contextLen: 777, numNew: 1 }, { contextLen: 12, numNew: 1 }] },
-  { name: "decode, 3 chunks", ...heads(2), headDim: 64, blockSize: 32, window: 0, decodeChunks: 3, seqs: [{ contextLen: 2047, numNew: 1 }] },
-  { name: "decode, 64 chunks, windowed", ...heads(1), headDim: 128, blockSize: 64, window: 1000, decodeChunks: 64, seqs: [{ contextLen: 4095, numNew: 1 }, { contextLen: 64, numNew: 1 }] },
-  { name: "prefill kernel on one-token sequences", ...heads(8, 2), headDim: 32, blockSize: 8, window: 0, forcePrefillKernel: true, seqs: [{ contextLen: 90, numNew: 1 }, { contextLen: 0, numNew: 1 }] },
+  { name: "decode, 1 chunk", ...heads(4), headDim: 32, blockSize: 16, window: 0, decodeMaxChunks: 1, seqs: [{ contextLen: 777, numNew: 1 }, { contextLen: 12, numNew: 1 }] },
+  { name: "decode, 3 chunks", ...heads(2), headDim: 64, blockSize: 32, window: 0, decodeMinChunk: 683, seqs: [{ contextLen: 2047, numNew: 1 }] },
+  { name: "decode, 64 chunks, windowed", ...heads(1), headDim: 128, blockSize: 64, window: 1000, decodeMinChunk: 64, decodeMaxChunks: 64, seqs: [{ contextLen: 4095, numNew: 1 }, { contextLen: 64, numNew: 1 }] },
+  { name: "mixed step: decode and prefill sequences", ...heads(8, 2), headDim: 32, blockSize: 8, window: 0, seqs: [{ contextLen: 90, numNew: 1 }, { contextLen: 0, numNew: 1 }, { contextLen: 17, numNew: 5 }] },
 ];
 
 describe("attention: flash and naive vs the CPU reference", () => {
   it.each(CASES.map((c, i) => ({ ...c, i })))("$name ($qHeads/$kvHeads heads, d=$headDim, block $blockSize, window $window)", async (c) => {
     const { request, expected } = attentionCase(c, 1000 + c.i);
     const flash = await session().call<Float32Array>("lab.attention", {
-      kind: "flash", ...request, decodeChunks: c.decodeChunks, forcePrefillKernel: c.forcePrefillKernel,
+      kind: "flash", ...request, decodeMinChunk: c.decodeMinChunk, decodeMaxChunks: c.decodeMaxChunks,
     });
     const flashError = maxAbsDiff(flash, expected);
     expect(flashError).toBeLessThanOrEqual(1e-4);
