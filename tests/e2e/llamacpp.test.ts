@@ -1,0 +1,103 @@
+// webkv on the GPU (headless Chromium) against llama.cpp as the outside reference: teacher-forced logits
+// from `score` vs node-llama-cpp's raw logits (F32 KV cache, threads 1), on stories260K in F32, Q8_0 and
+// Q4_0, and on synthetic Llamas written by our GGUF writer. Top-1 agreement and max |Δlogit| are printed.
+// For Q8_0/Q4_0, llama.cpp rounds activations to Q8_0 inside its CPU dot products (see
+// tests/reference/llamacpp-stories.test.ts), so logits differ by a few tenths there; we do not.
+
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeGgufFile } from "../../src/gguf/node-writer.js";
+import { GgmlType } from "../../src/gguf/types.js";
+import { SYNTHETIC_BOS_ID, syntheticLlama, type SyntheticLlamaShape } from "../../src/gguf/synthetic.js";
+import { maxAbsDiff, useBrowserSession } from "../helpers/browser.js";
+import { modelPath } from "../helpers/env.js";
+import { compareLogits, describeComparison, randomSequence, sampleSequence } from "../reference/compare.js";
+import { loadReferenceModel } from "../reference/llama-cpu.js";
+import { disposeSharedLlama, llamaCppLogits } from "../reference/llamacpp.js";
+
+const session = useBrowserSession();
+const tempDir = await mkdtemp(join(tmpdir(), "webkv-llamacpp-"));
+afterAll(async () => {
+  await disposeSharedLlama();
+  await rm(tempDir, { recursive: true, force: true });
+});
+
+/** Teacher-forced logits from webkv: rows[s][p] = logits after sequences[s][0..p]. */
+async function webkvLogits(path: string, sequences: number[][], options: Record<string, unknown> = {}): Promise<Float32Array[][]> {
+  const loaded = await session().call<{ modelId: number; config: { vocabSize: number } }>("load", { url: session().publishFile(path), options });
+  const vocab = loaded.config.vocabSize;
+  const rows: Float32Array[][] = [];
+  for (const ids of sequences) {
+    const scored = await session().call<{ logits: Float32Array }>("score", { modelId: loaded.modelId, ids, keepLogits: true });
+    rows.push(ids.map((_, p) => scored.logits.slice(p * vocab, (p + 1) * vocab)));
+  }
+  await session().call("unload", { modelId: loaded.modelId });
+  return rows;
+}
+
+describe("webkv vs llama.cpp on stories260K", () => {
+  let sequences: number[][] = [];
+  beforeAll(async () => {
+    const greedy = (JSON.parse(await readFile(modelPath("stories260K.greedy-from-bos.json"), "utf8")) as { ids_including_leading_bos: number[] })
+      .ids_including_leading_bos;
+    const reference = await loadReferenceModel(modelPath("stories260K.gguf"));
+    sequences = [
+      greedy,
+      sampleSequence(reference, 1, 160, 0.8, 1),
+      sampleSequence(reference, 1, 160, 1.0, 2),
+      sampleSequence(reference, 1, 160, 1.0, 3),
+      randomSequence(1, 64, 3, 512, 4),
+    ];
+  });
+
+  const cases = [
+    { file: "stories260K.gguf", minAgreement: 0.99, maxAbs: 1e-3 },
+    { file: "stories260K-q8_0.gguf", minAgreement: 0.97, maxAbs: 0.6 },
+    { file: "stories260K-q4_0.gguf", minAgreement: 0.97, maxAbs: 0.8 },
+  ];
+  it.each(cases)("$file: top-1 agreement ≥ $minAgreement over ≥ 500 positions", async ({ file, minAgreement, maxAbs }) => {
+    const ours = await webkvLogits(modelPath(file), sequences);
+    const theirs = await llamaCppLogits(modelPath(file), sequences);
+    const result = compareLogits(ours, theirs);
+    console.log(describeComparison(`webkv vs llama.cpp, ${file}`, result));
+    expect(result.positions).toBeGreaterThanOrEqual(500);
+    expect(result.top1Agreement).toBeGreaterThanOrEqual(minAgreement);
+    expect(result.maxAbsDiff).toBeLessThan(maxAbs);
+  });
+});
+
+describe("synthetic Llamas written by our GGUF writer", () => {
+  const shapeA: SyntheticLlamaShape = { dim: 128, layers: 4, heads: 8, kvHeads: 2, ffn: 384, vocab: 1000, contextLength: 512 };
+  const shapeB: SyntheticLlamaShape = { dim: 64, layers: 2, heads: 4, kvHeads: 4, ffn: 160, vocab: 512, contextLength: 256, tiedOutput: true, ropeBase: 500000 };
+  const cases = [
+    { label: "A F32", shape: shapeA, type: GgmlType.F32, maxAbs: 1e-3 },
+    { label: "A Q8_0", shape: shapeA, type: GgmlType.Q8_0, maxAbs: 0.6 },
+    { label: "A Q4_0", shape: shapeA, type: GgmlType.Q4_0, maxAbs: 0.6 },
+    { label: "B F16 (tied output)", shape: shapeB, type: GgmlType.F16, maxAbs: 0.1 },
+  ];
+  it.each(cases)("$label: top-1 agreement ≥ 99% with llama.cpp over 512 positions", async ({ label, shape, type, maxAbs }) => {
+    const path = join(tempDir, `synthetic-${label.replace(/\W+/g, "-")}.gguf`);
+    const model = syntheticLlama(shape, { seed: 7, weightType: type });
+    await writeGgufFile(path, model.metadata, model.tensors);
+    const sequences = [0, 1, 2, 3].map((i) => randomSequence(SYNTHETIC_BOS_ID, 128, 3, shape.vocab, 70 + i));
+    const ours = await webkvLogits(path, sequences);
+    const theirs = await llamaCppLogits(path, sequences);
+    const result = compareLogits(ours, theirs);
+    console.log(describeComparison(`webkv vs llama.cpp, synthetic ${label}`, result));
+    expect(result.positions).toBe(512);
+    expect(result.top1Agreement).toBeGreaterThanOrEqual(0.99);
+    expect(result.maxAbsDiff).toBeLessThan(maxAbs);
+  });
+
+  it("weights split into many bindings give the same logits (a 4 KiB binding cap splits every matrix into chunks)", async () => {
+    const path = join(tempDir, "synthetic-split.gguf");
+    const model = syntheticLlama(shapeA, { seed: 9, weightType: GgmlType.Q4_0 });
+    await writeGgufFile(path, model.metadata, model.tensors);
+    const sequences = [randomSequence(SYNTHETIC_BOS_ID, 64, 3, shapeA.vocab, 5)];
+    const whole = await webkvLogits(path, sequences);
+    const split = await webkvLogits(path, sequences, { maxBindingBytes: 4096 });
+    expect(maxAbsDiff(whole[0]!.flatMap((r) => [...r]), split[0]!.flatMap((r) => [...r]))).toBe(0);
+  });
+});

@@ -1,0 +1,66 @@
+// stories260K in headless Chromium through our kernels: the published greedy text exactly, and the logits
+// of every position against the independent CPU reference (tests/reference/llama-cpu.ts) — for decode
+// steps (split-K flash decode) and for a teacher-forced prefill (flash prefill tiles), with flash and naive
+// attention and KV block sizes 8, 16 and 32.
+
+import { readFileSync } from "node:fs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { maxAbsDiff, useBrowserSession } from "../helpers/browser.js";
+import { modelPath } from "../helpers/env.js";
+import { loadReferenceModel } from "../reference/llama-cpu.js";
+
+const session = useBrowserSession();
+const published = JSON.parse(readFileSync(modelPath("stories260K.greedy-from-bos.json"), "utf8")) as {
+  ids_including_leading_bos: number[];
+  text: string;
+};
+const greedyIds = published.ids_including_leading_bos;
+let referenceLogits: Float32Array[] = [];
+
+beforeAll(async () => {
+  const reference = await loadReferenceModel(modelPath("stories260K.gguf"));
+  referenceLogits = reference.logitsForSequence(greedyIds);
+});
+
+interface GenerateReply {
+  output_ids: number[];
+  text: string;
+  logits: Float32Array[];
+}
+
+function worstRow(gpuRows: Float32Array[], referenceRows: Float32Array[]): number {
+  return Math.max(...gpuRows.map((row, i) => maxAbsDiff(row, referenceRows[i]!)));
+}
+
+describe("stories260K.gguf in Chromium", () => {
+  const configurations = [
+    { attention: "flash", blockSize: 16 },
+    { attention: "flash", blockSize: 8 },
+    { attention: "flash", blockSize: 32 },
+    { attention: "naive", blockSize: 16 },
+    { attention: "naive", blockSize: 8 },
+    { attention: "naive", blockSize: 32 },
+  ] as const;
+
+  it.each(configurations)("greedy from BOS, $attention attention, block $blockSize: the published 256 tokens, logits within 1e-3 of the CPU reference", async ({ attention, blockSize }) => {
+    const loaded = await session().call<{ modelId: number }>("load", {
+      url: session().publishFile(modelPath("stories260K.gguf")),
+      options: { attention, kvBlockSize: blockSize },
+    });
+    const reply = await session().call<GenerateReply>("generate", { modelId: loaded.modelId, promptIds: [1], maxTokens: 256, keepLogits: true });
+    expect(reply.output_ids).toEqual(greedyIds.slice(1));
+    expect(reply.text).toBe(published.text);
+    const worst = worstRow(reply.logits, referenceLogits);
+    console.log(`decode logits (${attention}, block ${blockSize}): max |Δ| vs CPU reference over 256 positions = ${worst.toExponential(2)}`);
+    expect(worst).toBeLessThanOrEqual(1e-3);
+
+    // The same 257 ids teacher-forced in prefill steps.
+    const scored = await session().call<{ logits: Float32Array; top1: number[] }>("score", { modelId: loaded.modelId, ids: greedyIds, keepLogits: true });
+    const rows = greedyIds.map((_, i) => scored.logits.subarray(i * 512, (i + 1) * 512));
+    const worstPrefill = worstRow(rows, referenceLogits);
+    console.log(`prefill logits (${attention}, block ${blockSize}): max |Δ| = ${worstPrefill.toExponential(2)}`);
+    expect(worstPrefill).toBeLessThanOrEqual(1e-3);
+    expect(scored.top1.slice(0, -1)).toEqual(greedyIds.slice(1));
+    await session().call("unload", { modelId: loaded.modelId });
+  });
+});
