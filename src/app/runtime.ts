@@ -2,8 +2,9 @@
 // app would call them directly. Each loaded model gets its own GPU device, so its memory report is its own.
 
 import { Engine } from "../engine/engine.js";
-import { generate, score } from "../engine/generate.js";
+import { score, timingsOf } from "../engine/generate.js";
 import type { SamplingOptions } from "../engine/sampler.js";
+import { runScheduler, type ExhaustionPolicy, type SchedulerStats } from "../engine/scheduler.js";
 import { acquireGpu, type AdapterDescription, type GpuContext, type GpuLimits } from "../gpu/device.js";
 import type { MemorySnapshot } from "../gpu/memory.js";
 import { readGgufHeader } from "../gguf/reader.js";
@@ -14,7 +15,7 @@ import { createTokenizer, type GgufTokenizer } from "../tokenizer/index.js";
 
 export type RuntimeEvent =
   | { type: "progress"; message: string; fraction: number }
-  | { type: "token"; id: number; text: string };
+  | { type: "token"; id: number; text: string; request: number; branch: number };
 
 export type EventSink = (event: RuntimeEvent) => void;
 
@@ -40,18 +41,46 @@ export interface LoadResult {
   load_ms: number;
   adapter: AdapterReport;
   memory: MemorySnapshot;
-  kv: { block_size: number; blocks_total: number; bytes: number; bytes_per_token_per_layer: number };
+  kv: KvReport;
 }
 
-export interface GenerateRequest extends SamplingOptions {
-  modelId: number;
+export interface PromptRequest extends SamplingOptions {
   prompt?: string;
   promptIds?: number[];
   /** With `prompt`: put BOS first (default: the vocabulary's add_bos_token). */
   addBos?: boolean;
   maxTokens: number;
   keepLogits?: boolean;
+  /** Continuations of this prompt sharing its KV blocks. */
+  parallel?: number;
+}
+
+export interface GenerateRequest extends PromptRequest {
+  modelId: number;
   stream?: boolean;
+  policy?: ExhaustionPolicy;
+}
+
+export interface BatchRequest {
+  modelId: number;
+  requests: PromptRequest[];
+  policy?: ExhaustionPolicy;
+  /** Sequences decoding at once (default: the model's step capacity). */
+  maxRunning?: number;
+  stream?: boolean;
+}
+
+/** KV cache figures of a run, from the live allocator. */
+export interface KvReport {
+  block_size: number;
+  blocks_total: number;
+  /** Peak blocks in use during the run. */
+  blocks_used: number;
+  bytes: number;
+  bytes_per_token_per_layer: number;
+  /** Token slots used / slots allocated, at the peak. */
+  utilization: number;
+  preemptions: number;
 }
 
 export class Runtime {
@@ -85,19 +114,13 @@ export class Runtime {
       const engine = new Engine(model);
       const modelId = this.nextModelId++;
       this.models.set(modelId, { gpu, model, engine, tokenizer });
-      const pool = model.kvPool;
       return {
         modelId,
         config: model.config,
         load_ms: performance.now() - start,
         adapter: { ...gpu.adapter, limits: gpu.limits },
         memory: gpu.memory.snapshot(),
-        kv: {
-          block_size: pool.settings.blockSize,
-          blocks_total: pool.settings.numBlocks,
-          bytes: pool.totalBytes,
-          bytes_per_token_per_layer: pool.bytesPerTokenPerLayer,
-        },
+        kv: kvReport(model),
       };
     } catch (error) {
       gpu.memory.destroyAll();
@@ -107,28 +130,62 @@ export class Runtime {
   }
 
   async generate(request: GenerateRequest) {
-    const { engine, tokenizer, gpu } = this.get(request.modelId);
-    const promptIds = request.promptIds ?? tokenizer.encode(request.prompt ?? "", { addBos: request.addBos ?? tokenizer.addBosDefault });
-    const stream = tokenizer.createStreamDecoder();
+    const batch = await this.generateBatch({ modelId: request.modelId, requests: [request], policy: request.policy, stream: request.stream });
+    const first = batch.outputs[0]![0]!;
+    if (first.stop_reason === "kv_exhausted" && batch.outputs[0]!.every((o) => o.stop_reason === "kv_exhausted")) {
+      throw Object.assign(new Error(batch.error), { code: "kv_pool_exhausted" });
+    }
+    return {
+      prompt_ids: batch.prompt_ids[0]!,
+      output_ids: first.output_ids,
+      text: first.text,
+      stop_reason: first.stop_reason,
+      outputs: batch.outputs[0]!,
+      logits: first.logits,
+      timings: batch.timings,
+      memory: batch.memory,
+      kv: batch.kv,
+      error: batch.error,
+    };
+  }
+
+  /** Many prompts (each possibly with parallel continuations) through continuous batching. */
+  async generateBatch(request: BatchRequest) {
+    const { engine, tokenizer, gpu, model } = this.get(request.modelId);
+    const promptIds = request.requests.map((r) => r.promptIds ?? tokenizer.encode(r.prompt ?? "", { addBos: r.addBos ?? tokenizer.addBosDefault }));
     const stopIds = [...Array(engine.vocabSize).keys()].filter((id) => tokenizer.isEndOfGeneration(id));
+    const decoders = new Map<string, ReturnType<GgufTokenizer["createStreamDecoder"]>>();
     gpu.memory.resetPeaks();
-    const result = await generate(engine, promptIds, {
-      ...request,
-      stopIds,
-      onToken: request.stream ? (id) => this.emit({ type: "token", id, text: stream.push(id) }) : undefined,
-    });
-    const tail = request.stream ? stream.flush() : "";
-    if (tail) this.emit({ type: "token", id: -1, text: tail });
-    const { usedSlots, allocatedSlots } = engine.sequences.utilization();
+    const { outputs, stats } = await runScheduler(
+      engine,
+      request.requests.map((r, i) => ({ ...r, promptIds: promptIds[i]!, stopIds })),
+      {
+        policy: request.policy,
+        maxRunning: request.maxRunning,
+        onToken: request.stream
+          ? (req, branch, id) => {
+              const key = `${req}/${branch}`;
+              if (!decoders.has(key)) decoders.set(key, tokenizer.createStreamDecoder());
+              this.emit({ type: "token", id, text: decoders.get(key)!.push(id), request: req, branch });
+            }
+          : undefined,
+      },
+    );
+    for (const [key, decoder] of decoders) {
+      const tail = decoder.flush();
+      const [req, branch] = key.split("/").map(Number) as [number, number];
+      if (tail) this.emit({ type: "token", id: -1, text: tail, request: req, branch });
+    }
     return {
       prompt_ids: promptIds,
-      output_ids: result.outputIds,
-      text: tokenizer.decode(result.outputIds),
-      stop_reason: result.stopReason,
-      timings: result.timings,
-      logits: result.logits,
+      outputs: outputs.map((branches) =>
+        branches.map((o) => ({ output_ids: o.outputIds, text: tokenizer.decode(o.outputIds), stop_reason: o.stopReason, logits: o.logits })),
+      ),
+      timings: timingsOf(stats),
+      stats,
       memory: gpu.memory.snapshot(),
-      kv_slots: { used: usedSlots, allocated: allocatedSlots },
+      kv: kvReport(model, stats),
+      error: stats.error,
     };
   }
 
@@ -159,4 +216,17 @@ export class Runtime {
     const header = await readGgufHeader(bytesSource(request.bytes, "page bytes"));
     return { version: header.version, tensors: header.tensors.length, metadata: header.metadata.size };
   }
+}
+
+function kvReport(model: LlamaModel, stats?: SchedulerStats): KvReport {
+  const pool = model.kvPool;
+  return {
+    block_size: pool.settings.blockSize,
+    blocks_total: pool.settings.numBlocks,
+    blocks_used: stats?.peakBlocksUsed ?? 0,
+    bytes: pool.totalBytes,
+    bytes_per_token_per_layer: pool.bytesPerTokenPerLayer,
+    utilization: stats && stats.slotsAllocatedAtPeak > 0 ? stats.slotsUsedAtPeak / stats.slotsAllocatedAtPeak : 0,
+    preemptions: stats?.preemptions ?? 0,
+  };
 }

@@ -5,7 +5,7 @@ import type { LoadResult } from "../app/runtime.js";
 import { BrowserSession } from "../harness/session.js";
 import type { LlamaLoadOptions } from "../model/llama.js";
 import { resolveModel } from "./models.js";
-import { choiceOption, intOption, UsageError, type ParsedValues } from "./options.js";
+import { choiceOption, intOption, parseBytes, UsageError, type ParsedValues } from "./options.js";
 
 export interface LoadedInBrowser {
   session: BrowserSession;
@@ -13,10 +13,28 @@ export interface LoadedInBrowser {
   modelPath: string;
 }
 
-export function loadOptionsFrom(values: ParsedValues): Omit<LlamaLoadOptions, "onProgress"> {
+/** --kv-budget: a size (512MiB, 2GB, 1e9) or a fraction of what the adapter allows (0.5, 50%). */
+function kvBudget(values: ParsedValues): Pick<LlamaLoadOptions, "kvBudgetBytes" | "kvBudgetFraction"> {
+  const raw = values["kv-budget"];
+  if (typeof raw !== "string") return {};
+  const percent = /^\s*([\d.]+)\s*%\s*$/.exec(raw);
+  const fraction = percent ? Number(percent[1]) / 100 : /^\s*0?\.\d+\s*$|^\s*1(\.0*)?\s*$/.test(raw) ? Number(raw) : undefined;
+  if (fraction !== undefined) {
+    if (!(fraction > 0 && fraction <= 1)) throw new UsageError(`--kv-budget as a fraction must be in (0, 1], got "${raw}"`);
+    return { kvBudgetFraction: fraction };
+  }
+  return { kvBudgetBytes: parseBytes(raw, "kv-budget") };
+}
+
+export function loadOptionsFrom(values: ParsedValues, minSeqs = 1): Omit<LlamaLoadOptions, "onProgress"> {
+  if (values["kv-blocks"] !== undefined && values["kv-budget"] !== undefined) throw new UsageError("give --kv-blocks or --kv-budget, not both");
+  const blockSize = intOption(values, "block-size", 1);
+  if (blockSize !== undefined && blockSize > 1024) throw new UsageError(`--block-size must be 1..1024 tokens, got ${blockSize}`);
   return {
-    kvBlockSize: intOption(values, "block-size", 1),
+    kvBlockSize: blockSize,
     kvBlocks: intOption(values, "kv-blocks", 1),
+    ...kvBudget(values),
+    maxSeqs: Math.max(minSeqs, intOption(values, "max-seqs", 1, 1)!),
     maxStepTokens: intOption(values, "max-step-tokens", 1),
     attention: choiceOption(values, "attention", ["flash", "naive"] as const, "flash"),
     maxBindingBytes: intOption(values, "max-binding-bytes", 256),
@@ -31,6 +49,7 @@ export function progressLine(quiet: boolean): (message: string) => void {
 export async function withModelInBrowser<T>(
   values: ParsedValues,
   run: (context: LoadedInBrowser) => Promise<T>,
+  minSeqs = 1,
 ): Promise<T> {
   const spec = values.model;
   if (typeof spec !== "string") throw new UsageError("--model is required (a .gguf path, a URL, or a name such as stories260K)");
@@ -48,7 +67,7 @@ export async function withModelInBrowser<T>(
     if (event.type === "progress") progress(`${event.message} ${(event.fraction * 100).toFixed(0)}%`);
   });
   try {
-    const loaded = await session.call<LoadResult>("load", { url: session.publishFile(path), options: loadOptionsFrom(values) });
+    const loaded = await session.call<LoadResult>("load", { url: session.publishFile(path), options: loadOptionsFrom(values, minSeqs) });
     progress("");
     if (!quiet && process.stderr.isTTY) process.stderr.write("\r\x1b[K");
     unsubscribe();

@@ -22,6 +22,8 @@ export const MODEL_OPTIONS: OptionSpec = {
   model: { type: "string", short: "m" },
   "block-size": { type: "string" },
   "kv-blocks": { type: "string" },
+  "kv-budget": { type: "string" },
+  "max-seqs": { type: "string" },
   "max-step-tokens": { type: "string" },
   attention: { type: "string" },
   "max-binding-bytes": { type: "string" },

@@ -1,17 +1,18 @@
 // webkv run: generate from a prompt (text or ids) in headless Chromium, streaming text to stdout, or
 // one JSON object with --json.
 
-import type { AdapterReport } from "../app/runtime.js";
+import type { AdapterReport, KvReport } from "../app/runtime.js";
 import type { MemorySnapshot } from "../gpu/memory.js";
 import { validateSampling } from "../engine/sampler.js";
 import type { GenerateTimings } from "../engine/generate.js";
 import { withModelInBrowser } from "./browser-model.js";
-import { BROWSER_OPTIONS, MODEL_OPTIONS, SAMPLING_OPTIONS, idListOption, intOption, numberOption, parse, UsageError } from "./options.js";
+import { BROWSER_OPTIONS, MODEL_OPTIONS, SAMPLING_OPTIONS, choiceOption, idListOption, intOption, numberOption, parse, UsageError } from "./options.js";
 import { formatBytes, memoryTable } from "./report.js";
 
 export const RUN_USAGE = `webkv run --model <path|url|name> [--prompt TEXT | --prompt-ids 1,2,3] [--max-tokens N]
-           [--temperature T] [--top-k K] [--top-p P] [--seed S] [--json]
-           [--block-size N] [--kv-blocks N] [--max-step-tokens N] [--attention flash|naive]
+           [--temperature T] [--top-k K] [--top-p P] [--seed S] [--parallel N] [--json]
+           [--attention flash|naive] [--block-size N] [--kv-budget BYTES|FRACTION | --kv-blocks N]
+           [--kv-policy refuse|preempt] [--max-step-tokens N] [--max-seqs N]
            [--chromium PATH] [--gpu swiftshader|real] [--headed]`;
 
 interface GenerateReply {
@@ -19,9 +20,11 @@ interface GenerateReply {
   output_ids: number[];
   text: string;
   stop_reason: string;
+  outputs: { output_ids: number[]; text: string; stop_reason: string }[];
   timings: GenerateTimings;
   memory: MemorySnapshot;
-  kv_slots: { used: number; allocated: number };
+  kv: KvReport;
+  error?: string;
 }
 
 export async function runCommand(argv: string[], out: (text: string) => void, err: (text: string) => void): Promise<number> {
@@ -32,6 +35,8 @@ export async function runCommand(argv: string[], out: (text: string) => void, er
     prompt: { type: "string", short: "p" },
     "prompt-ids": { type: "string" },
     "max-tokens": { type: "string", short: "n" },
+    parallel: { type: "string" },
+    "kv-policy": { type: "string" },
     bos: { type: "boolean" },
     "no-bos": { type: "boolean" },
   });
@@ -44,13 +49,16 @@ export async function runCommand(argv: string[], out: (text: string) => void, er
     seed: intOption(values, "seed", 0),
   });
   const maxTokens = intOption(values, "max-tokens", 0, 128)!;
+  const parallel = intOption(values, "parallel", 1, 1)!;
+  const policy = choiceOption(values, "kv-policy", ["refuse", "preempt"] as const, "refuse");
   const json = values.json === true;
+  const stream = !json && parallel === 1;
 
   return withModelInBrowser(values, async ({ session, loaded }) => {
     let streamed = false;
-    if (!json && typeof values.prompt === "string") out(values.prompt);
+    if (stream && typeof values.prompt === "string") out(values.prompt);
     const unsubscribe = session.onEvent((event) => {
-      if (event.type === "token" && !json) {
+      if (event.type === "token" && stream) {
         out(event.text);
         streamed = true;
       }
@@ -62,7 +70,9 @@ export async function runCommand(argv: string[], out: (text: string) => void, er
       addBos: values["no-bos"] ? false : values.bos ? true : undefined,
       maxTokens,
       ...sampling,
-      stream: !json,
+      parallel,
+      policy,
+      stream,
     });
     unsubscribe();
     const timings = { load_ms: loaded.load_ms, ...reply.timings };
@@ -81,25 +91,28 @@ export async function runCommand(argv: string[], out: (text: string) => void, er
           timings,
           adapter,
           model: loaded.config,
-          kv: {
-            block_size: loaded.kv.block_size,
-            blocks_total: loaded.kv.blocks_total,
-            bytes: loaded.kv.bytes,
-            bytes_per_token_per_layer: loaded.kv.bytes_per_token_per_layer,
-          },
+          ...(parallel > 1 ? { outputs: reply.outputs } : {}),
+          kv: reply.kv,
           memory: { measured: reply.memory },
+          ...(reply.error ? { error: reply.error } : {}),
         }) + "\n",
       );
-      return 0;
+      return reply.error ? 1 : 0;
     }
     if (streamed) out("\n");
+    if (parallel > 1) {
+      reply.outputs.forEach((o, i) => out(`--- continuation ${i + 1} (${o.stop_reason})\n${values.prompt ?? ""}${o.text}\n`));
+    }
+    if (reply.error) err(`\n${reply.error}\n`);
     err(
       `\n${reply.prompt_ids.length} prompt tokens, ${reply.output_ids.length} generated (${reply.stop_reason}) · ` +
         `load ${timings.load_ms.toFixed(0)} ms · prefill ${timings.prefill_tok_s.toFixed(1)} tok/s · decode ${timings.decode_tok_s.toFixed(1)} tok/s\n` +
         `adapter: ${adapter.vendor} ${adapter.architecture} ${adapter.description}\n` +
-        `GPU memory (measured by webkv's allocator; KV pool ${formatBytes(loaded.kv.bytes)} in ${loaded.kv.blocks_total} blocks of ${loaded.kv.block_size} tokens):\n` +
+        `KV: ${formatBytes(reply.kv.bytes)} pool, ${reply.kv.blocks_total} blocks of ${reply.kv.block_size} tokens, ` +
+        `${reply.kv.blocks_used} used at peak, utilization ${(reply.kv.utilization * 100).toFixed(1)}%\n` +
+        `GPU memory (measured by webkv's allocator):\n` +
         memoryTable(reply.memory) + "\n",
     );
-    return 0;
-  });
+    return reply.error ? 1 : 0;
+  }, parallel);
 }

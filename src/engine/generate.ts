@@ -1,17 +1,10 @@
-// Generation and scoring on top of the engine: prefill the prompt, then sample one token per step until
-// EOS or the token limit. Timings are wall-clock around the GPU work, logits read back included.
+// Generation and scoring on top of the engine. `generate` runs one request through the continuous-batching
+// scheduler (the same path as batches); `score` is one teacher-forced pass. Timings are wall-clock around
+// the GPU work, logits read back included.
 
 import { Engine } from "./engine.js";
-import { Sampler, argmax, logProbability, type SamplingOptions } from "./sampler.js";
-
-export interface GenerateOptions extends SamplingOptions {
-  maxTokens: number;
-  /** Token ids that end generation (EOS, EOT…); generation also stops at maxTokens. */
-  stopIds?: number[];
-  /** Keep every step's logits (prompt's last position, then each generated token's). */
-  keepLogits?: boolean;
-  onToken?: (id: number) => void;
-}
+import { argmax, logProbability } from "./sampler.js";
+import { runScheduler, type SchedulerStats, type SequenceRequest, type StopReason } from "./scheduler.js";
 
 export interface GenerateTimings {
   prefill_ms: number;
@@ -22,61 +15,26 @@ export interface GenerateTimings {
 
 export interface GenerateResult {
   outputIds: number[];
-  stopReason: "eos" | "max_tokens";
+  stopReason: StopReason;
   timings: GenerateTimings;
-  /** [steps × vocab] when keepLogits: row i is the distribution that produced outputIds[i]. */
+  /** When keepLogits: row i is the distribution that produced outputIds[i]. */
   logits?: Float32Array[];
 }
 
-export async function generate(engine: Engine, promptIds: number[], options: GenerateOptions): Promise<GenerateResult> {
-  if (promptIds.length === 0) throw new Error("the prompt is empty: give at least one token (e.g. BOS)");
-  if (!Number.isInteger(options.maxTokens) || options.maxTokens < 0) throw new Error(`max tokens must be an integer ≥ 0, got ${options.maxTokens}`);
-  const room = engine.model.config.contextLength - promptIds.length;
-  if (room < 0) {
-    throw new Error(`the prompt has ${promptIds.length} tokens, more than the model's context of ${engine.model.config.contextLength}`);
-  }
-  const maxTokens = Math.min(options.maxTokens, room);
-  const sampler = new Sampler(options);
-  const stopIds = new Set(options.stopIds ?? []);
-  const sequence = engine.sequences.create();
-  const kept: Float32Array[] = [];
-  const outputIds: number[] = [];
-  let stopReason: GenerateResult["stopReason"] = "max_tokens";
-  try {
-    const prefillStart = performance.now();
-    let logits = await engine.prefill(sequence.id, promptIds, "last");
-    const prefillMs = performance.now() - prefillStart;
+export function timingsOf(stats: SchedulerStats): GenerateTimings {
+  return {
+    prefill_ms: stats.prefillMs,
+    decode_ms: stats.decodeMs,
+    prefill_tok_s: stats.prefillTokens / (stats.prefillMs / 1000),
+    decode_tok_s: stats.decodeMs > 0 ? stats.decodeTokens / (stats.decodeMs / 1000) : 0,
+  };
+}
 
-    const decodeStart = performance.now();
-    for (let i = 0; i < maxTokens; i++) {
-      if (options.keepLogits) kept.push(logits.slice());
-      const id = sampler.sample(logits);
-      outputIds.push(id);
-      options.onToken?.(id);
-      if (stopIds.has(id)) {
-        stopReason = "eos";
-        break;
-      }
-      if (i + 1 === maxTokens) break;
-      const [result] = await engine.step([{ seqId: sequence.id, ids: [id], logits: "last" }]);
-      logits = result!.logits;
-    }
-    const decodeMs = performance.now() - decodeStart;
-    const decodedSteps = Math.max(0, outputIds.length - 1);
-    return {
-      outputIds,
-      stopReason,
-      timings: {
-        prefill_ms: prefillMs,
-        decode_ms: decodeMs,
-        prefill_tok_s: promptIds.length / (prefillMs / 1000),
-        decode_tok_s: decodedSteps > 0 ? decodedSteps / (decodeMs / 1000) : 0,
-      },
-      logits: options.keepLogits ? kept : undefined,
-    };
-  } finally {
-    engine.sequences.free(sequence.id);
-  }
+export async function generate(engine: Engine, request: SequenceRequest & { onToken?: (id: number) => void }): Promise<GenerateResult> {
+  const { outputs, stats } = await runScheduler(engine, [request], { onToken: (_r, _b, id) => request.onToken?.(id) });
+  const output = outputs[0]![0]!;
+  if (output.stopReason === "kv_exhausted") throw new Error(stats.error);
+  return { outputIds: output.outputIds, stopReason: output.stopReason, timings: timingsOf(stats), logits: output.logits };
 }
 
 export interface ScoreResult {
@@ -93,6 +51,8 @@ export interface ScoreResult {
 /** One teacher-forced pass over `ids`. */
 export async function score(engine: Engine, ids: number[], keepLogits = false): Promise<ScoreResult> {
   if (ids.length < 2) throw new Error("scoring needs at least two ids (a context and a next token)");
+  const bad = ids.find((id) => !Number.isInteger(id) || id < 0 || id >= engine.vocabSize);
+  if (bad !== undefined) throw new Error(`token id ${bad} is outside the vocabulary of ${engine.vocabSize}`);
   const sequence = engine.sequences.create();
   try {
     const start = performance.now();

@@ -38,6 +38,8 @@ export class KvPool {
     readonly blockBytes: number,
     readonly layerBindings: KvLayerBinding[],
     readonly buffers: GPUBuffer[],
+    /** One block's bytes: WebGPU cannot copy within a buffer, so copy-on-write goes through here. */
+    private readonly copyBounce: GPUBuffer,
   ) {}
 
   /** Largest block count per layer that a single binding can hold. */
@@ -73,20 +75,16 @@ export class KvPool {
       buffers.push(buffer);
       for (let i = 0; i < count; i++) layerBindings.push({ buffer, offset: i * layerStride, size: layerBytes });
     }
-    return new KvPool(shape, settings, blockBytes, layerBindings, buffers);
+    const copyBounce = await gpu.memory.allocate("other", "KV block copy bounce", blockBytes, GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
+    return new KvPool(shape, settings, blockBytes, layerBindings, buffers, copyBounce);
   }
 
-  /** Records GPU copies of whole blocks (copy-on-write), in every layer. */
+  /** Records GPU copies of whole blocks (copy-on-write), in every layer, through the bounce buffer. */
   encodeBlockCopies(encoder: GPUCommandEncoder, copies: { src: number; dst: number }[]): void {
     for (const { src, dst } of copies) {
       for (const layer of this.layerBindings) {
-        encoder.copyBufferToBuffer(
-          layer.buffer,
-          layer.offset + src * this.blockBytes,
-          layer.buffer,
-          layer.offset + dst * this.blockBytes,
-          this.blockBytes,
-        );
+        encoder.copyBufferToBuffer(layer.buffer, layer.offset + src * this.blockBytes, this.copyBounce, 0, this.blockBytes);
+        encoder.copyBufferToBuffer(this.copyBounce, 0, layer.buffer, layer.offset + dst * this.blockBytes, this.blockBytes);
       }
     }
   }

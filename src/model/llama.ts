@@ -23,7 +23,7 @@ import { rmsnormCall } from "../kernels/rmsnorm.js";
 import { ropeCall } from "../kernels/rope.js";
 import { swigluCall } from "../kernels/swiglu.js";
 import { chooseTuning, type KernelTuning } from "../kernels/tuning.js";
-import { KvPool, type KvFormat } from "../kv/pool.js";
+import { KvPool, kvBlockBytes, type KvFormat, type KvPoolShape } from "../kv/pool.js";
 import { llamaConfigFromGguf, type LlamaConfig } from "./config.js";
 import { StepBuffers, type StepBatch } from "./step.js";
 import { assertGpuWeightType, weightRowBytes } from "./weight-layout.js";
@@ -38,8 +38,13 @@ export interface LlamaLoadOptions {
   maxSeqs?: number;
   kvBlockSize?: number;
   kvFormat?: KvFormat;
-  /** KV blocks per layer (default: enough for maxSeqs sequences of the full context). */
+  /** KV blocks per layer. Default: from kvBudgetBytes or kvBudgetFraction, else enough for maxSeqs
+   *  sequences of the full context (capped by what one binding holds). */
   kvBlocks?: number;
+  /** KV budget in bytes, all layers together. */
+  kvBudgetBytes?: number;
+  /** KV budget as a fraction of the most the adapter allows (one binding per layer). */
+  kvBudgetFraction?: number;
   attention?: AttentionKind;
   /** Cap on one weight chunk / binding, below the adapter's limit (tests use it to force splitting). */
   maxBindingBytes?: number;
@@ -162,13 +167,13 @@ export class LlamaModel {
     const outputNorm = await vector("output_norm.weight");
     const output = config.tiedOutput ? embedding : await matrix("output.weight");
 
-    // KV pool: by default room for every sequence at full context.
+    // KV pool: sized from the budget, or room for every sequence at full context.
     const maxSeqs = options.maxSeqs ?? 1;
     const blockSize = options.kvBlockSize ?? 16;
+    if (!Number.isInteger(blockSize) || blockSize < 1 || blockSize > 1024) throw new Error(`KV block size must be 1..1024 tokens, got ${blockSize}`);
     const kvShape = { layers: config.layers, kvHeads: config.kvHeads, headDim: config.headDim };
     const kvFormat = options.kvFormat ?? "f32";
-    const fullContextBlocks = maxSeqs * Math.ceil(config.contextLength / blockSize);
-    const kvBlocks = options.kvBlocks ?? Math.min(fullContextBlocks, KvPool.maxBlocksPerLayer(gpu, kvShape, blockSize, kvFormat));
+    const kvBlocks = chooseKvBlocks(gpu, kvShape, blockSize, kvFormat, maxSeqs, config.contextLength, options);
     const kvPool = await KvPool.create(gpu, kvShape, { blockSize, format: kvFormat, numBlocks: kvBlocks });
 
     // Step inputs and activations, sized for the largest step.
@@ -176,7 +181,7 @@ export class LlamaModel {
     const maxLogitRows = Math.max(1, Math.min(maxStepTokens, Math.floor(bindingLimit / (config.vocabSize * 4))));
     const step = await StepBuffers.create(
       gpu,
-      { maxTokens: maxStepTokens, maxSeqs, maxBlockTableEntries: kvBlocks * 2 + maxSeqs, maxLogitRows },
+      { maxTokens: maxStepTokens, maxSeqs, maxBlockTableEntries: maxSeqs * Math.ceil(config.contextLength / blockSize), maxLogitRows },
       { ropeDim: config.ropeDim, freqBase: config.ropeFreqBase, freqScale: config.ropeFreqScale },
     );
     const act = await allocateActivations(gpu, config, maxStepTokens, maxLogitRows);
@@ -304,6 +309,8 @@ export class LlamaModel {
     const sizes = this.step.write(batch);
     await this.ensureAttentionScratch(sizes);
     const device = this.gpu.device;
+    // A validation error would otherwise only reach the console while we read back stale logits.
+    device.pushErrorScope("validation");
     const encoder = device.createCommandEncoder({ label: "forward step" });
     this.kvPool.encodeBlockCopies(encoder, blockCopies);
     const pass = encoder.beginComputePass({ label: "forward" });
@@ -312,6 +319,8 @@ export class LlamaModel {
     const logitBytes = sizes.numLogitRows * this.config.vocabSize * 4;
     if (logitBytes > 0) encoder.copyBufferToBuffer(this.act.logits, 0, this.act.logitsReadback, 0, logitBytes);
     device.queue.submit([encoder.finish()]);
+    const error = await device.popErrorScope();
+    if (error) throw new Error(`GPU validation error in a forward step: ${error.message}`);
     if (logitBytes === 0) {
       await device.queue.onSubmittedWorkDone();
       return new Float32Array(0);
@@ -319,6 +328,7 @@ export class LlamaModel {
     await this.act.logitsReadback.mapAsync(GPUMapMode.READ, 0, logitBytes);
     const logits = new Float32Array(this.act.logitsReadback.getMappedRange(0, logitBytes).slice(0));
     this.act.logitsReadback.unmap();
+    if (this.gpu.lostReason) throw new Error(this.gpu.lostReason);
     return logits;
   }
 
@@ -326,6 +336,27 @@ export class LlamaModel {
   dispose(): void {
     this.gpu.memory.destroyAll();
   }
+}
+
+function chooseKvBlocks(
+  gpu: GpuContext, shape: KvPoolShape, blockSize: number, format: KvFormat, maxSeqs: number, contextLength: number,
+  options: LlamaLoadOptions,
+): number {
+  const adapterMax = KvPool.maxBlocksPerLayer(gpu, shape, blockSize, format);
+  const blockBytesAllLayers = kvBlockBytes(shape, blockSize, format) * shape.layers;
+  let blocks: number;
+  if (options.kvBlocks !== undefined) blocks = options.kvBlocks;
+  else if (options.kvBudgetBytes !== undefined) blocks = Math.floor(options.kvBudgetBytes / blockBytesAllLayers);
+  else if (options.kvBudgetFraction !== undefined) {
+    if (!(options.kvBudgetFraction > 0 && options.kvBudgetFraction <= 1)) throw new Error(`a KV budget fraction must be in (0, 1], got ${options.kvBudgetFraction}`);
+    blocks = Math.floor(options.kvBudgetFraction * adapterMax);
+  } else blocks = Math.min(maxSeqs * Math.ceil(contextLength / blockSize), adapterMax);
+  if (!Number.isInteger(blocks) || blocks < 1) {
+    throw new Error(
+      `the KV budget holds no block: one block of ${blockSize} tokens takes ${blockBytesAllLayers} bytes across ${shape.layers} layers`,
+    );
+  }
+  return blocks;
 }
 
 async function allocateActivations(gpu: GpuContext, c: LlamaConfig, maxTokens: number, maxLogitRows: number): Promise<Activations> {

@@ -1,0 +1,240 @@
+// Continuous batching. Requests wait in a queue; each step the scheduler packs one token for every
+// decoding sequence plus prompt chunks of prefilling ones (admitting new requests while there is room),
+// runs them as one batched forward pass, samples, and retires finished sequences — so sequences join and
+// leave between steps. `parallel: n` samples n continuations of one prompt that share its KV blocks.
+//
+// When the KV pool cannot hold a step, the exhaustion policy decides:
+//   "refuse"  — the sequences that needed new blocks stop with stop_reason "kv_exhausted" (their tokens so
+//               far are kept; result.error says why); the others go on.
+//   "preempt" — the most recently admitted sequence is evicted, its blocks freed, and it is requeued to be
+//               recomputed later from its prompt and the tokens it had generated (vLLM's recompute
+//               preemption). A sequence that cannot fit even alone is refused.
+
+import { KvPoolExhaustedError } from "../kv/allocator.js";
+import { Engine, type StepRequest } from "./engine.js";
+import { Sampler, type SamplingOptions } from "./sampler.js";
+
+export type ExhaustionPolicy = "refuse" | "preempt";
+
+export interface SequenceRequest extends SamplingOptions {
+  promptIds: number[];
+  maxTokens: number;
+  stopIds?: number[];
+  /** Continuations sampled from this prompt, sharing its KV blocks (seeds seed, seed+1, …). */
+  parallel?: number;
+  /** Keep the logits that produced each output token. */
+  keepLogits?: boolean;
+}
+
+export type StopReason = "eos" | "max_tokens" | "context_full" | "kv_exhausted";
+
+export interface SequenceOutput {
+  outputIds: number[];
+  stopReason: StopReason;
+  logits?: Float32Array[];
+}
+
+export interface SchedulerStats {
+  steps: number;
+  prefillTokens: number;
+  decodeTokens: number;
+  /** Wall time until every prompt was prefilled / spent in steps that only decoded. */
+  prefillMs: number;
+  decodeMs: number;
+  /** Peak KV blocks in use, and the token slots used / allocated at that moment. */
+  peakBlocksUsed: number;
+  slotsUsedAtPeak: number;
+  slotsAllocatedAtPeak: number;
+  preemptions: number;
+  /** Set when a sequence was refused for lack of KV blocks. */
+  error?: string;
+}
+
+export interface SchedulerOptions {
+  policy?: ExhaustionPolicy;
+  /** Sequences decoding at once (default: the model's step capacity). */
+  maxRunning?: number;
+  onToken?: (requestIndex: number, branch: number, id: number) => void;
+}
+
+interface Branch {
+  request: number;
+  branch: number;
+  sampler: Sampler;
+  seqId: number | undefined;
+  /** Ids to (re)compute before sampling: the prompt, plus generated ids after a preemption. */
+  pendingIds: number[];
+  /** Ids of pendingIds already in the cache. */
+  computed: number;
+  outputIds: number[];
+  logits: Float32Array[];
+  admittedAt: number;
+  done: StopReason | undefined;
+  /** Forks waiting to be created from this branch once its prompt is prefilled. */
+  forksPending: number;
+}
+
+export async function runScheduler(engine: Engine, requests: SequenceRequest[], options: SchedulerOptions = {}) {
+  const policy = options.policy ?? "refuse";
+  const model = engine.model;
+  const maxRunning = Math.min(options.maxRunning ?? model.step.capacity.maxSeqs, model.step.capacity.maxSeqs);
+  const contextLength = model.config.contextLength;
+  const stats: SchedulerStats = {
+    steps: 0, prefillTokens: 0, decodeTokens: 0, prefillMs: 0, decodeMs: 0,
+    peakBlocksUsed: 0, slotsUsedAtPeak: 0, slotsAllocatedAtPeak: 0, preemptions: 0,
+  };
+
+  requests.forEach((r, i) => {
+    if (r.promptIds.length === 0) throw new Error(`request ${i}: the prompt is empty (give at least BOS)`);
+    if (r.promptIds.length > contextLength) {
+      throw new Error(`request ${i}: the prompt has ${r.promptIds.length} tokens, more than the model's context of ${contextLength}`);
+    }
+    const bad = r.promptIds.find((id) => !Number.isInteger(id) || id < 0 || id >= engine.vocabSize);
+    if (bad !== undefined) throw new Error(`request ${i}: token id ${bad} is outside the vocabulary of ${engine.vocabSize}`);
+    if ((r.parallel ?? 1) > maxRunning) throw new Error(`request ${i}: --parallel ${r.parallel} exceeds the ${maxRunning} sequences a step holds`);
+  });
+
+  let admissions = 0;
+  const waiting: Branch[] = requests.map((r, i) => ({
+    request: i, branch: 0, sampler: new Sampler(r), seqId: undefined, pendingIds: [...r.promptIds], computed: 0,
+    outputIds: [], logits: [], admittedAt: -1, done: undefined, forksPending: (r.parallel ?? 1) - 1,
+  }));
+  const running: Branch[] = [];
+  const finished: Branch[] = [];
+  let lastLogits = new Map<Branch, Float32Array>();
+
+  const finish = (b: Branch, reason: StopReason) => {
+    b.done = reason;
+    if (b.seqId !== undefined) engine.sequences.free(b.seqId);
+    b.seqId = undefined;
+    running.splice(running.indexOf(b), 1);
+    finished.push(b);
+  };
+
+  const sample = (b: Branch, logits: Float32Array) => {
+    const request = requests[b.request]!;
+    if (request.keepLogits) b.logits.push(logits.slice());
+    const id = b.sampler.sample(logits);
+    b.outputIds.push(id);
+    b.pendingIds.push(id);
+    options.onToken?.(b.request, b.branch, id);
+    if (request.stopIds?.includes(id)) finish(b, "eos");
+    else if (b.outputIds.length >= request.maxTokens) finish(b, "max_tokens");
+    else if (b.pendingIds.length >= contextLength) finish(b, "context_full");
+  };
+
+  const start = performance.now();
+  let allPrefilled = false;
+  while (waiting.length > 0 || running.length > 0) {
+    // Admit waiting branches while there is room in the step (a parallel request needs room for its forks).
+    const seatsTaken = () => running.reduce((n, b) => n + 1 + b.forksPending, 0);
+    while (waiting.length > 0 && seatsTaken() + 1 + waiting[0]!.forksPending <= maxRunning) {
+      const b = waiting.shift()!;
+      if (requests[b.request]!.maxTokens === 0) {
+        finished.push({ ...b, done: "max_tokens" });
+        continue;
+      }
+      b.seqId = engine.sequences.create().id;
+      b.computed = 0;
+      b.admittedAt = admissions++;
+      running.push(b);
+    }
+    if (running.length === 0) break;
+
+    // Pack the step: decoding branches first (one token each), then prompt chunks within the budget.
+    let budget = model.maxStepTokens;
+    let logitRows = model.maxLogitRows;
+    const plan: { branch: Branch; ids: number[]; wantsLogits: boolean }[] = [];
+    const byProgress = [...running].sort((a, b) => Number(a.pendingIds.length - a.computed > 1) - Number(b.pendingIds.length - b.computed > 1));
+    for (const b of byProgress) {
+      const remaining = b.pendingIds.length - b.computed;
+      const count = Math.min(remaining, budget);
+      if (count === 0) continue;
+      const completes = count === remaining;
+      if (completes && logitRows === 0) continue;
+      plan.push({ branch: b, ids: b.pendingIds.slice(b.computed, b.computed + count), wantsLogits: completes });
+      budget -= count;
+      if (completes) logitRows--;
+    }
+
+    // Make sure the pool can hold the step, or apply the policy.
+    const needed = () => plan.reduce((n, p) => n + engine.sequences.blocksNeeded(p.branch.seqId!, p.ids.length), 0);
+    while (needed() > engine.sequences.allocator.freeBlocks) {
+      const free = engine.sequences.allocator.freeBlocks;
+      const message = new KvPoolExhaustedError(needed(), free, engine.sequences.allocator.totalBlocks).message;
+      const victims = policy === "preempt" && running.length > 1 ? [...running].sort((a, b) => b.admittedAt - a.admittedAt).slice(0, 1) : [];
+      if (victims.length === 1) {
+        const victim = victims[0]!;
+        engine.sequences.free(victim.seqId!);
+        victim.seqId = undefined;
+        running.splice(running.indexOf(victim), 1);
+        waiting.unshift(victim);
+        stats.preemptions++;
+        const planned = plan.findIndex((p) => p.branch === victim);
+        if (planned >= 0) plan.splice(planned, 1);
+      } else {
+        // Refuse: end the branches that need new blocks, keep what they produced.
+        stats.error = message;
+        for (const p of [...plan]) {
+          if (engine.sequences.blocksNeeded(p.branch.seqId!, p.ids.length) > 0) {
+            finish(p.branch, "kv_exhausted");
+            plan.splice(plan.indexOf(p), 1);
+          }
+        }
+      }
+    }
+    if (plan.length === 0) continue;
+
+    const stepRequests: StepRequest[] = plan.map((p) => ({ seqId: p.branch.seqId!, ids: p.ids, logits: p.wantsLogits ? "last" : "none" }));
+    const stepStart = performance.now();
+    const results = await engine.step(stepRequests);
+    const stepMs = performance.now() - stepStart;
+    stats.steps++;
+    const decodeOnly = plan.every((p) => p.ids.length === 1 && p.branch.outputIds.length > 0);
+    for (const p of plan) {
+      if (p.branch.outputIds.length === 0) stats.prefillTokens += p.ids.length;
+      else stats.decodeTokens += p.ids.length;
+    }
+    if (decodeOnly) stats.decodeMs += stepMs;
+
+    // KV usage at its peak (before finished sequences free their blocks).
+    const used = engine.sequences.allocator.usedBlocks;
+    if (used > stats.peakBlocksUsed) {
+      const { usedSlots, allocatedSlots } = engine.sequences.utilization();
+      Object.assign(stats, { peakBlocksUsed: used, slotsUsedAtPeak: usedSlots, slotsAllocatedAtPeak: allocatedSlots });
+    }
+
+    lastLogits = new Map();
+    plan.forEach((p, i) => {
+      p.branch.computed += p.ids.length;
+      if (p.wantsLogits) lastLogits.set(p.branch, results[i]!.logits);
+    });
+    for (const [b, logits] of lastLogits) {
+      // A prompt just finished: fork the parallel branches first, so they share its blocks.
+      while (b.forksPending > 0) {
+        b.forksPending--;
+        const request = requests[b.request]!;
+        const branchIndex = (request.parallel ?? 1) - 1 - b.forksPending;
+        const child: Branch = {
+          ...b, branch: branchIndex, sampler: new Sampler({ ...request, seed: (request.seed ?? 0) + branchIndex }),
+          seqId: engine.sequences.fork(b.seqId!).id, pendingIds: [...b.pendingIds], outputIds: [...b.outputIds],
+          logits: [...b.logits], admittedAt: admissions++, forksPending: 0,
+        };
+        running.push(child);
+        sample(child, logits);
+      }
+      sample(b, logits);
+    }
+    if (!allPrefilled && waiting.length === 0 && running.every((b) => b.outputIds.length > 0)) {
+      allPrefilled = true;
+      stats.prefillMs = performance.now() - start;
+    }
+  }
+  if (!allPrefilled) stats.prefillMs = performance.now() - start;
+
+  const outputs: SequenceOutput[][] = requests.map(() => []);
+  for (const b of finished.sort((a, b) => a.branch - b.branch)) {
+    outputs[b.request]![b.branch] = { outputIds: b.outputIds, stopReason: b.done!, logits: requests[b.request]!.keepLogits ? b.logits : undefined };
+  }
+  return { outputs, stats };
+}
