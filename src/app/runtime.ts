@@ -11,6 +11,7 @@ import { readGgufHeader } from "../gguf/reader.js";
 import { bytesSource, urlSource } from "../gguf/source.js";
 import type { LlamaConfig } from "../model/config.js";
 import { LlamaModel, type LlamaLoadOptions } from "../model/llama.js";
+import { Random } from "../gguf/random.js";
 import { createTokenizer, type GgufTokenizer } from "../tokenizer/index.js";
 
 export type RuntimeEvent =
@@ -189,6 +190,41 @@ export class Runtime {
     };
   }
 
+  /**
+   * Fills the KV cache with sequences of the given lengths (random ids, prefilled for real), reports how
+   * the pool is used with all of them alive, then frees them (the fragmentation bench).
+   */
+  async kvOccupancy(request: { modelId: number; lengths: number[]; seed?: number }) {
+    const { engine, model } = this.get(request.modelId);
+    const random = new Random(request.seed ?? 1);
+    const ids: number[] = [];
+    const start = performance.now();
+    try {
+      for (const length of request.lengths) {
+        const sequence = engine.sequences.create();
+        ids.push(sequence.id);
+        const tokens = Array.from({ length }, () => 3 + random.nextInt(engine.vocabSize - 3));
+        await engine.prefill(sequence.id, tokens, "none");
+      }
+      const { usedSlots, allocatedSlots } = engine.sequences.utilization();
+      const pool = model.kvPool;
+      return {
+        sequences: request.lengths.length,
+        tokens: usedSlots,
+        slots_allocated: allocatedSlots,
+        blocks_used: engine.sequences.allocator.usedBlocks,
+        blocks_total: pool.settings.numBlocks,
+        block_size: pool.settings.blockSize,
+        bytes_per_block_all_layers: pool.blockBytes * pool.shape.layers,
+        pool_bytes: pool.totalBytes,
+        utilization: usedSlots / allocatedSlots,
+        prefill_ms: performance.now() - start,
+      };
+    } finally {
+      for (const id of ids) engine.sequences.free(id);
+    }
+  }
+
   async score(request: { modelId: number; ids: number[]; keepLogits?: boolean }) {
     const { engine, gpu } = this.get(request.modelId);
     gpu.memory.resetPeaks();
@@ -202,6 +238,11 @@ export class Runtime {
 
   memory(request: { modelId: number }): MemorySnapshot {
     return this.get(request.modelId).gpu.memory.snapshot();
+  }
+
+  /** The model's live GPU buffers, largest first: what each allocation is and its category. */
+  buffers(request: { modelId: number; limit?: number }) {
+    return this.get(request.modelId).gpu.memory.liveBuffers().slice(0, request.limit ?? 20);
   }
 
   unload(request: { modelId: number }): void {

@@ -19,7 +19,7 @@ export class GpuOutOfMemoryError extends Error {
   }
 }
 
-interface TrackedBuffer {
+export interface TrackedBuffer {
   category: MemoryCategory;
   size: number;
   label: string;
