@@ -10,7 +10,9 @@
 //   tile's K and V rows are loaded once into
 //   workgroup memory and shared by every row; each row keeps a running max m, running sum l and an unnormalized
 //   output acc, rescaled once per tile (online softmax). Causal and sliding-window masks per row.
-//   Workgroups: (query tiles of the longest sequence, sequences, KV heads).
+//   Workgroups: (query tiles of the longest sequence, sequences, KV heads). With SHARED_KV_TILES false each row
+//   reads the tile's keys and values itself and no barrier is needed (for adapters where barriers cost more
+//   than re-reads); the arithmetic, and so the result, is the same.
 //
 // decode_main + merge_main — split-K "flash-decoding". A sequence's context of n keys is cut into
 //   clamp(⌈n / DECODE_MIN_CHUNK⌉, 1, DECODE_MAX_CHUNKS) chunks; one invocation runs the online softmax of one
@@ -44,6 +46,21 @@ fn first_visible(position: u32) -> u32 {
 
 var<workgroup> k_tile: array<vec4<f32>, K_TILE * HEAD_VEC4>;
 var<workgroup> v_tile: array<vec4<f32>, K_TILE * HEAD_VEC4>;
+
+/// Key / value dims d4 of key j (tile position jj): from the shared tile, or straight from the cache.
+fn tile_key(jj: u32, d4: u32, block: u32, kv_head: u32, j: u32) -> vec4<f32> {
+  if (SHARED_KV_TILES) {
+    return k_tile[jj * HEAD_VEC4 + d4];
+  }
+  return kv_load4(block, false, kv_head, j % BLOCK_SIZE, d4);
+}
+
+fn tile_value(jj: u32, d4: u32, block: u32, kv_head: u32, j: u32) -> vec4<f32> {
+  if (SHARED_KV_TILES) {
+    return v_tile[jj * HEAD_VEC4 + d4];
+  }
+  return kv_load4(block, true, kv_head, j % BLOCK_SIZE, d4);
+}
 
 @compute @workgroup_size(ROWS)
 fn prefill_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
@@ -81,16 +98,18 @@ fn prefill_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
   var s: array<f32, K_TILE>;
 
   for (var tile_start = key_begin; tile_start < key_end; tile_start += K_TILE) {
-    // Cooperative load of K_TILE keys and values of this KV head.
-    for (var i = lane; i < K_TILE * HEAD_VEC4; i += ROWS) {
-      let j = tile_start + i / HEAD_VEC4;
-      if (j < key_end) {
-        let block = kv_block_of(seq.block_table_offset, j);
-        k_tile[i] = kv_load4(block, false, kv_head, j % BLOCK_SIZE, i % HEAD_VEC4);
-        v_tile[i] = kv_load4(block, true, kv_head, j % BLOCK_SIZE, i % HEAD_VEC4);
+    if (SHARED_KV_TILES) {
+      // Cooperative load of K_TILE keys and values of this KV head.
+      for (var i = lane; i < K_TILE * HEAD_VEC4; i += ROWS) {
+        let j = tile_start + i / HEAD_VEC4;
+        if (j < key_end) {
+          let block = kv_block_of(seq.block_table_offset, j);
+          k_tile[i] = kv_load4(block, false, kv_head, j % BLOCK_SIZE, i % HEAD_VEC4);
+          v_tile[i] = kv_load4(block, true, kv_head, j % BLOCK_SIZE, i % HEAD_VEC4);
+        }
       }
+      workgroupBarrier();
     }
-    workgroupBarrier();
 
     var tile_max = NEG_INF;
     for (var jj = 0u; jj < K_TILE; jj++) {
@@ -98,8 +117,9 @@ fn prefill_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
       var score = NEG_INF;
       if (j < key_end && j <= position && j >= row_first_key) {
         score = 0.0;
+        let block = kv_block_of(seq.block_table_offset, j);
         for (var d4 = 0u; d4 < HEAD_VEC4; d4++) {
-          score += dot(q_row[d4], k_tile[jj * HEAD_VEC4 + d4]);
+          score += dot(q_row[d4], tile_key(jj, d4, block, kv_head, j));
         }
       }
       s[jj] = score;
@@ -116,14 +136,18 @@ fn prefill_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
         if (s[jj] > NEG_INF) {
           let p = exp(s[jj] - m_new);
           l += p;
+          let j = tile_start + jj;
+          let block = kv_block_of(seq.block_table_offset, j);
           for (var d4 = 0u; d4 < HEAD_VEC4; d4++) {
-            acc[d4] += p * v_tile[jj * HEAD_VEC4 + d4];
+            acc[d4] += p * tile_value(jj, d4, block, kv_head, j);
           }
         }
       }
       m = m_new;
     }
-    workgroupBarrier();
+    if (SHARED_KV_TILES) {
+      workgroupBarrier();
+    }
   }
 
   if (row_valid) {

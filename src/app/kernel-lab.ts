@@ -169,9 +169,10 @@ export class KernelLab {
    */
   async attention(r: {
     kind: "naive" | "flash";
-    /** Flash only: split-K chunking (defaults: the adapter's tuning). */
+    /** Flash only: split-K chunking and K/V tile staging (defaults: the adapter's tuning). */
     decodeMinChunk?: number;
     decodeMaxChunks?: number;
+    sharedTiles?: boolean;
     qHeads: number; kvHeads: number; headDim: number; blockSize: number; numBlocks: number; window: number;
     /** Per sequence: its block table, its cached tokens' k/v ([len, kvHeads·headDim]), and its new tokens. */
     seqs: { blockTable: number[]; contextK: Float32Array; contextV: Float32Array; contextLen: number; newK: Float32Array; newV: Float32Array; q: Float32Array; numNew: number }[];
@@ -203,7 +204,12 @@ export class KernelLab {
         const { batch, k, v, q } = await phase(which);
         if (batch.tokens.length === 0) return undefined;
         const defaults = chooseTuning(gpu);
-        const tuning = { ...defaults, decodeMinChunk: r.decodeMinChunk ?? defaults.decodeMinChunk, decodeMaxChunks: r.decodeMaxChunks ?? defaults.decodeMaxChunks };
+        const tuning = {
+          ...defaults,
+          decodeMinChunk: r.decodeMinChunk ?? defaults.decodeMinChunk,
+          decodeMaxChunks: r.decodeMaxChunks ?? defaults.decodeMaxChunks,
+          flashSharedTiles: r.sharedTiles ?? defaults.flashSharedTiles,
+        };
         const { step, sizes } = await this.stepFor(gpu, batch);
         const kBuf = await this.upload(gpu, "k", k);
         const vBuf = await this.upload(gpu, "v", v);

@@ -20,7 +20,7 @@ const runtime = new Runtime((event) => {
 });
 
 type Method = keyof Runtime;
-const METHODS: Method[] = ["adapter", "load", "generate", "generateBatch", "kvOccupancy", "score", "tokenize", "memory", "buffers", "unload", "parseGguf"];
+const METHODS: Method[] = ["adapter", "load", "generate", "generateBatch", "kvOccupancy", "score", "tokenize", "memory", "buffers", "profile", "unload", "parseGguf"];
 
 const lab = new KernelLab();
 

@@ -240,6 +240,13 @@ export class Runtime {
     return this.get(request.modelId).gpu.memory.snapshot();
   }
 
+  /** Turns on per-kernel GPU timing for this model (benches). */
+  profile(request: { modelId: number; enable?: boolean }): Record<string, number> {
+    const { model } = this.get(request.modelId);
+    if (request.enable) model.enableProfiling();
+    return model.takeProfile();
+  }
+
   /** The model's live GPU buffers, largest first: what each allocation is and its category. */
   buffers(request: { modelId: number; limit?: number }) {
     return this.get(request.modelId).gpu.memory.liveBuffers().slice(0, request.limit ?? 20);

@@ -60,6 +60,7 @@ export async function flashAttentionCalls(
     ...attentionConstants(shape),
     Q_TILE: tiles.qTile,
     K_TILE: tiles.kTile,
+    SHARED_KV_TILES: tuning.flashSharedTiles,
     DECODE_MIN_CHUNK: tuning.decodeMinChunk,
     DECODE_MAX_CHUNKS: tuning.decodeMaxChunks,
     WORKGROUP_SIZE: tuning.workgroupSize,
@@ -67,7 +68,7 @@ export async function flashAttentionCalls(
   const layout = layoutEntries(["uniform", "read", "read", "read", "read", "read", "write", "write"]);
   const [prefill, decode, merge] = await Promise.all(
     ["prefill_main", "decode_main", "merge_main"].map((entry) =>
-      createComputeProgram(gpu.device, `attention flash ${entry} q${tiles.qTile} k${tiles.kTile}`, code, layout, entry),
+      createComputeProgram(gpu.device, `attention flash ${entry} q${tiles.qTile} k${tiles.kTile}${tuning.flashSharedTiles ? " shared" : ""}`, code, layout, entry),
     ),
   );
   const bound = (program: NonNullable<typeof prefill>) =>

@@ -30,4 +30,29 @@ export function encodeCalls(pass: GPUComputePassEncoder, calls: KernelCall[], si
   }
 }
 
+/** Like encodeCalls, one timestamped pass per call (labels grouped by `kernelKind`). */
+export function encodeCallsProfiled(
+  encoder: GPUCommandEncoder,
+  profiler: { beginPass(encoder: GPUCommandEncoder, label: string): GPUComputePassEncoder },
+  calls: KernelCall[],
+  sizes: StepSizes,
+): void {
+  for (const call of calls) {
+    const [x, y, z] = call.workgroups(sizes);
+    if (x === 0 || y === 0 || z === 0) continue;
+    const pass = profiler.beginPass(encoder, kernelKind(call.label));
+    pass.setPipeline(call.pipeline);
+    pass.setBindGroup(0, call.bindGroup);
+    pass.dispatchWorkgroups(x, y, z);
+    pass.end();
+  }
+}
+
+/** "layer 3 attention flash prefill" → "attention flash prefill"; "matmul blk.0.attn_q.weight" → "matmul attn_q". */
+export function kernelKind(label: string): string {
+  const matmul = /^matmul (?:blk\.\d+\.)?([a-z_]+)/.exec(label);
+  if (matmul) return `matmul ${matmul[1]}`;
+  return label.replace(/^layer \d+ /, "");
+}
+
 export const ceilDiv = (a: number, b: number): number => Math.ceil(a / b);

@@ -16,7 +16,8 @@ import type { GgufHeader, GgufTensorInfo } from "../gguf/types.js";
 import { flashAttentionCalls, flashPartialBytes } from "../kernels/attention-flash.js";
 import { AttentionScratchTooLargeError, naiveAttentionCalls, naiveScratchBytes } from "../kernels/attention-naive.js";
 import { embeddingCalls } from "../kernels/embedding.js";
-import { encodeCalls, type KernelCall, type StepSizes } from "../kernels/kernel-call.js";
+import { GpuProfiler } from "../gpu/profiler.js";
+import { encodeCalls, encodeCallsProfiled, type KernelCall, type StepSizes } from "../kernels/kernel-call.js";
 import { kvAppendCall } from "../kernels/kv-append.js";
 import { matmulCalls } from "../kernels/matmul.js";
 import { rmsnormCall } from "../kernels/rmsnorm.js";
@@ -48,6 +49,8 @@ export interface LlamaLoadOptions {
   attention?: AttentionKind;
   /** Cap on one weight chunk / binding, below the adapter's limit (tests use it to force splitting). */
   maxBindingBytes?: number;
+  /** Replaces tile/workgroup choices made from the adapter (benches and tests compare variants). */
+  tuning?: Partial<KernelTuning>;
   onProgress?: (message: string, fraction: number) => void;
 }
 
@@ -99,6 +102,9 @@ export class LlamaModel {
   /** Per layer: the attention calls. */
   private attentionCalls: KernelCall[][] = [];
   private assembled = new Map<string, KernelCall[]>();
+  /** When set, every step times each kernel; `takeProfile()` returns the totals. */
+  private profiler: GpuProfiler | undefined;
+  private profile: Record<string, number> = {};
 
   private constructor(
     readonly gpu: GpuContext,
@@ -121,7 +127,7 @@ export class LlamaModel {
 
   static async load(gpu: GpuContext, header: GgufHeader, source: ByteSource, options: LlamaLoadOptions = {}): Promise<LlamaModel> {
     const config = llamaConfigFromGguf(header);
-    const tuning = chooseTuning(gpu);
+    const tuning = { ...chooseTuning(gpu), ...options.tuning };
     const bindingLimit = Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
     const uploader = new WeightUploader(gpu, Math.min(bindingLimit, options.maxBindingBytes ?? Infinity));
     const progress = options.onProgress ?? (() => undefined);
@@ -313,14 +319,22 @@ export class LlamaModel {
     device.pushErrorScope("validation");
     const encoder = device.createCommandEncoder({ label: "forward step" });
     this.kvPool.encodeBlockCopies(encoder, blockCopies);
-    const pass = encoder.beginComputePass({ label: "forward" });
-    encodeCalls(pass, this.callsFor(sizes), sizes);
-    pass.end();
+    if (this.profiler) {
+      encodeCallsProfiled(encoder, this.profiler, this.callsFor(sizes), sizes);
+      this.profiler.encodeResolve(encoder);
+    } else {
+      const pass = encoder.beginComputePass({ label: "forward" });
+      encodeCalls(pass, this.callsFor(sizes), sizes);
+      pass.end();
+    }
     const logitBytes = sizes.numLogitRows * this.config.vocabSize * 4;
     if (logitBytes > 0) encoder.copyBufferToBuffer(this.act.logits, 0, this.act.logitsReadback, 0, logitBytes);
     device.queue.submit([encoder.finish()]);
     const error = await device.popErrorScope();
     if (error) throw new Error(`GPU validation error in a forward step: ${error.message}`);
+    if (this.profiler) {
+      for (const [kind, ms] of Object.entries(await this.profiler.collect())) this.profile[kind] = (this.profile[kind] ?? 0) + ms;
+    }
     if (logitBytes === 0) {
       await device.queue.onSubmittedWorkDone();
       return new Float32Array(0);
@@ -330,6 +344,19 @@ export class LlamaModel {
     this.act.logitsReadback.unmap();
     if (this.gpu.lostReason) throw new Error(this.gpu.lostReason);
     return logits;
+  }
+
+  /** Starts timing every kernel of every step (timestamp queries; needs the adapter's timestamp-query). */
+  enableProfiling(): void {
+    if (!this.gpu.hasTimestamps) throw new Error("this adapter has no timestamp-query feature: kernel profiling is unavailable");
+    this.profiler ??= new GpuProfiler(this.gpu.device);
+  }
+
+  /** Milliseconds of GPU time per kernel kind since the last call. */
+  takeProfile(): Record<string, number> {
+    const profile = this.profile;
+    this.profile = {};
+    return profile;
   }
 
   /** Frees every GPU buffer of the model. */

@@ -36,6 +36,11 @@ describe("attention: flash and naive vs the CPU reference", () => {
     });
     const flashError = maxAbsDiff(flash, expected);
     expect(flashError).toBeLessThanOrEqual(1e-4);
+    // The other prefill variant (K/V tiles staged in workgroup memory, or read by each row) gives the same result.
+    const flashOther = await session().call<Float32Array>("lab.attention", {
+      kind: "flash", ...request, decodeMinChunk: c.decodeMinChunk, decodeMaxChunks: c.decodeMaxChunks, sharedTiles: c.i % 2 === 0,
+    });
+    expect(maxAbsDiff(flashOther, flash)).toBeLessThanOrEqual(1e-5);
     const contextMax = Math.max(...c.seqs.map((s) => s.contextLen + s.numNew));
     if (contextMax * c.seqs.reduce((n, s) => n + s.numNew, 0) * c.qHeads * 4 < 64 << 20) {
       const naive = await session().call<Float32Array>("lab.attention", { kind: "naive", ...request });
