@@ -48,18 +48,18 @@ var<workgroup> k_tile: array<vec4<f32>, K_TILE * HEAD_VEC4>;
 var<workgroup> v_tile: array<vec4<f32>, K_TILE * HEAD_VEC4>;
 
 /// Key / value dims d4 of key j (tile position jj): from the shared tile, or straight from the cache.
-fn tile_key(jj: u32, d4: u32, block: u32, kv_head: u32, j: u32) -> vec4<f32> {
+fn tile_key(seq: SeqInfo, jj: u32, d4: u32, block: u32, kv_head: u32, j: u32) -> vec4<f32> {
   if (SHARED_KV_TILES) {
     return k_tile[jj * HEAD_VEC4 + d4];
   }
-  return kv_load4(block, false, kv_head, j % BLOCK_SIZE, d4);
+  return kv_load4(seq, j, block, false, kv_head, d4);
 }
 
-fn tile_value(jj: u32, d4: u32, block: u32, kv_head: u32, j: u32) -> vec4<f32> {
+fn tile_value(seq: SeqInfo, jj: u32, d4: u32, block: u32, kv_head: u32, j: u32) -> vec4<f32> {
   if (SHARED_KV_TILES) {
     return v_tile[jj * HEAD_VEC4 + d4];
   }
-  return kv_load4(block, true, kv_head, j % BLOCK_SIZE, d4);
+  return kv_load4(seq, j, block, true, kv_head, d4);
 }
 
 @compute @workgroup_size(ROWS)
@@ -104,8 +104,8 @@ fn prefill_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
         let j = tile_start + i / HEAD_VEC4;
         if (j < key_end) {
           let block = kv_block_of(seq.block_table_offset, j);
-          k_tile[i] = kv_load4(block, false, kv_head, j % BLOCK_SIZE, i % HEAD_VEC4);
-          v_tile[i] = kv_load4(block, true, kv_head, j % BLOCK_SIZE, i % HEAD_VEC4);
+          k_tile[i] = kv_load4(seq, j, block, false, kv_head, i % HEAD_VEC4);
+          v_tile[i] = kv_load4(seq, j, block, true, kv_head, i % HEAD_VEC4);
         }
       }
       workgroupBarrier();
@@ -119,7 +119,7 @@ fn prefill_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
         score = 0.0;
         let block = kv_block_of(seq.block_table_offset, j);
         for (var d4 = 0u; d4 < HEAD_VEC4; d4++) {
-          score += dot(q_row[d4], tile_key(jj, d4, block, kv_head, j));
+          score += dot(q_row[d4], tile_key(seq, jj, d4, block, kv_head, j));
         }
       }
       s[jj] = score;
@@ -139,7 +139,7 @@ fn prefill_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
           let j = tile_start + jj;
           let block = kv_block_of(seq.block_table_offset, j);
           for (var d4 = 0u; d4 < HEAD_VEC4; d4++) {
-            acc[d4] += p * tile_value(jj, d4, block, kv_head, j);
+            acc[d4] += p * tile_value(seq, jj, d4, block, kv_head, j);
           }
         }
       }
@@ -199,14 +199,14 @@ fn decode_main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let block = kv_block_of(seq.block_table_offset, j);
     var score = 0.0;
     for (var d4 = 0u; d4 < HEAD_VEC4; d4++) {
-      score += dot(q_row[d4], kv_load4(block, false, kv_head, j % BLOCK_SIZE, d4));
+      score += dot(q_row[d4], kv_load4(seq, j, block, false, kv_head, d4));
     }
     let m_new = max(m, score);
     let correction = exp(m - m_new);
     let p = exp(score - m_new);
     l = l * correction + p;
     for (var d4 = 0u; d4 < HEAD_VEC4; d4++) {
-      acc[d4] = acc[d4] * correction + p * kv_load4(block, true, kv_head, j % BLOCK_SIZE, d4);
+      acc[d4] = acc[d4] * correction + p * kv_load4(seq, j, block, true, kv_head, d4);
     }
     m = m_new;
   }

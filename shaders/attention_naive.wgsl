@@ -41,10 +41,11 @@ fn scores_main(@builtin(global_invocation_id) gid: vec3<u32>) {
     scores[row + j] = NEG_INF;
     return;
   }
-  let block = kv_block_of(seqs[token.seq].block_table_offset, j);
+  let seq = seqs[token.seq];
+  let block = kv_block_of(seq.block_table_offset, j);
   var dot_qk = 0.0;
   for (var d4 = 0u; d4 < HEAD_VEC4; d4++) {
-    dot_qk += dot(q[(t * Q_HEADS + h) * HEAD_VEC4 + d4], kv_load4(block, false, h / GROUP, j % BLOCK_SIZE, d4));
+    dot_qk += dot(q[(t * Q_HEADS + h) * HEAD_VEC4 + d4], kv_load4(seq, j, block, false, h / GROUP, d4));
   }
   scores[row + j] = dot_qk * SCALE;
 }
@@ -101,11 +102,11 @@ fn pv_main(@builtin(global_invocation_id) gid: vec3<u32>) {
     return;
   }
   let token = tokens[t];
-  let table_offset = seqs[token.seq].block_table_offset;
+  let seq = seqs[token.seq];
   let row = (t * Q_HEADS + h) * step.max_context;
   var acc = vec4<f32>(0.0);
   for (var j = first_visible(token.position); j <= token.position; j++) {
-    acc += scores[row + j] * kv_load4(kv_block_of(table_offset, j), true, h / GROUP, j % BLOCK_SIZE, d4);
+    acc += scores[row + j] * kv_load4(seq, j, kv_block_of(seq.block_table_offset, j), true, h / GROUP, d4);
   }
   out[(t * Q_HEADS + h) * HEAD_VEC4 + d4] = acc;
 }

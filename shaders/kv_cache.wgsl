@@ -1,26 +1,92 @@
 // The paged KV cache as the kernels see it (a library: include it before a kernel that reads or writes KV).
+// Layout and formats: src/kv/formats.ts.
 //
-// One binding per layer, `kv_pool: array<u32>`, holds the layer's blocks. A block holds BLOCK_SIZE tokens:
-//   [ K: KV_HEADS × BLOCK_SIZE × HEAD_DIM | V: KV_HEADS × BLOCK_SIZE × HEAD_DIM ]   (head-major, so one head's
-// keys within a block are contiguous). A sequence's token at position p lives in block
-// block_tables[seq.block_table_offset + p / BLOCK_SIZE], slot p % BLOCK_SIZE.
-// KV_FORMAT 0 = f32 (one word per value).
+// One binding per layer, `kv_pool: array<u32>`: NUM_BLOCKS blocks of KV_BLOCK_WORDS, then (quantized formats)
+// one full-precision tail per sequence slot. A block holds BLOCK_SIZE tokens, K section then V section; in a
+// section, values are token-major within a head: value (head, slot, d) is number (head·BLOCK_SIZE + slot)·HEAD_DIM + d.
+// A sequence's position p lives in block block_tables[seq.block_table_offset + p / BLOCK_SIZE], slot p % BLOCK_SIZE —
+// except, for a quantized section, positions past the last full block (p ≥ ⌊context_len / BLOCK_SIZE⌋·BLOCK_SIZE),
+// which are still in the sequence's tail: f32 [tail][K|V][head][slot][d] from KV_TAIL_OFFSET.
 
-const KV_HEAD_WORDS: u32 = BLOCK_SIZE * HEAD_DIM;
-const KV_SECTION_WORDS: u32 = KV_HEADS * KV_HEAD_WORDS;
-const KV_BLOCK_WORDS: u32 = 2u * KV_SECTION_WORDS;
+const KV_F32: u32 = 0u;
+const KV_F16: u32 = 1u;
+const KV_INT8: u32 = 2u;
+const KV_INT4: u32 = 3u;
 
-fn kv_word_index(block: u32, is_value: bool, head: u32, slot: u32) -> u32 {
-  return block * KV_BLOCK_WORDS + select(0u, KV_SECTION_WORDS, is_value) + head * KV_HEAD_WORDS + slot * HEAD_DIM;
-}
+const K_QUANTIZED: bool = K_TYPE >= KV_INT8;
+const V_QUANTIZED: bool = V_TYPE >= KV_INT8;
+const KV_TAIL_WORDS: u32 = 2u * KV_HEADS * BLOCK_SIZE * HEAD_DIM;
 
 /// The physical block holding position `position` of the sequence whose table starts at `table_offset`.
 fn kv_block_of(table_offset: u32, position: u32) -> u32 {
   return block_tables[table_offset + position / BLOCK_SIZE];
 }
 
-/// 4 consecutive values (dims d4·4 … d4·4+3) of one head's key or value at a physical position.
-fn kv_load4(block: u32, is_value: bool, head: u32, slot: u32, d4: u32) -> vec4<f32> {
-  let at = kv_word_index(block, is_value, head, slot) + d4 * 4u;
-  return bitcast<vec4<f32>>(vec4<u32>(kv_pool[at], kv_pool[at + 1u], kv_pool[at + 2u], kv_pool[at + 3u]));
+/// Scale byte b → 2^((b − 128) / 8); 0 → 0.
+fn kv_scale(byte: u32) -> f32 {
+  return select(exp2((f32(byte) - 128.0) * 0.125), 0.0, byte == 0u);
+}
+
+fn kv_scales4(word: u32) -> vec4<f32> {
+  return vec4<f32>(kv_scale(word & 255u), kv_scale((word >> 8u) & 255u), kv_scale((word >> 16u) & 255u), kv_scale(word >> 24u));
+}
+
+fn kv_byte_at(byte_index: u32, base: u32) -> u32 {
+  return (kv_pool[base + byte_index / 4u] >> (8u * (byte_index % 4u))) & 255u;
+}
+
+/// 4 values (dims 4·d4 … 4·d4+3) of (head, slot) from a section of a block at word `base`.
+fn kv_section_load4(
+  base: u32, kind: u32, token_groups: bool, group: u32, scale_offset: u32, zero_offset: u32,
+  head: u32, slot: u32, d4: u32,
+) -> vec4<f32> {
+  let value = (head * BLOCK_SIZE + slot) * HEAD_DIM + d4 * 4u;
+  if (kind == KV_F32) {
+    let at = base + value;
+    return bitcast<vec4<f32>>(vec4<u32>(kv_pool[at], kv_pool[at + 1u], kv_pool[at + 2u], kv_pool[at + 3u]));
+  }
+  if (kind == KV_F16) {
+    let at = base + value / 2u;
+    return vec4<f32>(unpack2x16float(kv_pool[at]), unpack2x16float(kv_pool[at + 1u]));
+  }
+  let channel = head * HEAD_DIM + d4 * 4u;
+  var scale: vec4<f32>;
+  var zero = vec4<f32>(0.0);
+  if (token_groups) {
+    let group_byte = (channel / group) * BLOCK_SIZE + slot;
+    scale = vec4<f32>(kv_scale(kv_byte_at(group_byte, base + scale_offset)));
+    if (kind == KV_INT4) {
+      zero = vec4<f32>(f32((i32(kv_byte_at(group_byte, base + zero_offset)) << 24u) >> 24u));
+    }
+  } else {
+    scale = kv_scales4(kv_pool[base + scale_offset + channel / 4u]);
+    if (kind == KV_INT4) {
+      zero = vec4<f32>(unpack4xI8(kv_pool[base + zero_offset + channel / 4u])); // signed zero bytes
+    }
+  }
+  if (kind == KV_INT8) {
+    return vec4<f32>(unpack4xI8(kv_pool[base + value / 4u])) * scale;
+  }
+  let word = kv_pool[base + value / 8u] >> (4u * (value % 8u));
+  let q = vec4<u32>(word, word >> 4u, word >> 8u, word >> 12u) & vec4<u32>(15u);
+  return (vec4<f32>(q) - zero) * scale;
+}
+
+fn kv_tail_index(tail: u32, is_value: bool, head: u32, slot: u32) -> u32 {
+  return KV_TAIL_OFFSET + tail * KV_TAIL_WORDS + ((select(0u, KV_HEADS, is_value) + head) * BLOCK_SIZE + slot) * HEAD_DIM;
+}
+
+/// 4 values of one head's key or value at position j of `seq`, whose block the caller looked up.
+fn kv_load4(seq: SeqInfo, j: u32, block: u32, is_value: bool, head: u32, d4: u32) -> vec4<f32> {
+  let slot = j % BLOCK_SIZE;
+  let quantized = select(K_QUANTIZED, V_QUANTIZED, is_value);
+  if (quantized && j >= (seq.context_len / BLOCK_SIZE) * BLOCK_SIZE) {
+    let at = kv_tail_index(seq.tail, is_value, head, slot) + d4 * 4u;
+    return bitcast<vec4<f32>>(vec4<u32>(kv_pool[at], kv_pool[at + 1u], kv_pool[at + 2u], kv_pool[at + 3u]));
+  }
+  let base = block * KV_BLOCK_WORDS;
+  if (is_value) {
+    return kv_section_load4(base + K_WORDS, V_TYPE, V_TOKEN_GROUPS, V_GROUP, V_SCALE_OFFSET, V_ZERO_OFFSET, head, slot, d4);
+  }
+  return kv_section_load4(base, K_TYPE, K_TOKEN_GROUPS, K_GROUP, K_SCALE_OFFSET, K_ZERO_OFFSET, head, slot, d4);
 }

@@ -8,11 +8,13 @@ import { naiveAttentionCalls } from "../kernels/attention-naive.js";
 import { embeddingCalls } from "../kernels/embedding.js";
 import { encodeCalls, type KernelCall, type StepSizes } from "../kernels/kernel-call.js";
 import { kvAppendCall } from "../kernels/kv-append.js";
+import { kvSealCalls } from "../kernels/kv-seal.js";
 import { matmulCalls } from "../kernels/matmul.js";
 import { rmsnormCall } from "../kernels/rmsnorm.js";
 import { ropeCall } from "../kernels/rope.js";
 import { swigluCall } from "../kernels/swiglu.js";
 import { chooseTuning } from "../kernels/tuning.js";
+import { F32_KV, hasTail, type KvCacheFormat } from "../kv/formats.js";
 import { KvPool } from "../kv/pool.js";
 import { StepBuffers, type StepBatch } from "../model/step.js";
 import { assertGpuWeightType, weightRowBytes } from "../model/weight-layout.js";
@@ -57,7 +59,10 @@ export class KernelLab {
   private async stepFor(gpu: GpuContext, batch: StepBatch, ropeDim = 2, freqBase = 10000) {
     const step = await StepBuffers.create(
       gpu,
-      { maxTokens: batch.tokens.length, maxSeqs: Math.max(1, batch.seqs.length), maxBlockTableEntries: Math.max(1, batch.seqs.reduce((n, s) => n + s.blockTable.length, 0)), maxLogitRows: Math.max(1, batch.logitRows.length) },
+      {
+        maxTokens: batch.tokens.length, maxSeqs: Math.max(1, batch.seqs.length), maxLogitRows: Math.max(1, batch.logitRows.length),
+        maxBlockTableEntries: Math.max(1, batch.seqs.reduce((n, s) => n + s.blockTable.length, 0)), maxSeals: Math.max(1, batch.seals?.length ?? 0),
+      },
       { ropeDim, freqBase, freqScale: 1 },
     );
     return { step, sizes: step.write(batch) };
@@ -173,18 +178,32 @@ export class KernelLab {
     decodeMinChunk?: number;
     decodeMaxChunks?: number;
     sharedTiles?: boolean;
+    /** KV cache format (default f32). */
+    kvFormat?: KvCacheFormat;
+    /** Also return layer 0's pool words (blocks, then tails) for a CPU decode. */
+    returnPool?: boolean;
     qHeads: number; kvHeads: number; headDim: number; blockSize: number; numBlocks: number; window: number;
     /** Per sequence: its block table, its cached tokens' k/v ([len, kvHeads·headDim]), and its new tokens. */
     seqs: { blockTable: number[]; contextK: Float32Array; contextV: Float32Array; contextLen: number; newK: Float32Array; newV: Float32Array; q: Float32Array; numNew: number }[];
-  }): Promise<Float32Array> {
+  }): Promise<{ out: Float32Array; pool?: Uint32Array; tailOffsetWords?: number }> {
     const gpu = await this.gpu();
     try {
-      const kvShape = { blockSize: r.blockSize, kvHeads: r.kvHeads, headDim: r.headDim };
-      const pool = await KvPool.create(gpu, { layers: 1, kvHeads: r.kvHeads, headDim: r.headDim }, { blockSize: r.blockSize, format: "f32", numBlocks: r.numBlocks });
+      const format = r.kvFormat ?? F32_KV;
+      const tails = hasTail(format) ? r.seqs.length : 0;
+      const pool = await KvPool.create(gpu, { layers: 1, kvHeads: r.kvHeads, headDim: r.headDim }, { blockSize: r.blockSize, format, numBlocks: r.numBlocks, tails });
+      const kvShape = pool.kernelShape;
+      const defaults = chooseTuning(gpu);
+      const tuning = {
+        ...defaults,
+        decodeMinChunk: r.decodeMinChunk ?? defaults.decodeMinChunk,
+        decodeMaxChunks: r.decodeMaxChunks ?? defaults.decodeMaxChunks,
+        flashSharedTiles: r.sharedTiles ?? defaults.flashSharedTiles,
+      };
       const slotOf = (table: number[], p: number) => table[Math.floor(p / r.blockSize)]! * r.blockSize + (p % r.blockSize);
-      // Phase 1: write the cached context of every sequence; phase 2: new tokens + attention.
-      const phase = async (which: "context" | "new") => {
-        const batch: StepBatch = { tokens: [], seqs: [], logitRows: [] };
+      // Phase 1 writes every sequence's cached context (as a step of its own, sealing the blocks it fills);
+      // phase 2 appends the new tokens and runs attention for them.
+      const runPhase = async (which: "context" | "new") => {
+        const batch: StepBatch = { tokens: [], seqs: [], logitRows: [], seals: [] };
         const k: Float32Array[] = [];
         const v: Float32Array[] = [];
         const q: Float32Array[] = [];
@@ -193,35 +212,28 @@ export class KernelLab {
           const start = which === "context" ? 0 : s.contextLen;
           const firstToken = batch.tokens.length;
           for (let j = 0; j < count; j++) batch.tokens.push({ id: 0, seq: i, position: start + j, slot: slotOf(s.blockTable, start + j) });
-          batch.seqs.push({ contextLen: start + count, blockTable: s.blockTable, firstToken, numTokens: count });
+          batch.seqs.push({ contextLen: start + count, blockTable: s.blockTable, firstToken, numTokens: count, tail: i });
+          if (tails > 0) for (let b = Math.floor(start / r.blockSize); b < Math.floor((start + count) / r.blockSize); b++) batch.seals!.push([i, b]);
           k.push(which === "context" ? s.contextK : s.newK);
           v.push(which === "context" ? s.contextV : s.newV);
           if (which === "new") q.push(s.q);
         });
-        return { batch, k: concatFloats(k), v: concatFloats(v), q: concatFloats(q) };
-      };
-      const runPhase = async (which: "context" | "new") => {
-        const { batch, k, v, q } = await phase(which);
         if (batch.tokens.length === 0) return undefined;
-        const defaults = chooseTuning(gpu);
-        const tuning = {
-          ...defaults,
-          decodeMinChunk: r.decodeMinChunk ?? defaults.decodeMinChunk,
-          decodeMaxChunks: r.decodeMaxChunks ?? defaults.decodeMaxChunks,
-          flashSharedTiles: r.sharedTiles ?? defaults.flashSharedTiles,
-        };
         const { step, sizes } = await this.stepFor(gpu, batch);
-        const kBuf = await this.upload(gpu, "k", k);
-        const vBuf = await this.upload(gpu, "v", v);
+        const kBuf = await this.upload(gpu, "k", concatFloats(k));
+        const vBuf = await this.upload(gpu, "v", concatFloats(v));
+        const kvPool = pool.layerBindings[0]!;
         const calls: KernelCall[] = [
-          await kvAppendCall(gpu, "lab append", { step: step.uniform, tokens: step.tokens, k: kBuf, v: vBuf, kvPool: pool.layerBindings[0]!, blockTables: step.blockTables },
+          ...(await kvSealCalls(gpu, "lab seal", { step: step.uniform, seqs: step.seqs, blockTables: step.blockTables, seals: step.seals, k: kBuf, v: vBuf, kvPool },
+            { ...kvShape, workgroupSize: tuning.workgroupSize })),
+          await kvAppendCall(gpu, "lab append", { step: step.uniform, tokens: step.tokens, seqs: step.seqs, k: kBuf, v: vBuf, kvPool, blockTables: step.blockTables },
             { ...kvShape, workgroupSize: tuning.workgroupSize }),
         ];
         let out: GPUBuffer | undefined;
         if (which === "new") {
-          const qBuf = await this.upload(gpu, "q", q);
+          const qBuf = await this.upload(gpu, "q", concatFloats(q));
           out = await this.upload(gpu, "out", new Float32Array(batch.tokens.length * r.qHeads * r.headDim));
-          const common = { step: step.uniform, tokens: step.tokens, seqs: step.seqs, blockTables: step.blockTables, kvPool: pool.layerBindings[0]!, q: qBuf, out };
+          const common = { step: step.uniform, tokens: step.tokens, seqs: step.seqs, blockTables: step.blockTables, kvPool, q: qBuf, out };
           const shape = { ...kvShape, qHeads: r.qHeads, window: r.window };
           if (r.kind === "naive") {
             const scores = await this.upload(gpu, "scores", new Float32Array(sizes.numTokens * r.qHeads * sizes.maxContext));
@@ -236,7 +248,11 @@ export class KernelLab {
         return out ? this.read(gpu, out, batch.tokens.length * r.qHeads * r.headDim * 4) : undefined;
       };
       await runPhase("context");
-      return (await runPhase("new"))!;
+      const out = (await runPhase("new"))!;
+      if (!r.returnPool) return { out };
+      const layer = pool.layerBindings[0]!;
+      const words = new Uint32Array((await this.read(gpu, layer.buffer, layer.size)).buffer);
+      return { out, pool: words, tailOffsetWords: (r.numBlocks * pool.blockBytes) / 4 };
     } finally {
       gpu.memory.destroyAll();
     }

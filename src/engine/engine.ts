@@ -25,7 +25,7 @@ export class Engine {
 
   constructor(readonly model: LlamaModel) {
     const pool = model.kvPool;
-    this.sequences = new SequenceTable(new BlockAllocator(pool.settings.numBlocks), pool.settings.blockSize);
+    this.sequences = new SequenceTable(new BlockAllocator(pool.settings.numBlocks), pool.settings.blockSize, pool.settings.tails);
   }
 
   get vocabSize(): number {
@@ -63,23 +63,30 @@ export class Engine {
     const tokens: StepToken[] = [];
     const seqs: StepSequence[] = [];
     const logitRows: number[] = [];
+    const seals: [number, number][] = [];
+    const blockSize = this.sequences.blockSize;
+    const sealing = this.sequences.tails > 0;
     requests.forEach((r, i) => {
       const sequence = this.sequences.get(r.seqId);
       const firstToken = tokens.length;
       r.ids.forEach((id, j) => {
         tokens.push({ id, seq: i, position: lengthsBefore[i]! + j, slot: reservations[i]!.slots[j]! });
       });
-      seqs.push({ contextLen: sequence.length, blockTable: sequence.blocks, firstToken, numTokens: r.ids.length });
+      seqs.push({ contextLen: sequence.length, blockTable: sequence.blocks, firstToken, numTokens: r.ids.length, tail: sequence.tail });
+      // Blocks that fill up in this step are quantized (sealed) by the step.
+      if (sealing) {
+        for (let block = Math.floor(lengthsBefore[i]! / blockSize); block < Math.floor(sequence.length / blockSize); block++) seals.push([i, block]);
+      }
       if (r.logits === "all") for (let j = 0; j < r.ids.length; j++) logitRows.push(firstToken + j);
       if (r.logits === "last" && r.ids.length > 0) logitRows.push(firstToken + r.ids.length - 1);
     });
     if (logitRows.length > this.model.maxLogitRows) {
       throw new Error(`a step returns at most ${this.model.maxLogitRows} logit rows, asked for ${logitRows.length}`);
     }
-    const batch: StepBatch = { tokens, seqs, logitRows };
+    const batch: StepBatch = { tokens, seqs, logitRows, seals };
     let logits: Float32Array;
     try {
-      logits = await this.model.forward(batch, reservations.flatMap((r) => r.copies));
+      logits = await this.model.forward(batch, reservations.flatMap((r) => r.copies), this.sequences.takeTailCopies());
     } catch (error) {
       // The step did not run: give the reserved slots back so every sequence is as it was.
       requests.forEach((r, i) => this.sequences.truncate(r.seqId, lengthsBefore[i]!));

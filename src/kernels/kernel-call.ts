@@ -11,6 +11,8 @@ export interface StepSizes {
   maxSeqTokens: number;
   /** Sequences with exactly one new token. */
   numDecodeSeqs: number;
+  /** KV blocks that fill up in this step (quantized formats seal them). */
+  numSeals: number;
 }
 
 export interface KernelCall {

@@ -1,9 +1,15 @@
-// The constants every KV-reading or -writing kernel is compiled with (shaders/kv_cache.wgsl).
+// The constants every KV-reading or -writing kernel is compiled with (shaders/kv_cache.wgsl): geometry,
+// the block layout of the K and V formats (src/kv/formats.ts), and where the tails begin.
+
+import { blockLayout, KV_TYPE_CODE, type KvCacheFormat, type SectionLayout } from "../kv/formats.js";
 
 export interface KvShape {
   blockSize: number;
   kvHeads: number;
   headDim: number;
+  format: KvCacheFormat;
+  /** Blocks per layer: the tails start after them. */
+  numBlocks: number;
 }
 
 export interface AttentionShape extends KvShape {
@@ -12,10 +18,30 @@ export interface AttentionShape extends KvShape {
   window: number;
 }
 
-export function kvConstants(shape: KvShape): Record<string, number> {
-  return { BLOCK_SIZE: shape.blockSize, KV_HEADS: shape.kvHeads, HEAD_DIM: shape.headDim };
+function sectionConstants(prefix: "K" | "V", s: SectionLayout): Record<string, number | boolean> {
+  return {
+    [`${prefix}_TYPE`]: KV_TYPE_CODE[s.type],
+    [`${prefix}_TOKEN_GROUPS`]: s.grouping === "token",
+    [`${prefix}_GROUP`]: Math.max(1, s.groupSize),
+    [`${prefix}_SCALE_OFFSET`]: s.scaleOffset,
+    [`${prefix}_ZERO_OFFSET`]: s.zeroOffset,
+    [`${prefix}_WORDS`]: s.words,
+  };
 }
 
-export function attentionConstants(shape: AttentionShape): Record<string, number> {
+export function kvConstants(shape: KvShape): Record<string, number | boolean> {
+  const layout = blockLayout(shape, shape.format);
+  return {
+    BLOCK_SIZE: shape.blockSize,
+    KV_HEADS: shape.kvHeads,
+    HEAD_DIM: shape.headDim,
+    KV_BLOCK_WORDS: layout.blockWords,
+    KV_TAIL_OFFSET: shape.numBlocks * layout.blockWords,
+    ...sectionConstants("K", layout.k),
+    ...sectionConstants("V", layout.v),
+  };
+}
+
+export function attentionConstants(shape: AttentionShape): Record<string, number | boolean> {
   return { ...kvConstants(shape), Q_HEADS: shape.qHeads, WINDOW: shape.window, SCALE: 1 / Math.sqrt(shape.headDim) };
 }

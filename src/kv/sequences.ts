@@ -1,7 +1,8 @@
 // Sequences over the block pool: each sequence is a block table (logical block i → physical block) and a
 // length. Appending reserves slots, allocating blocks as needed; a fork shares every block (refcount +1);
-// the first append into a shared last block copies it first (copy-on-write). GPU copies are requested
-// through `copyBlock`, so this file stays pure bookkeeping.
+// the first append into a shared last block copies it first (copy-on-write). With quantized KV formats each
+// live sequence also holds a tail slot (its newest partial block in full precision); a fork copies its
+// parent's tail. GPU copies are returned to the caller, so this file stays pure bookkeeping.
 
 import { BlockAllocator } from "./allocator.js";
 
@@ -11,6 +12,12 @@ export interface KvSequence {
   blocks: number[];
   /** Tokens stored. */
   length: number;
+  /** Tail slot (quantized formats), else 0. */
+  tail: number;
+}
+
+export class TooManySequencesError extends Error {
+  readonly code = "too_many_sequences";
 }
 
 export interface SlotReservation {
@@ -23,16 +30,38 @@ export interface SlotReservation {
 export class SequenceTable {
   private readonly sequences = new Map<number, KvSequence>();
   private nextId = 0;
+  private readonly freeTails: number[];
+  private pendingTailCopies: { src: number; dst: number }[] = [];
 
   constructor(
     readonly allocator: BlockAllocator,
     readonly blockSize: number,
-  ) {}
+    /** Tail slots (quantized KV formats): at most this many sequences alive at once. 0 = no tails. */
+    readonly tails = 0,
+  ) {
+    this.freeTails = Array.from({ length: tails }, (_, i) => tails - 1 - i);
+  }
+
+  private takeTail(): number {
+    if (this.tails === 0) return 0;
+    const tail = this.freeTails.pop();
+    if (tail === undefined) {
+      throw new TooManySequencesError(`all ${this.tails} KV tail slots are in use: at most ${this.tails} sequences can be alive at once (raise the sequence capacity)`);
+    }
+    return tail;
+  }
 
   create(): KvSequence {
-    const sequence: KvSequence = { id: this.nextId++, blocks: [], length: 0 };
+    const sequence: KvSequence = { id: this.nextId++, blocks: [], length: 0, tail: this.takeTail() };
     this.sequences.set(sequence.id, sequence);
     return sequence;
+  }
+
+  /** Tail copies forks have asked for since the last call (to perform before the next step). */
+  takeTailCopies(): { src: number; dst: number }[] {
+    const copies = this.pendingTailCopies;
+    this.pendingTailCopies = [];
+    return copies;
   }
 
   get(id: number): KvSequence {
@@ -48,8 +77,10 @@ export class SequenceTable {
   /** A new sequence sharing all of `parent`'s blocks and tokens. */
   fork(parentId: number): KvSequence {
     const parent = this.get(parentId);
+    const tail = this.takeTail();
     for (const block of parent.blocks) this.allocator.retain(block);
-    const child: KvSequence = { id: this.nextId++, blocks: [...parent.blocks], length: parent.length };
+    const child: KvSequence = { id: this.nextId++, blocks: [...parent.blocks], length: parent.length, tail };
+    if (this.tails > 0) this.pendingTailCopies.push({ src: parent.tail, dst: tail });
     this.sequences.set(child.id, child);
     return child;
   }
@@ -104,6 +135,10 @@ export class SequenceTable {
   free(id: number): void {
     const sequence = this.get(id);
     for (const block of sequence.blocks) this.allocator.release(block);
+    if (this.tails > 0) {
+      this.freeTails.push(sequence.tail);
+      this.pendingTailCopies = this.pendingTailCopies.filter((c) => c.dst !== sequence.tail);
+    }
     this.sequences.delete(id);
   }
 

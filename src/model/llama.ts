@@ -19,12 +19,14 @@ import { embeddingCalls } from "../kernels/embedding.js";
 import { GpuProfiler } from "../gpu/profiler.js";
 import { encodeCalls, encodeCallsProfiled, type KernelCall, type StepSizes } from "../kernels/kernel-call.js";
 import { kvAppendCall } from "../kernels/kv-append.js";
+import { kvSealCalls } from "../kernels/kv-seal.js";
 import { matmulCalls } from "../kernels/matmul.js";
 import { rmsnormCall } from "../kernels/rmsnorm.js";
 import { ropeCall } from "../kernels/rope.js";
 import { swigluCall } from "../kernels/swiglu.js";
 import { chooseTuning, type KernelTuning } from "../kernels/tuning.js";
-import { KvPool, kvBlockBytes, type KvFormat, type KvPoolShape } from "../kv/pool.js";
+import { F32_KV, hasTail, validateKvFormat, type KvCacheFormat } from "../kv/formats.js";
+import { KvPool, kvBlockBytes, type KvPoolShape } from "../kv/pool.js";
 import { llamaConfigFromGguf, type LlamaConfig } from "./config.js";
 import { StepBuffers, type StepBatch } from "./step.js";
 import { assertGpuWeightType, weightRowBytes } from "./weight-layout.js";
@@ -38,7 +40,8 @@ export interface LlamaLoadOptions {
   /** Most sequences in one step. */
   maxSeqs?: number;
   kvBlockSize?: number;
-  kvFormat?: KvFormat;
+  /** K and V formats of the cache (default f32 for both). */
+  kvFormat?: KvCacheFormat;
   /** KV blocks per layer. Default: from kvBudgetBytes or kvBudgetFraction, else enough for maxSeqs
    *  sequences of the full context (capped by what one binding holds). */
   kvBlocks?: number;
@@ -178,16 +181,22 @@ export class LlamaModel {
     const blockSize = options.kvBlockSize ?? 16;
     if (!Number.isInteger(blockSize) || blockSize < 1 || blockSize > 1024) throw new Error(`KV block size must be 1..1024 tokens, got ${blockSize}`);
     const kvShape = { layers: config.layers, kvHeads: config.kvHeads, headDim: config.headDim };
-    const kvFormat = options.kvFormat ?? "f32";
-    const kvBlocks = chooseKvBlocks(gpu, kvShape, blockSize, kvFormat, maxSeqs, config.contextLength, options);
-    const kvPool = await KvPool.create(gpu, kvShape, { blockSize, format: kvFormat, numBlocks: kvBlocks });
+    const kvFormat = options.kvFormat ?? F32_KV;
+    validateKvFormat({ blockSize, kvHeads: config.kvHeads, headDim: config.headDim }, kvFormat);
+    const tails = hasTail(kvFormat) ? maxSeqs : 0;
+    const kvBlocks = chooseKvBlocks(gpu, kvShape, blockSize, kvFormat, maxSeqs, config.contextLength, options, tails);
+    const kvPool = await KvPool.create(gpu, kvShape, { blockSize, format: kvFormat, numBlocks: kvBlocks, tails });
 
     // Step inputs and activations, sized for the largest step.
     const maxStepTokens = options.maxStepTokens ?? 128;
     const maxLogitRows = Math.max(1, Math.min(maxStepTokens, Math.floor(bindingLimit / (config.vocabSize * 4))));
     const step = await StepBuffers.create(
       gpu,
-      { maxTokens: maxStepTokens, maxSeqs, maxBlockTableEntries: maxSeqs * Math.ceil(config.contextLength / blockSize), maxLogitRows },
+      {
+        maxTokens: maxStepTokens, maxSeqs, maxLogitRows,
+        maxBlockTableEntries: maxSeqs * Math.ceil(config.contextLength / blockSize),
+        maxSeals: Math.ceil(maxStepTokens / blockSize) + maxSeqs,
+      },
       { ropeDim: config.ropeDim, freqBase: config.ropeFreqBase, freqScale: config.ropeFreqScale },
     );
     const act = await allocateActivations(gpu, config, maxStepTokens, maxLogitRows);
@@ -201,7 +210,7 @@ export class LlamaModel {
   private async recordCalls(): Promise<void> {
     this.embedCalls = await embeddingCalls(this.gpu, this.step.uniform, this.weights.embedding, this.step.tokens, this.act.x, this.tuning.workgroupSize);
     this.layerCalls = { single: await this.recordLayerCalls(1), batch: await this.recordLayerCalls(this.tuning.prefillTokenTile) };
-    const typicalDecode = { numTokens: 1, numSeqs: 1, numLogitRows: 1, maxContext: Math.min(256, this.config.contextLength), maxSeqTokens: 1, numDecodeSeqs: 1 };
+    const typicalDecode = { numTokens: 1, numSeqs: 1, numLogitRows: 1, maxContext: Math.min(256, this.config.contextLength), maxSeqTokens: 1, numDecodeSeqs: 1, numSeals: 0 };
     await this.ensureAttentionScratch(typicalDecode);
   }
 
@@ -227,9 +236,12 @@ export class LlamaModel {
         ...(await mm(layer.wv, act.xb, act.v, c.kvHeads * c.headDim, false)),
         await ropeCall(gpu, `layer ${l} rope`, { step: step.uniform, cosSin: step.cosSin, q: act.q, k: act.k },
           { qHeads: c.qHeads, kvHeads: c.kvHeads, headDim: c.headDim, ropeDim: c.ropeDim, workgroupSize: wg }),
+        ...(await kvSealCalls(gpu, `layer ${l} kv seal`,
+          { step: step.uniform, seqs: step.seqs, blockTables: step.blockTables, seals: step.seals, k: act.k, v: act.v, kvPool: this.kvPool.layerBindings[l]! },
+          { ...this.kvPool.kernelShape, workgroupSize: wg })),
         await kvAppendCall(gpu, `layer ${l} kv append`,
-          { step: step.uniform, tokens: step.tokens, k: act.k, v: act.v, kvPool: this.kvPool.layerBindings[l]!, blockTables: step.blockTables },
-          { blockSize: this.kvPool.settings.blockSize, kvHeads: c.kvHeads, headDim: c.headDim, workgroupSize: wg }),
+          { step: step.uniform, tokens: step.tokens, seqs: step.seqs, k: act.k, v: act.v, kvPool: this.kvPool.layerBindings[l]!, blockTables: step.blockTables },
+          { ...this.kvPool.kernelShape, workgroupSize: wg }),
       ]);
       afterAttention.push([
         ...(await mm(layer.wo, act.att, act.x, c.dim, true)),
@@ -289,7 +301,7 @@ export class LlamaModel {
     this.attentionScratchCapacity = capacity;
 
     const c = this.config;
-    const shape = { blockSize: this.kvPool.settings.blockSize, kvHeads: c.kvHeads, headDim: c.headDim, qHeads: c.qHeads, window: c.slidingWindow };
+    const shape = { ...this.kvPool.kernelShape, qHeads: c.qHeads, window: c.slidingWindow };
     this.attentionCalls = [];
     for (let l = 0; l < c.layers; l++) {
       const buffers = {
@@ -310,7 +322,11 @@ export class LlamaModel {
    * Runs one step: stores the batch's K/V in the cache and returns the logits of its logit rows,
    * [logitRows.length × vocab]. Block copies (copy-on-write) are performed first.
    */
-  async forward(batch: StepBatch, blockCopies: { src: number; dst: number }[] = []): Promise<Float32Array> {
+  async forward(
+    batch: StepBatch,
+    blockCopies: { src: number; dst: number }[] = [],
+    tailCopies: { src: number; dst: number }[] = [],
+  ): Promise<Float32Array> {
     if (this.gpu.lostReason) throw new Error(this.gpu.lostReason);
     const sizes = this.step.write(batch);
     await this.ensureAttentionScratch(sizes);
@@ -319,6 +335,7 @@ export class LlamaModel {
     device.pushErrorScope("validation");
     const encoder = device.createCommandEncoder({ label: "forward step" });
     this.kvPool.encodeBlockCopies(encoder, blockCopies);
+    this.kvPool.encodeTailCopies(encoder, tailCopies);
     if (this.profiler) {
       encodeCallsProfiled(encoder, this.profiler, this.callsFor(sizes), sizes);
       this.profiler.encodeResolve(encoder);
@@ -366,10 +383,10 @@ export class LlamaModel {
 }
 
 function chooseKvBlocks(
-  gpu: GpuContext, shape: KvPoolShape, blockSize: number, format: KvFormat, maxSeqs: number, contextLength: number,
-  options: LlamaLoadOptions,
+  gpu: GpuContext, shape: KvPoolShape, blockSize: number, format: KvCacheFormat, maxSeqs: number, contextLength: number,
+  options: LlamaLoadOptions, tails: number,
 ): number {
-  const adapterMax = KvPool.maxBlocksPerLayer(gpu, shape, blockSize, format);
+  const adapterMax = KvPool.maxBlocksPerLayer(gpu, shape, blockSize, format, tails);
   const blockBytesAllLayers = kvBlockBytes(shape, blockSize, format) * shape.layers;
   let blocks: number;
   if (options.kvBlocks !== undefined) blocks = options.kvBlocks;

@@ -21,6 +21,8 @@ export interface StepSequence {
   blockTable: number[];
   firstToken: number;
   numTokens: number;
+  /** Full-precision tail slot (quantized KV formats); 0 otherwise. */
+  tail?: number;
 }
 
 export interface StepBatch {
@@ -28,6 +30,8 @@ export interface StepBatch {
   seqs: StepSequence[];
   /** Token indices whose logits are returned, in order. */
   logitRows: number[];
+  /** Blocks filling up in this step: (index into seqs, logical block). Only quantized formats need them. */
+  seals?: [number, number][];
 }
 
 export interface StepCapacity {
@@ -35,6 +39,8 @@ export interface StepCapacity {
   maxSeqs: number;
   maxBlockTableEntries: number;
   maxLogitRows: number;
+  /** Blocks that can fill up in one step: a step's tokens span at most maxTokens / blockSize + maxSeqs blocks. */
+  maxSeals: number;
 }
 
 export interface RopeSettings {
@@ -50,6 +56,7 @@ export class StepBuffers {
   readonly blockTables: GPUBuffer;
   readonly logitRows: GPUBuffer;
   readonly cosSin: GPUBuffer;
+  readonly seals: GPUBuffer;
 
   private constructor(
     private readonly gpu: GpuContext,
@@ -57,8 +64,8 @@ export class StepBuffers {
     private readonly rope: RopeSettings,
     buffers: GPUBuffer[],
   ) {
-    [this.uniform, this.tokens, this.seqs, this.blockTables, this.logitRows, this.cosSin] = buffers as [
-      GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer,
+    [this.uniform, this.tokens, this.seqs, this.blockTables, this.logitRows, this.cosSin, this.seals] = buffers as [
+      GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer,
     ];
   }
 
@@ -68,10 +75,11 @@ export class StepBuffers {
     const buffers = await Promise.all([
       allocate("step sizes", 32, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
       allocate("step tokens", capacity.maxTokens * 16),
-      allocate("step sequences", capacity.maxSeqs * 16),
+      allocate("step sequences", capacity.maxSeqs * 32),
       allocate("block tables", capacity.maxBlockTableEntries * 4),
       allocate("logit rows", capacity.maxLogitRows * 4),
       allocate("rope cos/sin", capacity.maxTokens * (rope.ropeDim / 2) * 8),
+      allocate("seal list", Math.max(1, capacity.maxSeals) * 8),
     ]);
     return new StepBuffers(gpu, capacity, rope, buffers);
   }
@@ -87,17 +95,19 @@ export class StepBuffers {
       throw new Error(`block tables of ${tableEntries} entries exceed the step capacity of ${cap.maxBlockTableEntries}`);
     }
     if (logitRows.length > cap.maxLogitRows) throw new Error(`at most ${cap.maxLogitRows} logit rows per step, got ${logitRows.length}`);
+    const seals = batch.seals ?? [];
+    if (seals.length > cap.maxSeals) throw new Error(`at most ${cap.maxSeals} blocks can seal in a step, got ${seals.length}`);
 
     const tokenWords = new Uint32Array(tokens.length * 4);
     tokens.forEach((t, i) => tokenWords.set([t.id, t.seq, t.position, t.slot], i * 4));
-    const seqWords = new Uint32Array(Math.max(1, seqs.length) * 4);
+    const seqWords = new Uint32Array(Math.max(1, seqs.length) * 8);
     const tables = new Uint32Array(Math.max(1, tableEntries));
     let tableOffset = 0;
     let maxContext = 0;
     let maxSeqTokens = 0;
     let numDecodeSeqs = 0;
     seqs.forEach((s, i) => {
-      seqWords.set([s.contextLen, tableOffset, s.firstToken, s.numTokens], i * 4);
+      seqWords.set([s.contextLen, tableOffset, s.firstToken, s.numTokens, s.tail ?? 0, 0, 0, 0], i * 8);
       tables.set(s.blockTable, tableOffset);
       tableOffset += s.blockTable.length;
       maxContext = Math.max(maxContext, s.contextLen);
@@ -112,19 +122,21 @@ export class StepBuffers {
       maxContext,
       maxSeqTokens,
       numDecodeSeqs,
+      numSeals: seals.length,
     };
     queue.writeBuffer(
       this.uniform,
       0,
       new Uint32Array([
         sizes.numTokens, sizes.numSeqs, sizes.numLogitRows, sizes.maxContext,
-        sizes.maxSeqTokens, sizes.numDecodeSeqs, 0, 0,
+        sizes.maxSeqTokens, sizes.numDecodeSeqs, sizes.numSeals, 0,
       ]),
     );
     queue.writeBuffer(this.tokens, 0, tokenWords);
     queue.writeBuffer(this.seqs, 0, seqWords);
     queue.writeBuffer(this.blockTables, 0, tables);
     if (logitRows.length > 0) queue.writeBuffer(this.logitRows, 0, new Uint32Array(logitRows));
+    if (seals.length > 0) queue.writeBuffer(this.seals, 0, new Uint32Array(seals.flat()));
     const cosSin = ropeCosSin(tokens.map((t) => t.position), this.rope.ropeDim, this.rope.freqBase, this.rope.freqScale);
     queue.writeBuffer(this.cosSin, 0, cosSin);
     return sizes;

@@ -50,5 +50,5 @@ export function attentionCase(c: AttentionCase, seed: number) {
     qHeads: c.qHeads, kvHeads: c.kvHeads, headDim: c.headDim, blockSize: c.blockSize, numBlocks, window: c.window,
     seqs: seqs.map(({ allK: _k, allV: _v, ...rest }) => rest),
   };
-  return { request, expected };
+  return { request, expected, values: seqs.map((s) => ({ k: s.allK, v: s.allV })) };
 }

@@ -31,19 +31,19 @@ const CASES: (AttentionCase & { name: string; decodeMinChunk?: number; decodeMax
 describe("attention: flash and naive vs the CPU reference", () => {
   it.each(CASES.map((c, i) => ({ ...c, i })))("$name ($qHeads/$kvHeads heads, d=$headDim, block $blockSize, window $window)", async (c) => {
     const { request, expected } = attentionCase(c, 1000 + c.i);
-    const flash = await session().call<Float32Array>("lab.attention", {
+    const { out: flash } = await session().call<{ out: Float32Array }>("lab.attention", {
       kind: "flash", ...request, decodeMinChunk: c.decodeMinChunk, decodeMaxChunks: c.decodeMaxChunks,
     });
     const flashError = maxAbsDiff(flash, expected);
     expect(flashError).toBeLessThanOrEqual(1e-4);
     // The other prefill variant (K/V tiles staged in workgroup memory, or read by each row) gives the same result.
-    const flashOther = await session().call<Float32Array>("lab.attention", {
+    const { out: flashOther } = await session().call<{ out: Float32Array }>("lab.attention", {
       kind: "flash", ...request, decodeMinChunk: c.decodeMinChunk, decodeMaxChunks: c.decodeMaxChunks, sharedTiles: c.i % 2 === 0,
     });
     expect(maxAbsDiff(flashOther, flash)).toBeLessThanOrEqual(1e-5);
     const contextMax = Math.max(...c.seqs.map((s) => s.contextLen + s.numNew));
     if (contextMax * c.seqs.reduce((n, s) => n + s.numNew, 0) * c.qHeads * 4 < 64 << 20) {
-      const naive = await session().call<Float32Array>("lab.attention", { kind: "naive", ...request });
+      const { out: naive } = await session().call<{ out: Float32Array }>("lab.attention", { kind: "naive", ...request });
       expect(maxAbsDiff(naive, expected)).toBeLessThanOrEqual(1e-4);
       expect(maxAbsDiff(naive, flash)).toBeLessThanOrEqual(1e-4);
     }

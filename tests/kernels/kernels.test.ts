@@ -119,7 +119,7 @@ describe("naive attention over the paged cache", () => {
   ];
   it.each(cases.map((c, i) => ({ ...c, i })))("case $i: $qHeads/$kvHeads heads, d=$headDim, block $blockSize, window $window", async (c) => {
     const { request, expected } = attentionCase(c, 100 + c.i);
-    const gpu = await session().call<Float32Array>("lab.attention", { kind: "naive", ...request });
+    const { out: gpu } = await session().call<{ out: Float32Array }>("lab.attention", { kind: "naive", ...request });
     expect(maxAbsDiff(gpu, expected)).toBeLessThan(1e-4);
   });
 });
