@@ -19,10 +19,7 @@ export async function withSession<T>(run: (session: BrowserSession) => Promise<T
   }
 }
 
-export function markdownTable(header: string[], rows: (string | number)[][]): string {
-  const line = (cells: (string | number)[]) => `| ${cells.join(" | ")} |`;
-  return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
-}
+export { markdownTable } from "../src/cli/report.js";
 
 /** Writes bench/results/<name>.json and <name>.md; prints the Markdown. */
 export function writeResults(name: string, json: unknown, markdown: string): void {

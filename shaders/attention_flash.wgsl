@@ -1,4 +1,4 @@
-// FlashAttention over the paged cache: the N×N score matrix never exists (include kv_cache.wgsl first).
+// FlashAttention over the paged cache: the N×N score matrix never exists (include kv_cache.wgsl and kv_read.wgsl first).
 // Three entry points. A sequence with several new tokens in the step goes through prefill_main; one with a
 // single new token through decode_main + merge_main. Every row's arithmetic depends only on its own position
 // and its sequence's cache — key tiles are aligned to absolute positions and decode chunks to the sequence's
@@ -28,6 +28,7 @@
 @group(0) @binding(5) var<storage, read> q: array<vec4<f32>>;
 @group(0) @binding(6) var<storage, read_write> partials: array<f32>;
 @group(0) @binding(7) var<storage, read_write> out: array<vec4<f32>>;
+@group(0) @binding(8) var<storage, read> kv_new: array<vec4<f32>>; // this step's k rows, then v rows (kv_read.wgsl)
 
 const HEAD_VEC4: u32 = HEAD_DIM / 4u;
 const GROUP: u32 = Q_HEADS / KV_HEADS;

@@ -1,5 +1,5 @@
 // Naive attention, kept as the baseline: it materializes the whole score matrix (O(N²) scratch), then a
-// softmax per row, then P·V. Three entry points, dispatched in order (include kv_cache.wgsl first).
+// softmax per row, then P·V. Three entry points, dispatched in order (include kv_cache.wgsl and kv_read.wgsl first).
 //
 //   scores[t, h, j] = q[t, h, :] · K[j, kvh(h), :] / sqrt(HEAD_DIM)   for visible j, −∞ otherwise
 //   probs[t, h, :]  = softmax(scores[t, h, :])                          (in place)
@@ -15,6 +15,7 @@
 @group(0) @binding(5) var<storage, read> q: array<vec4<f32>>;
 @group(0) @binding(6) var<storage, read_write> scores: array<f32>;
 @group(0) @binding(7) var<storage, read_write> out: array<vec4<f32>>;
+@group(0) @binding(8) var<storage, read> kv_new: array<vec4<f32>>; // this step's k rows, then v rows (kv_read.wgsl)
 
 const HEAD_VEC4: u32 = HEAD_DIM / 4u;
 const GROUP: u32 = Q_HEADS / KV_HEADS;

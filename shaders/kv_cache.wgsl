@@ -75,18 +75,3 @@ fn kv_section_load4(
 fn kv_tail_index(tail: u32, is_value: bool, head: u32, slot: u32) -> u32 {
   return KV_TAIL_OFFSET + tail * KV_TAIL_WORDS + ((select(0u, KV_HEADS, is_value) + head) * BLOCK_SIZE + slot) * HEAD_DIM;
 }
-
-/// 4 values of one head's key or value at position j of `seq`, whose block the caller looked up.
-fn kv_load4(seq: SeqInfo, j: u32, block: u32, is_value: bool, head: u32, d4: u32) -> vec4<f32> {
-  let slot = j % BLOCK_SIZE;
-  let quantized = select(K_QUANTIZED, V_QUANTIZED, is_value);
-  if (quantized && j >= (seq.context_len / BLOCK_SIZE) * BLOCK_SIZE) {
-    let at = kv_tail_index(seq.tail, is_value, head, slot) + d4 * 4u;
-    return bitcast<vec4<f32>>(vec4<u32>(kv_pool[at], kv_pool[at + 1u], kv_pool[at + 2u], kv_pool[at + 3u]));
-  }
-  let base = block * KV_BLOCK_WORDS;
-  if (is_value) {
-    return kv_section_load4(base + K_WORDS, V_TYPE, V_TOKEN_GROUPS, V_GROUP, V_SCALE_OFFSET, V_ZERO_OFFSET, head, slot, d4);
-  }
-  return kv_section_load4(base, K_TYPE, K_TOKEN_GROUPS, K_GROUP, K_SCALE_OFFSET, K_ZERO_OFFSET, head, slot, d4);
-}

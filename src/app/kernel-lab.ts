@@ -220,8 +220,15 @@ export class KernelLab {
         });
         if (batch.tokens.length === 0) return undefined;
         const { step, sizes } = await this.stepFor(gpu, batch);
-        const kBuf = await this.upload(gpu, "k", concatFloats(k));
-        const vBuf = await this.upload(gpu, "v", concatFloats(v));
+        // This step's k rows then v rows in one buffer, v at an aligned offset (as the model lays them out).
+        const kRows = concatFloats(k);
+        const vOffsetBytes = Math.ceil(kRows.byteLength / gpu.limits.minStorageBufferOffsetAlignment) * gpu.limits.minStorageBufferOffsetAlignment;
+        const kvNewBuffer = await this.upload(gpu, "k, v", new Uint8Array(vOffsetBytes + kRows.byteLength));
+        gpu.device.queue.writeBuffer(kvNewBuffer, 0, kRows);
+        gpu.device.queue.writeBuffer(kvNewBuffer, vOffsetBytes, concatFloats(v));
+        const kvNew = { buffer: kvNewBuffer, vOffsetBytes };
+        const kBuf = { buffer: kvNewBuffer, offset: 0, size: kRows.byteLength };
+        const vBuf = { buffer: kvNewBuffer, offset: vOffsetBytes, size: kRows.byteLength };
         const kvPool = pool.layerBindings[0]!;
         const calls: KernelCall[] = [
           ...(await kvSealCalls(gpu, "lab seal", { step: step.uniform, seqs: step.seqs, blockTables: step.blockTables, seals: step.seals, k: kBuf, v: vBuf, kvPool },
@@ -233,7 +240,7 @@ export class KernelLab {
         if (which === "new") {
           const qBuf = await this.upload(gpu, "q", concatFloats(q));
           out = await this.upload(gpu, "out", new Float32Array(batch.tokens.length * r.qHeads * r.headDim));
-          const common = { step: step.uniform, tokens: step.tokens, seqs: step.seqs, blockTables: step.blockTables, kvPool, q: qBuf, out };
+          const common = { step: step.uniform, tokens: step.tokens, seqs: step.seqs, blockTables: step.blockTables, kvPool, q: qBuf, out, kvNew };
           const shape = { ...kvShape, qHeads: r.qHeads, window: r.window };
           if (r.kind === "naive") {
             const scores = await this.upload(gpu, "scores", new Float32Array(sizes.numTokens * r.qHeads * sizes.maxContext));

@@ -12,6 +12,7 @@ import { bytesSource, urlSource } from "../gguf/source.js";
 import type { LlamaConfig } from "../model/config.js";
 import { LlamaModel, type LlamaLoadOptions } from "../model/llama.js";
 import { Random } from "../gguf/random.js";
+import { formatName } from "../kv/formats.js";
 import { createTokenizer, type GgufTokenizer } from "../tokenizer/index.js";
 
 export type RuntimeEvent =
@@ -73,12 +74,16 @@ export interface BatchRequest {
 
 /** KV cache figures of a run, from the live allocator. */
 export interface KvReport {
+  format: { k: string; v: string };
   block_size: number;
   blocks_total: number;
   /** Peak blocks in use during the run. */
   blocks_used: number;
   bytes: number;
+  /** Block bytes per token per layer, K and V, scales included (the format's cost). */
   bytes_per_token_per_layer: number;
+  /** Full-precision tails (quantized formats): the newest partial block of each live sequence. */
+  tail_bytes: number;
   /** Token slots used / slots allocated, at the peak. */
   utilization: number;
   preemptions: number;
@@ -269,11 +274,13 @@ export class Runtime {
 function kvReport(model: LlamaModel, stats?: SchedulerStats): KvReport {
   const pool = model.kvPool;
   return {
+    format: { k: formatName(pool.settings.format.k), v: formatName(pool.settings.format.v) },
     block_size: pool.settings.blockSize,
     blocks_total: pool.settings.numBlocks,
     blocks_used: stats?.peakBlocksUsed ?? 0,
     bytes: pool.totalBytes,
     bytes_per_token_per_layer: pool.bytesPerTokenPerLayer,
+    tail_bytes: pool.tailBytesTotal,
     utilization: stats && stats.slotsAllocatedAtPeak > 0 ? stats.slotsUsedAtPeak / stats.slotsAllocatedAtPeak : 0,
     preemptions: stats?.preemptions ?? 0,
   };

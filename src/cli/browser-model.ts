@@ -5,6 +5,7 @@ import type { LoadResult } from "../app/runtime.js";
 import { BrowserSession } from "../harness/session.js";
 import type { LlamaLoadOptions } from "../model/llama.js";
 import { resolveModel } from "./models.js";
+import { KvFormatError, parseKvSection, type KvCacheFormat } from "../kv/formats.js";
 import { choiceOption, intOption, parseBytes, UsageError, type ParsedValues } from "./options.js";
 
 export interface LoadedInBrowser {
@@ -26,6 +27,20 @@ function kvBudget(values: ParsedValues): Pick<LlamaLoadOptions, "kvBudgetBytes" 
   return { kvBudgetBytes: parseBytes(raw, "kv-budget") };
 }
 
+/** --kv FMT sets K and V; --kv-k / --kv-v set one each (f32, f16, int8, int4, int8-token, int4-channel…). */
+export function kvFormatFrom(values: ParsedValues): KvCacheFormat | undefined {
+  const both = values.kv as string | undefined;
+  const k = (values["kv-k"] as string | undefined) ?? both;
+  const v = (values["kv-v"] as string | undefined) ?? both;
+  if (k === undefined && v === undefined) return undefined;
+  try {
+    return { k: parseKvSection(k ?? "f32", "k"), v: parseKvSection(v ?? "f32", "v") };
+  } catch (error) {
+    if (error instanceof KvFormatError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
 export function loadOptionsFrom(values: ParsedValues, minSeqs = 1): Omit<LlamaLoadOptions, "onProgress"> {
   if (values["kv-blocks"] !== undefined && values["kv-budget"] !== undefined) throw new UsageError("give --kv-blocks or --kv-budget, not both");
   const blockSize = intOption(values, "block-size", 1);
@@ -33,6 +48,7 @@ export function loadOptionsFrom(values: ParsedValues, minSeqs = 1): Omit<LlamaLo
   return {
     kvBlockSize: blockSize,
     kvBlocks: intOption(values, "kv-blocks", 1),
+    kvFormat: kvFormatFrom(values),
     ...kvBudget(values),
     maxSeqs: Math.max(minSeqs, intOption(values, "max-seqs", 1, 1)!),
     maxStepTokens: intOption(values, "max-step-tokens", 1),

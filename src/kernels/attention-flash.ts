@@ -5,6 +5,7 @@
 
 import attentionFlashWgsl from "../../shaders/attention_flash.wgsl?raw";
 import kvCacheWgsl from "../../shaders/kv_cache.wgsl?raw";
+import kvReadWgsl from "../../shaders/kv_read.wgsl?raw";
 import type { GpuContext } from "../gpu/device.js";
 import { bindGroup, createComputeProgram, layoutEntries, type BufferBinding } from "../gpu/pipelines.js";
 import { ceilDiv, type KernelCall } from "./kernel-call.js";
@@ -44,6 +45,8 @@ export interface FlashAttentionBuffers {
   blockTables: GPUBuffer;
   kvPool: BufferBinding;
   q: GPUBuffer;
+  /** This step's k rows then v rows, in full precision (the attention reads the step's own tokens from here). */
+  kvNew: { buffer: GPUBuffer; vOffsetBytes: number };
   partials: GPUBuffer;
   out: GPUBuffer;
 }
@@ -56,8 +59,9 @@ export async function flashAttentionCalls(
   tuning: KernelTuning,
 ): Promise<KernelCall[]> {
   const tiles = chooseFlashTiles(gpu, shape, tuning);
-  const code = kernelSource(kvCacheWgsl + attentionFlashWgsl, {
+  const code = kernelSource(kvCacheWgsl + kvReadWgsl + attentionFlashWgsl, {
     ...attentionConstants(shape),
+    V_NEW_OFFSET: buffers.kvNew.vOffsetBytes / 16,
     Q_TILE: tiles.qTile,
     K_TILE: tiles.kTile,
     SHARED_KV_TILES: tuning.flashSharedTiles,
@@ -65,7 +69,7 @@ export async function flashAttentionCalls(
     DECODE_MAX_CHUNKS: tuning.decodeMaxChunks,
     WORKGROUP_SIZE: tuning.workgroupSize,
   });
-  const layout = layoutEntries(["uniform", "read", "read", "read", "read", "read", "write", "write"]);
+  const layout = layoutEntries(["uniform", "read", "read", "read", "read", "read", "write", "write", "read"]);
   const [prefill, decode, merge] = await Promise.all(
     ["prefill_main", "decode_main", "merge_main"].map((entry) =>
       createComputeProgram(gpu.device, `attention flash ${entry} q${tiles.qTile} k${tiles.kTile}${tuning.flashSharedTiles ? " shared" : ""}`, code, layout, entry),
@@ -73,7 +77,7 @@ export async function flashAttentionCalls(
   );
   const bound = (program: NonNullable<typeof prefill>) =>
     bindGroup(gpu.device, program, label, [
-      buffers.step, buffers.tokens, buffers.seqs, buffers.blockTables, buffers.kvPool, buffers.q, buffers.partials, buffers.out,
+      buffers.step, buffers.tokens, buffers.seqs, buffers.blockTables, buffers.kvPool, buffers.q, buffers.partials, buffers.out, buffers.kvNew.buffer,
     ]);
   const wg = tuning.workgroupSize;
   // Multi-token sequences go through the prefill tiles, one-token sequences through split-K decode; a step

@@ -4,6 +4,7 @@
 
 import attentionNaiveWgsl from "../../shaders/attention_naive.wgsl?raw";
 import kvCacheWgsl from "../../shaders/kv_cache.wgsl?raw";
+import kvReadWgsl from "../../shaders/kv_read.wgsl?raw";
 import type { GpuContext } from "../gpu/device.js";
 import { bindGroup, createComputeProgram, layoutEntries, type BufferBinding } from "../gpu/pipelines.js";
 import { kernelSource } from "./wgsl.js";
@@ -26,6 +27,8 @@ export interface NaiveAttentionBuffers {
   blockTables: GPUBuffer;
   kvPool: BufferBinding;
   q: GPUBuffer;
+  /** This step's k rows then v rows, in full precision (the attention reads the step's own tokens from here). */
+  kvNew: { buffer: GPUBuffer; vOffsetBytes: number };
   scores: GPUBuffer;
   out: GPUBuffer;
 }
@@ -36,13 +39,13 @@ export async function naiveAttentionCalls(
   buffers: NaiveAttentionBuffers,
   shape: AttentionShape & { workgroupSize: number; reduceWorkgroupSize: number },
 ): Promise<KernelCall[]> {
-  const source = kvCacheWgsl + attentionNaiveWgsl;
-  const layout = layoutEntries(["uniform", "read", "read", "read", "read", "read", "write", "write"]);
+  const source = kvCacheWgsl + kvReadWgsl + attentionNaiveWgsl;
+  const layout = layoutEntries(["uniform", "read", "read", "read", "read", "read", "write", "write", "read"]);
   const compile = (entry: string, workgroupSize: number) =>
     createComputeProgram(
       gpu.device,
       `attention naive ${entry}`,
-      kernelSource(source, { ...attentionConstants(shape), WORKGROUP_SIZE: workgroupSize }),
+      kernelSource(source, { ...attentionConstants(shape), V_NEW_OFFSET: buffers.kvNew.vOffsetBytes / 16, WORKGROUP_SIZE: workgroupSize }),
       layout,
       entry,
     );
@@ -53,7 +56,7 @@ export async function naiveAttentionCalls(
   ]);
   const bound = (program: typeof scores) =>
     bindGroup(gpu.device, program, label, [
-      buffers.step, buffers.tokens, buffers.seqs, buffers.blockTables, buffers.kvPool, buffers.q, buffers.scores, buffers.out,
+      buffers.step, buffers.tokens, buffers.seqs, buffers.blockTables, buffers.kvPool, buffers.q, buffers.scores, buffers.out, buffers.kvNew.buffer,
     ]);
   const headVec4 = shape.headDim / 4;
   return [

@@ -13,8 +13,8 @@ export interface KvWriteBuffers {
   step: GPUBuffer;
   tokens: GPUBuffer;
   seqs: GPUBuffer;
-  k: GPUBuffer;
-  v: GPUBuffer;
+  k: BufferBinding;
+  v: BufferBinding;
   kvPool: BufferBinding;
   blockTables: GPUBuffer;
 }

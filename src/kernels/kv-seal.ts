@@ -15,8 +15,8 @@ export interface KvSealBuffers {
   seqs: GPUBuffer;
   blockTables: GPUBuffer;
   seals: GPUBuffer;
-  k: GPUBuffer;
-  v: GPUBuffer;
+  k: BufferBinding;
+  v: BufferBinding;
   kvPool: BufferBinding;
 }
 

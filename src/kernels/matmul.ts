@@ -4,7 +4,7 @@
 import matmulWgsl from "../../shaders/matmul.wgsl?raw";
 import weightsWgsl from "../../shaders/weights.wgsl?raw";
 import type { GpuContext } from "../gpu/device.js";
-import { bindGroup, createComputeProgram, layoutEntries } from "../gpu/pipelines.js";
+import { bindGroup, createComputeProgram, layoutEntries, type BufferBinding } from "../gpu/pipelines.js";
 import { kernelSource } from "./wgsl.js";
 import type { GpuMatrix } from "../model/weights.js";
 import { ceilDiv, type KernelCall } from "./kernel-call.js";
@@ -25,7 +25,7 @@ export async function matmulCalls(
   stepUniform: GPUBuffer,
   weight: GpuMatrix,
   x: GPUBuffer,
-  y: GPUBuffer,
+  y: BufferBinding,
   yStride: number,
   options: MatmulOptions,
 ): Promise<KernelCall[]> {

@@ -2,14 +2,14 @@
 
 import ropeWgsl from "../../shaders/rope.wgsl?raw";
 import type { GpuContext } from "../gpu/device.js";
-import { bindGroup, createComputeProgram, layoutEntries } from "../gpu/pipelines.js";
+import { bindGroup, createComputeProgram, layoutEntries, type BufferBinding } from "../gpu/pipelines.js";
 import { kernelSource } from "./wgsl.js";
 import { ceilDiv, type KernelCall } from "./kernel-call.js";
 
 export async function ropeCall(
   gpu: GpuContext,
   label: string,
-  buffers: { step: GPUBuffer; cosSin: GPUBuffer; q: GPUBuffer; k: GPUBuffer },
+  buffers: { step: GPUBuffer; cosSin: GPUBuffer; q: GPUBuffer; k: BufferBinding },
   shape: { qHeads: number; kvHeads: number; headDim: number; ropeDim: number; workgroupSize: number },
 ): Promise<KernelCall> {
   const program = await createComputeProgram(

@@ -16,6 +16,7 @@ import type { GgufHeader, GgufTensorInfo } from "../gguf/types.js";
 import { flashAttentionCalls, flashPartialBytes } from "../kernels/attention-flash.js";
 import { AttentionScratchTooLargeError, naiveAttentionCalls, naiveScratchBytes } from "../kernels/attention-naive.js";
 import { embeddingCalls } from "../kernels/embedding.js";
+import type { BufferBinding } from "../gpu/pipelines.js";
 import { GpuProfiler } from "../gpu/profiler.js";
 import { encodeCalls, encodeCallsProfiled, type KernelCall, type StepSizes } from "../kernels/kernel-call.js";
 import { kvAppendCall } from "../kernels/kv-append.js";
@@ -82,8 +83,10 @@ interface Activations {
   x: GPUBuffer;
   xb: GPUBuffer;
   q: GPUBuffer;
-  k: GPUBuffer;
-  v: GPUBuffer;
+  /** This step's k rows, then v rows, in one buffer (attention reads both through one binding). */
+  kvNew: { buffer: GPUBuffer; vOffsetBytes: number };
+  k: BufferBinding;
+  v: BufferBinding;
   att: GPUBuffer;
   gate: GPUBuffer;
   up: GPUBuffer;
@@ -217,7 +220,7 @@ export class LlamaModel {
   private async recordLayerCalls(tokenTile: number): Promise<RecordedCalls> {
     const { gpu, config: c, tuning, act, step, weights } = this;
     const wg = tuning.workgroupSize;
-    const mm = (w: GpuMatrix, x: GPUBuffer, y: GPUBuffer, yStride: number, accumulate: boolean, logitRows = false) =>
+    const mm = (w: GpuMatrix, x: GPUBuffer, y: BufferBinding, yStride: number, accumulate: boolean, logitRows = false) =>
       matmulCalls(gpu, step.uniform, w, x, y, yStride, { tokenTile, accumulate, xRowsAreLogitRows: logitRows, workgroupSize: wg });
     const norm = (label: string, weight: GPUBuffer, gatherLogitRows: boolean) =>
       rmsnormCall(
@@ -306,7 +309,7 @@ export class LlamaModel {
     for (let l = 0; l < c.layers; l++) {
       const buffers = {
         step: this.step.uniform, tokens: this.step.tokens, seqs: this.step.seqs, blockTables: this.step.blockTables,
-        kvPool: this.kvPool.layerBindings[l]!, q: this.act.q, out: this.act.att,
+        kvPool: this.kvPool.layerBindings[l]!, q: this.act.q, out: this.act.att, kvNew: this.act.kvNew,
       };
       if (this.attention === "naive") {
         this.attentionCalls.push(await naiveAttentionCalls(this.gpu, `layer ${l} attention`, { ...buffers, scores: this.attentionScratch },
@@ -409,12 +412,16 @@ async function allocateActivations(gpu: GpuContext, c: LlamaConfig, maxTokens: n
     gpu.memory.allocate(category, label, floats * 4, usage);
   const qDim = c.qHeads * c.headDim;
   const kvDim = c.kvHeads * c.headDim;
+  const kvBytes = maxTokens * kvDim * 4;
+  const vOffsetBytes = Math.ceil(kvBytes / gpu.limits.minStorageBufferOffsetAlignment) * gpu.limits.minStorageBufferOffsetAlignment;
+  const kvNew = { buffer: await buffer("k, v (this step)", (vOffsetBytes + kvBytes) / 4), vOffsetBytes };
   return {
     x: await buffer("x (residual stream)", maxTokens * c.dim),
     xb: await buffer("xb (normed)", maxTokens * c.dim),
     q: await buffer("q", maxTokens * qDim),
-    k: await buffer("k", maxTokens * kvDim),
-    v: await buffer("v", maxTokens * kvDim),
+    kvNew,
+    k: { buffer: kvNew.buffer, offset: 0, size: kvBytes },
+    v: { buffer: kvNew.buffer, offset: kvNew.vOffsetBytes, size: kvBytes },
     att: await buffer("attention output", maxTokens * qDim),
     gate: await buffer("ffn gate / h", maxTokens * c.ffnDim),
     up: await buffer("ffn up", maxTokens * c.ffnDim),

@@ -1,0 +1,28 @@
+// Reading keys and values for attention (a library: include after kv_cache.wgsl). The attention kernels
+// bind `kv_new`: this step's own k rows, then its v rows from V_NEW_OFFSET (vec4 units), in full precision.
+//
+// Position j of a sequence is read from
+//   this step's rows  if j is one of the step's new tokens (a prompt chunk attends to itself exactly,
+//                     whatever the cache format — as vLLM does with a quantized cache);
+//   the tail          if its block is quantized and not yet full (kv_cache.wgsl);
+//   its block         otherwise, decoded from the cache format.
+
+/// 4 values of one head's key or value at position j of `seq`, whose block the caller looked up.
+fn kv_load4(seq: SeqInfo, j: u32, block: u32, is_value: bool, head: u32, d4: u32) -> vec4<f32> {
+  let first_new = seq.context_len - seq.num_tokens;
+  if (j >= first_new) {
+    let t = seq.first_token + j - first_new;
+    return kv_new[select(0u, V_NEW_OFFSET, is_value) + (t * KV_HEADS + head) * (HEAD_DIM / 4u) + d4];
+  }
+  let slot = j % BLOCK_SIZE;
+  let quantized = select(K_QUANTIZED, V_QUANTIZED, is_value);
+  if (quantized && j >= (seq.context_len / BLOCK_SIZE) * BLOCK_SIZE) {
+    let at = kv_tail_index(seq.tail, is_value, head, slot) + d4 * 4u;
+    return bitcast<vec4<f32>>(vec4<u32>(kv_pool[at], kv_pool[at + 1u], kv_pool[at + 2u], kv_pool[at + 3u]));
+  }
+  let base = block * KV_BLOCK_WORDS;
+  if (is_value) {
+    return kv_section_load4(base + K_WORDS, V_TYPE, V_TOKEN_GROUPS, V_GROUP, V_SCALE_OFFSET, V_ZERO_OFFSET, head, slot, d4);
+  }
+  return kv_section_load4(base, K_TYPE, K_TOKEN_GROUPS, K_GROUP, K_SCALE_OFFSET, K_ZERO_OFFSET, head, slot, d4);
+}
