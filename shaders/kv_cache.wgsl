@@ -22,9 +22,18 @@ fn kv_block_of(table_offset: u32, position: u32) -> u32 {
   return block_tables[table_offset + position / BLOCK_SIZE];
 }
 
-/// Scale byte b → 2^((b − 128) / 8); 0 → 0.
+/// Scale byte b → 2^((b − 128) / 8); 0 → 0. Built from bits — 2^e · 2^(f/8) with e = ⌊(b − 128)/8⌋ and
+/// f = (b − 128) mod 8 — so the attention's inner loop pays no exp2 (the 8 mantissas are 2^(f/8) in f32).
 fn kv_scale(byte: u32) -> f32 {
-  return select(exp2((f32(byte) - 128.0) * 0.125), 0.0, byte == 0u);
+  let x = i32(byte) - 128;
+  let e = x >> 3u;
+  let f = u32(x & 7);
+  let b0 = (f & 1u) == 1u;
+  let b1 = (f & 2u) == 2u;
+  let low = select(select(0x000000u, 0x0b95c2u, b0), select(0x1837f0u, 0x25fed7u, b0), b1);
+  let high = select(select(0x3504f3u, 0x45672au, b0), select(0x5744fdu, 0x6ac0c7u, b0), b1);
+  let mantissa = select(low, high, (f & 4u) == 4u);
+  return select(bitcast<f32>((u32(e + 127) << 23u) | mantissa), 0.0, byte == 0u);
 }
 
 fn kv_scales4(word: u32) -> vec4<f32> {

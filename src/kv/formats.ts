@@ -150,7 +150,9 @@ export const F32_KV: KvCacheFormat = { k: { type: "f32", grouping: "token" }, v:
 
 // ---- scale bytes (the same arithmetic as shaders/kv_seal.wgsl) -------------------------------------------
 
-/** Scale byte b → its value: 2^((b − 128) / 8), 0 for b = 0. */
+/** Scale byte b → its value: 2^((b − 128) / 8) in float32, 0 for b = 0 (as the kernels decode it). */
 export function decodeScaleByte(byte: number): number {
-  return byte === 0 ? 0 : Math.pow(2, (byte - 128) / 8);
+  if (byte === 0) return 0;
+  const x = byte - 128;
+  return Math.pow(2, Math.floor(x / 8)) * Math.fround(Math.pow(2, (((x % 8) + 8) % 8) / 8));
 }
