@@ -48,10 +48,8 @@ try {
       const timed = await session.call<{ timings: { prefill_tok_s: number; decode_tok_s: number } }>("generate", {
         modelId: loaded.modelId, promptIds: prompt, maxTokens: decodeTokens,
       });
-      // A second decode run, profiled, for the attention kernels' share.
+      // A second run, profiled: split-K decode and merge kernels run only in the decode steps.
       await session.call("profile", { modelId: loaded.modelId, enable: true });
-      await session.call("generate", { modelId: loaded.modelId, promptIds: prompt.slice(0, context - decodeTokens - 1), maxTokens: 1 });
-      await session.call("profile", { modelId: loaded.modelId });
       await session.call("generate", { modelId: loaded.modelId, promptIds: prompt, maxTokens: decodeTokens });
       const profile = await session.call<Record<string, number>>("profile", { modelId: loaded.modelId });
       const decodeAttention = Object.entries(profile).filter(([k]) => k.startsWith("attention flash decode") || k.startsWith("attention flash merge"))
