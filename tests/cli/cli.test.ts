@@ -60,6 +60,25 @@ describe("webkv run", () => {
   });
 });
 
+describe("KV options", () => {
+  it("--kv int4 --json reports the format and its bytes per token per layer from the allocator", async () => {
+    const { code, stdout } = await webkv(["run", "--model", "stories260K", "--prompt-ids", "1", "--max-tokens", "40", "--kv", "int4", "--json"]);
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout);
+    expect(result.kv.format).toEqual({ k: "int4-channel", v: "int4-token" });
+    expect(result.kv.bytes_per_token_per_layer).toBe(38); // f32 is 256, f16 128
+    expect(result.output_ids).toHaveLength(40);
+  });
+
+  it("--kv-k / --kv-v set K and V independently; bad names exit 2", async () => {
+    const { stdout } = await webkv(["run", "--model", "stories260K", "--prompt-ids", "1", "--max-tokens", "4", "--kv-k", "f16", "--kv-v", "int8", "--json"]);
+    expect(JSON.parse(stdout).kv.format).toEqual({ k: "f16", v: "int8-token" });
+    const bad = await webkv(["run", "--model", "stories260K", "--kv", "int3"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/unknown KV format "int3"/);
+  });
+});
+
 describe("webkv score and tokenize", () => {
   it("score --json: top1, logprob and perplexity", async () => {
     const ids = [1, 403, 407, 261, 378, 432];
