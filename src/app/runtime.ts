@@ -37,6 +37,16 @@ export interface LoadRequest {
   options?: Omit<LlamaLoadOptions, "onProgress">;
 }
 
+/** The sizes the runtime settled on for a load (settings, not measurements): what an estimate needs. */
+export interface LoadPlan {
+  max_seqs: number;
+  max_step_tokens: number;
+  max_logit_rows: number;
+  attention: "flash" | "naive";
+  decode_max_chunks: number;
+  weight_chunk_bytes: number;
+}
+
 export interface LoadResult {
   modelId: number;
   config: LlamaConfig;
@@ -44,6 +54,7 @@ export interface LoadResult {
   adapter: AdapterReport;
   memory: MemorySnapshot;
   kv: KvReport;
+  plan: LoadPlan;
 }
 
 export interface PromptRequest extends SamplingOptions {
@@ -127,6 +138,14 @@ export class Runtime {
         adapter: { ...gpu.adapter, limits: gpu.limits },
         memory: gpu.memory.snapshot(),
         kv: kvReport(model),
+        plan: {
+          max_seqs: model.step.capacity.maxSeqs,
+          max_step_tokens: model.maxStepTokens,
+          max_logit_rows: model.maxLogitRows,
+          attention: model.attention,
+          decode_max_chunks: model.tuning.decodeMaxChunks,
+          weight_chunk_bytes: model.weightChunkBytes,
+        },
       };
     } catch (error) {
       gpu.memory.destroyAll();

@@ -2,6 +2,7 @@
 // progress line on stderr, run, and always shut the browser down.
 
 import type { LoadResult } from "../app/runtime.js";
+import { GpuProcessMonitor, type ObservedMemory } from "../harness/process-memory.js";
 import { BrowserSession } from "../harness/session.js";
 import type { LlamaLoadOptions } from "../model/llama.js";
 import { resolveModel } from "./models.js";
@@ -12,6 +13,8 @@ export interface LoadedInBrowser {
   session: BrowserSession;
   loaded: LoadResult;
   modelPath: string;
+  /** Stops watching the GPU process (started before the load) and returns what it saw, or why it could not. */
+  observed: () => Promise<ObservedMemory | { unavailable: string }>;
 }
 
 /** --kv-budget: a size (512MiB, 2GB, 1e9) or a fraction of what the adapter allows (0.5, 50%). */
@@ -82,14 +85,20 @@ export async function withModelInBrowser<T>(
   const unsubscribe = session.onEvent((event) => {
     if (event.type === "progress") progress(`${event.message} ${(event.fraction * 100).toFixed(0)}%`);
   });
+  // The outside reading: SwiftShader keeps GPU buffers in the GPU process's RAM; a real GPU keeps them in VRAM.
+  const monitor = backend === "real"
+    ? { unavailable: "a real GPU: its buffers live in VRAM, which the GPU process's resident memory does not show, and no vendor counter is read" }
+    : await GpuProcessMonitor.start(session.chromium.userDataDir);
+  const observed = async () => ("unavailable" in monitor ? monitor : monitor.stop());
   try {
     const loaded = await session.call<LoadResult>("load", { url: session.publishFile(path), options: loadOptionsFrom(values, minSeqs) });
     progress("");
     if (!quiet && process.stderr.isTTY) process.stderr.write("\r\x1b[K");
     unsubscribe();
-    return await run({ session, loaded, modelPath: path });
+    return await run({ session, loaded, modelPath: path, observed });
   } finally {
     unsubscribe();
+    if (!("unavailable" in monitor)) await monitor.stop();
     await session.close();
   }
 }

@@ -1,6 +1,7 @@
 // Readable tables for the terminal: the memory report and timing lines.
 
-import { MEMORY_CATEGORIES, type MemorySnapshot } from "../gpu/memory.js";
+import { MEMORY_CATEGORIES } from "../gpu/memory.js";
+import type { MemoryReport } from "./memory-report.js";
 
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
@@ -14,14 +15,23 @@ export function formatBytes(bytes: number): string {
   return `${value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`;
 }
 
-export function memoryTable(measured: MemorySnapshot): string {
-  const rows = [["category", "live", "peak"], ...[...MEMORY_CATEGORIES, "total" as const].map((c) => [
-    c,
-    formatBytes(measured[c].live),
-    formatBytes(measured[c].peak),
-  ])];
+const percent = (x: number | null | undefined) => (x === null || x === undefined ? "—" : `${x >= 0 ? "+" : ""}${(x * 100).toFixed(2)}%`);
+
+/** measured (live, peak) · predicted · error per category, and the observed total. */
+export function memoryTable(report: MemoryReport): string {
+  const categories = [...MEMORY_CATEGORIES, "total" as const];
+  const rows = [
+    ["category", "live", "peak", "predicted", "error"],
+    ...categories.map((c) => [
+      c, formatBytes(report.measured[c].live), formatBytes(report.measured[c].peak), formatBytes(report.predicted[c]), percent(report.relative_error[c]),
+    ]),
+  ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ")).join("\n");
+  const table = rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ")).join("\n");
+  const observed = report.observed
+    ? `observed: the GPU process grew by ${formatBytes(report.observed.total)} (${percent(report.observed.relative_error)} vs measured total) — ${report.observed.source}`
+    : `observed: n/a — ${report.observed_note}`;
+  return `${table}\n${observed}`;
 }
 
 export function markdownTable(header: string[], rows: (string | number)[][]): string {

@@ -7,6 +7,7 @@ import { validateSampling } from "../engine/sampler.js";
 import type { GenerateTimings } from "../engine/generate.js";
 import { withModelInBrowser } from "./browser-model.js";
 import { BROWSER_OPTIONS, MODEL_OPTIONS, SAMPLING_OPTIONS, choiceOption, idListOption, intOption, numberOption, parse, UsageError } from "./options.js";
+import { memoryReport, predictRun } from "./memory-report.js";
 import { formatBytes, memoryTable } from "./report.js";
 
 export const RUN_USAGE = `webkv run --model <path|url|name> [--prompt TEXT | --prompt-ids 1,2,3] [--max-tokens N]
@@ -54,7 +55,7 @@ export async function runCommand(argv: string[], out: (text: string) => void, er
   const json = values.json === true;
   const stream = !json && parallel === 1;
 
-  return withModelInBrowser(values, async ({ session, loaded }) => {
+  return withModelInBrowser(values, async ({ session, loaded, modelPath, observed }) => {
     let streamed = false;
     if (stream && typeof values.prompt === "string") out(values.prompt);
     const unsubscribe = session.onEvent((event) => {
@@ -75,6 +76,9 @@ export async function runCommand(argv: string[], out: (text: string) => void, er
       stream,
     });
     unsubscribe();
+    const outside = await observed();
+    const predicted = await predictRun(modelPath, loaded, { promptTokens: reply.prompt_ids.length, generatedTokens: reply.output_ids.length });
+    const memory = memoryReport(reply.memory, predicted, outside);
     const timings = { load_ms: loaded.load_ms, ...reply.timings };
     const adapter: Pick<AdapterReport, "vendor" | "architecture" | "description"> = {
       vendor: loaded.adapter.vendor,
@@ -93,7 +97,7 @@ export async function runCommand(argv: string[], out: (text: string) => void, er
           model: loaded.config,
           ...(parallel > 1 ? { outputs: reply.outputs } : {}),
           kv: reply.kv,
-          memory: { measured: reply.memory },
+          memory,
           ...(reply.error ? { error: reply.error } : {}),
         }) + "\n",
       );
@@ -110,8 +114,8 @@ export async function runCommand(argv: string[], out: (text: string) => void, er
         `adapter: ${adapter.vendor} ${adapter.architecture} ${adapter.description}\n` +
         `KV: ${formatBytes(reply.kv.bytes)} pool, ${reply.kv.blocks_total} blocks of ${reply.kv.block_size} tokens, ` +
         `${reply.kv.blocks_used} used at peak, utilization ${(reply.kv.utilization * 100).toFixed(1)}%\n` +
-        `GPU memory (measured by webkv's allocator):\n` +
-        memoryTable(reply.memory) + "\n",
+        `GPU memory — measured by webkv's allocator, predicted by the estimator, observed in the GPU process:\n` +
+        memoryTable(memory) + "\n",
     );
     return reply.error ? 1 : 0;
   }, parallel);

@@ -18,3 +18,4 @@ export * from "./parse-hf.js";
 export * from "./parse-gguf.js";
 export * from "./sweep.js";
 export * from "./units.js";
+export * from "./webkv.js";

@@ -119,6 +119,8 @@ export class LlamaModel {
     readonly kvPool: KvPool,
     readonly step: StepBuffers,
     readonly attention: AttentionKind,
+    /** Largest weight chunk (one binding, or the test cap). */
+    readonly weightChunkBytes: number,
     private readonly weights: { embedding: GpuMatrix; output: GpuMatrix; outputNorm: GPUBuffer; layers: LayerWeights[] },
     private readonly act: Activations,
   ) {}
@@ -204,7 +206,7 @@ export class LlamaModel {
     );
     const act = await allocateActivations(gpu, config, maxStepTokens, maxLogitRows);
 
-    const model = new LlamaModel(gpu, config, tuning, kvPool, step, options.attention ?? "flash", { embedding, output, outputNorm, layers }, act);
+    const model = new LlamaModel(gpu, config, tuning, kvPool, step, options.attention ?? "flash", uploader.maxChunkBytes, { embedding, output, outputNorm, layers }, act);
     await model.recordCalls();
     return model;
   }
@@ -279,9 +281,12 @@ export class LlamaModel {
     return calls;
   }
 
-  /** Bytes of attention scratch a step needs: naive's score matrix, or flash decode's partial states. */
+  /**
+   * Bytes of attention scratch a step needs: naive's score matrix (tokens × heads × context, the context
+   * rounded up to 256 so decode does not reallocate every token), or flash decode's fixed partial states.
+   */
   private scratchBytes(sizes: StepSizes): number {
-    if (this.attention === "naive") return naiveScratchBytes(sizes, this.config.qHeads);
+    if (this.attention === "naive") return naiveScratchBytes({ ...sizes, maxContext: Math.ceil(sizes.maxContext / 256) * 256 }, this.config.qHeads);
     return flashPartialBytes(this.step.capacity.maxSeqs, this.config.qHeads, this.config.headDim, this.tuning);
   }
 
@@ -290,14 +295,14 @@ export class LlamaModel {
     const needed = this.scratchBytes(sizes);
     if (needed <= this.attentionScratchCapacity) return;
     const limit = Math.min(this.gpu.limits.maxStorageBufferBindingSize, this.gpu.limits.maxBufferSize);
-    if (needed > limit) {
+    if (this.attention === "naive" && naiveScratchBytes(sizes, this.config.qHeads) > limit) {
       throw new AttentionScratchTooLargeError(
         `naive attention needs a ${sizes.numTokens}×${this.config.qHeads}×${sizes.maxContext} score matrix ` +
-          `(${needed} bytes), more than one storage binding allows (${limit} bytes); use --attention flash`,
+          `(${naiveScratchBytes(sizes, this.config.qHeads)} bytes), more than one storage binding allows (${limit} bytes); use --attention flash`,
       );
     }
-    // Naive scratch grows by doubling; flash partials are sized once for the most sequences and chunks.
-    const capacity = this.attention === "naive" ? Math.min(limit, Math.max(needed, this.attentionScratchCapacity * 2)) : needed;
+    // Naive scratch grows to what the step needs (context rounded up to 256); flash partials are sized once.
+    const capacity = Math.min(limit, needed);
     if (this.attentionScratch) this.gpu.memory.destroy(this.attentionScratch);
     const label = this.attention === "naive" ? "naive attention scores" : "flash decode partials";
     this.attentionScratch = await this.gpu.memory.allocate("attention_scratch", label, capacity, GPUBufferUsage.STORAGE);

@@ -1,0 +1,84 @@
+// The memory report of a run, three ways: measured (webkv's allocator, live and peak per category),
+// predicted (the analytical estimator, from the GGUF's shapes and the run's settings — src/estimator/webkv.ts)
+// and observed (the GPU process's resident memory, from outside; null where it cannot be read).
+
+import type { LoadResult } from "../app/runtime.js";
+import { fromGgufMetadata, webkvRunMemory, type WebkvKvSection, type WebkvMemory } from "../estimator/index.js";
+import { fileSource } from "../gguf/node-source.js";
+import { readGgufHeader } from "../gguf/reader.js";
+import { GgmlType } from "../gguf/types.js";
+import { MEMORY_CATEGORIES, type MemorySnapshot } from "../gpu/memory.js";
+import type { ObservedMemory } from "../harness/process-memory.js";
+
+export type PredictedMemory = Omit<WebkvMemory, "formulas" | "kv_bytes_per_token_per_layer">;
+
+export interface MemoryReport {
+  measured: MemorySnapshot;
+  predicted: PredictedMemory;
+  /** (predicted − measured peak) / measured peak, per category and total. */
+  relative_error: Record<string, number | null>;
+  observed: { total: number; relative_error: number; rss_before: number; rss_peak: number; source: string } | null;
+  /** Why `observed` is null. */
+  observed_note?: string;
+  formulas: string[];
+}
+
+function kvSection(name: string): WebkvKvSection {
+  const [type, grouping] = name.split("-") as [WebkvKvSection["type"], WebkvKvSection["grouping"] | undefined];
+  return { type, grouping: grouping ?? "token" };
+}
+
+/** What the estimator predicts for a run on a loaded model (settings from the load; nothing measured). */
+export async function predictRun(modelPath: string, loaded: LoadResult, run: { promptTokens: number; generatedTokens: number }): Promise<WebkvMemory> {
+  const source = await fileSource(modelPath);
+  try {
+    const header = await readGgufHeader(source);
+    const tensors = header.tensors.map((t) => ({ name: t.name, dims: t.dims, type: GgmlType[t.type] ?? t.type }));
+    const model = fromGgufMetadata(header.metadata, tensors);
+    return webkvRunMemory(model, {
+      blockSize: loaded.kv.block_size,
+      kvBlocks: loaded.kv.blocks_total,
+      k: kvSection(loaded.kv.format.k),
+      v: kvSection(loaded.kv.format.v),
+      maxSeqs: loaded.plan.max_seqs,
+      maxStepTokens: loaded.plan.max_step_tokens,
+      attention: loaded.plan.attention,
+      promptTokens: run.promptTokens,
+      generatedTokens: run.generatedTokens,
+      maxBindingBytes: loaded.adapter.limits.maxStorageBufferBindingSize,
+      maxBufferSize: loaded.adapter.limits.maxBufferSize,
+      offsetAlignment: loaded.adapter.limits.minStorageBufferOffsetAlignment,
+      weightChunkBytes: loaded.plan.weight_chunk_bytes,
+      decodeMaxChunks: loaded.plan.decode_max_chunks,
+      ropeDim: loaded.config.ropeDim,
+    });
+  } finally {
+    await source.close?.();
+  }
+}
+
+export function memoryReport(
+  measured: MemorySnapshot,
+  predicted: WebkvMemory,
+  observed: ObservedMemory | { unavailable: string },
+): MemoryReport {
+  const { formulas, kv_bytes_per_token_per_layer: _perToken, ...bytes } = predicted;
+  const relative_error: Record<string, number | null> = {};
+  for (const category of [...MEMORY_CATEGORIES, "total"] as const) {
+    const actual = measured[category].peak;
+    relative_error[category] = actual > 0 ? (bytes[category] - actual) / actual : bytes[category] === 0 ? 0 : null;
+  }
+  const report: MemoryReport = { measured, predicted: bytes, relative_error, observed: null, formulas };
+  if ("unavailable" in observed) {
+    report.observed_note = observed.unavailable;
+  } else {
+    report.observed = {
+      total: observed.gpuProcessDelta,
+      relative_error: (observed.gpuProcessDelta - measured.total.peak) / measured.total.peak,
+      rss_before: observed.before.rssBytes,
+      rss_peak: observed.peakRssBytes,
+      source: observed.source,
+    };
+  }
+  return report;
+}

@@ -1,0 +1,220 @@
+// webkv's own runtime, analytically: the bytes each category of the allocator will hold for one run, from
+// the model's shapes (and GGUF tensor list) and the run's settings — without loading anything. This is the
+// `memory.predicted` that `webkv run` and `webkv validate` set beside the allocator's measured counts; it is
+// written from webkv's documented buffer plan (docs/memory.md, "webkv's own buffers"), not from its code.
+//
+//   weights           every matrix still quantized, split into chunks of at most one binding; per chunk
+//                     data (Q8_0: 32 B, Q4_0: 16 B per 32 values; F16/F32 as stored) + f16 scales padded to
+//                     4 bytes; norm vectors as f32; a tied output head shares the embedding
+//   kv                per layer numBlocks × blockBytes + tails × tailBytes, layers packed into buffers at a
+//                     256-byte stride; blockBytes per K/V format:
+//                       f32 4·B·H·D · f16 2·B·H·D · int8 B·H·D + scale bytes · int4 B·H·D/2 + scale + zero bytes
+//                       token groups: (H·D / G)·B scale bytes, G = 32 (head_dim ≥ 32) or whole heads up to 32
+//                       channel groups: H·D scale bytes — each area rounded up to 4 bytes
+//                     tails (quantized formats): one per sequence, 2·H·B·D·4 bytes per layer
+//   activations       the step buffers and activations for maxStepTokens tokens (x, xb, q, k|v, att, gate, up,
+//                     logit rows, logits, step inputs), k and v sharing one buffer at a 256-byte-aligned offset
+//   attention_scratch flash: maxSeqs × H_q × maxChunks × (D + 2) × 4; naive: tokens × H_q × ⌈context/256⌉·256 × 4
+//                     of the largest step
+//   staging           the logits readback: maxLogitRows × vocab × 4
+//   other             16-byte uniforms per matmul chunk (×2: decode and prefill variants) and per embedding
+//                     chunk, a 4-byte placeholder, one block-sized copy bounce
+
+import type { ModelDescription, TensorInfo } from "./model.js";
+
+export type WebkvKvType = "f32" | "f16" | "int8" | "int4";
+
+export interface WebkvKvSection {
+  type: WebkvKvType;
+  grouping: "token" | "channel";
+}
+
+export interface WebkvRunSettings {
+  blockSize: number;
+  /** KV blocks per layer in the pool. */
+  kvBlocks: number;
+  k: WebkvKvSection;
+  v: WebkvKvSection;
+  maxSeqs: number;
+  maxStepTokens: number;
+  attention: "flash" | "naive";
+  /** The run: a prompt of this many tokens, then this many generated (each a decode step). */
+  promptTokens: number;
+  generatedTokens: number;
+  /** Adapter facts the runtime sizes by. */
+  maxBindingBytes: number;
+  /** A cap on weight chunks below the binding size (tests force splitting with it). */
+  weightChunkBytes?: number;
+  maxBufferSize: number;
+  offsetAlignment: number;
+  /** Split-K decode chunk cap (16 on CPU adapters, 64 on GPUs). */
+  decodeMaxChunks: number;
+  /** RoPE dimensions (default head_dim). */
+  ropeDim?: number;
+}
+
+export interface WebkvMemory {
+  weights: number;
+  kv: number;
+  activations: number;
+  attention_scratch: number;
+  staging: number;
+  other: number;
+  total: number;
+  kv_bytes_per_token_per_layer: number;
+  formulas: string[];
+}
+
+const align = (bytes: number, to: number) => Math.ceil(bytes / to) * to;
+const GGML_TYPE_IDS: Record<string, number> = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 8 };
+
+function typeId(type: number | string): number {
+  return typeof type === "number" ? type : (GGML_TYPE_IDS[type.toUpperCase()] ?? -1);
+}
+
+/** Bytes of one row on the GPU: data and f16 scales. */
+function rowBytes(type: number, cols: number): { data: number; scales: number } {
+  if (type === 0) return { data: cols * 4, scales: 0 };
+  if (type === 1) return { data: cols * 2, scales: 0 };
+  if (type === 8) return { data: cols, scales: (cols / 32) * 2 };
+  if (type === 2) return { data: cols / 2, scales: (cols / 32) * 2 };
+  throw new Error(`webkv runs F32, F16, Q8_0 and Q4_0 matrices, not ggml type ${type}`);
+}
+
+/** A matrix [rows, cols] split into chunks of at most one binding: bytes and chunk count. */
+function matrixBytes(type: number, rows: number, cols: number, maxChunk: number): { bytes: number; chunks: number } {
+  const row = rowBytes(type, cols);
+  const rowsPerChunk = Math.max(1, Math.floor(maxChunk / Math.max(row.data, row.scales + 2, 1)));
+  let bytes = 0;
+  let chunks = 0;
+  for (let first = 0; first < rows; first += rowsPerChunk) {
+    const count = Math.min(rowsPerChunk, rows - first);
+    bytes += align(count * row.data, 4);
+    if (row.scales > 0) bytes += Math.ceil((count * cols) / 32 / 2) * 4;
+    chunks++;
+  }
+  return { bytes, chunks };
+}
+
+/** The matrices of a Llama block and the head, with GGUF types when the file lists them. */
+function weightTensors(model: ModelDescription): { matrices: { name: string; type: number; rows: number; cols: number }[]; normFloats: number } {
+  const byName = new Map<string, TensorInfo>((model.tensors ?? []).map((t) => [t.name, t]));
+  const qDim = model.heads * model.headDim;
+  const kvDim = model.kvHeads * model.headDim;
+  const matrix = (name: string, cols: number, rows: number) => ({ name, type: typeId(byName.get(name)?.type ?? 0), rows, cols });
+  const matrices = [matrix("token_embd.weight", model.hiddenSize, model.vocabSize)];
+  for (let l = 0; l < model.layers; l++) {
+    const p = `blk.${l}.`;
+    matrices.push(
+      matrix(`${p}attn_q.weight`, model.hiddenSize, qDim),
+      matrix(`${p}attn_k.weight`, model.hiddenSize, kvDim),
+      matrix(`${p}attn_v.weight`, model.hiddenSize, kvDim),
+      matrix(`${p}attn_output.weight`, qDim, model.hiddenSize),
+      matrix(`${p}ffn_gate.weight`, model.hiddenSize, model.ffnSize),
+      matrix(`${p}ffn_up.weight`, model.hiddenSize, model.ffnSize),
+      matrix(`${p}ffn_down.weight`, model.ffnSize, model.hiddenSize),
+    );
+  }
+  if (!model.tiedEmbeddings) matrices.push(matrix("output.weight", model.hiddenSize, model.vocabSize));
+  return { matrices, normFloats: (2 * model.layers + 1) * model.hiddenSize };
+}
+
+/** Values per quantization group along a token: 32 for wide heads, else whole heads joined up to 32. */
+function tokenGroup(kvHeads: number, headDim: number): number {
+  if (headDim >= 32) return [32, 16, 8].find((n) => headDim % n === 0) ?? headDim;
+  let heads = 1;
+  for (let h = 1; h <= kvHeads; h++) if (kvHeads % h === 0 && h * headDim <= 32) heads = h;
+  return heads * headDim;
+}
+
+/** Bytes of one K or V section of one block (one layer). */
+export function webkvSectionBytes(section: WebkvKvSection, blockSize: number, kvHeads: number, headDim: number): number {
+  const values = blockSize * kvHeads * headDim;
+  if (section.type === "f32") return values * 4;
+  if (section.type === "f16") return values * 2;
+  const data = section.type === "int8" ? values : values / 2;
+  const groups = section.grouping === "token" ? ((kvHeads * headDim) / tokenGroup(kvHeads, headDim)) * blockSize : kvHeads * headDim;
+  const groupBytes = align(groups, 4);
+  return data + groupBytes * (section.type === "int4" ? 2 : 1);
+}
+
+export function webkvRunMemory(model: ModelDescription, s: WebkvRunSettings): WebkvMemory {
+  const formulas: string[] = [];
+  const H = model.kvHeads;
+  const D = model.headDim;
+  const B = s.blockSize;
+  const qDim = model.heads * D;
+  const kvDim = H * D;
+  const dim = model.hiddenSize;
+  const vocab = model.vocabSize;
+  const bindingLimit = Math.min(s.maxBindingBytes, s.maxBufferSize);
+  const maxChunk = Math.min(bindingLimit, s.weightChunkBytes ?? Infinity);
+
+  // Weights.
+  const { matrices, normFloats } = weightTensors(model);
+  let weights = normFloats * 4;
+  let matmulChunks = 0;
+  let embeddingChunks = 0;
+  for (const m of matrices) {
+    const { bytes, chunks } = matrixBytes(m.type, m.rows, m.cols, maxChunk);
+    weights += bytes;
+    if (m.name === "token_embd.weight") embeddingChunks = chunks;
+    if (m.name !== "token_embd.weight" || model.tiedEmbeddings) matmulChunks += chunks;
+  }
+  formulas.push(`weights = Σ matrices (data + f16 scales, per binding-sized chunk) + ${normFloats} norm floats × 4 = ${weights} B`);
+
+  // KV pool.
+  const blockBytes = webkvSectionBytes(s.k, B, H, D) + webkvSectionBytes(s.v, B, H, D);
+  const quantized = s.k.type.startsWith("int") || s.v.type.startsWith("int");
+  const tailBytes = quantized ? 2 * H * B * D * 4 : 0;
+  const tails = quantized ? s.maxSeqs : 0;
+  const layerBytes = s.kvBlocks * blockBytes + tails * tailBytes;
+  const stride = align(layerBytes, s.offsetAlignment);
+  const layersPerBuffer = Math.max(1, Math.floor(s.maxBufferSize / stride));
+  let kv = 0;
+  for (let first = 0; first < model.layers; first += layersPerBuffer) {
+    const count = Math.min(layersPerBuffer, model.layers - first);
+    kv += (count - 1) * stride + layerBytes;
+  }
+  formulas.push(
+    `kv = ${model.layers} layers × (${s.kvBlocks} blocks × ${blockBytes} B + ${tails} tails × ${tailBytes} B), 256-B layer stride = ${kv} B`,
+  );
+
+  // Activations and step inputs.
+  const T = s.maxStepTokens;
+  const logitRows = Math.max(1, Math.min(T, Math.floor(bindingLimit / (vocab * 4))));
+  const ropePairs = (s.ropeDim ?? D) / 2;
+  const kvRows = T * kvDim * 4;
+  const stepInputs = 32 + T * 16 + s.maxSeqs * 32 + s.maxSeqs * Math.ceil(model.contextLength / B) * 4 + logitRows * 4 +
+    T * ropePairs * 8 + Math.max(1, Math.ceil(T / B) + s.maxSeqs) * 8;
+  const activationBuffers = 4 * T * (2 * dim + 2 * qDim + 2 * model.ffnSize) + align(kvRows, s.offsetAlignment) + kvRows +
+    4 * logitRows * (dim + vocab);
+  const activations = stepInputs + activationBuffers;
+  formulas.push(`activations = step inputs ${stepInputs} B + buffers for ${T} tokens and ${logitRows} logit rows ${activationBuffers} B = ${activations} B`);
+
+  // Attention scratch: flash's partials are fixed; naive's grows to the largest step's score matrix.
+  let scratch: number;
+  if (s.attention === "flash") {
+    scratch = s.maxSeqs * model.heads * s.decodeMaxChunks * (D + 2) * 4;
+    formulas.push(`attention_scratch (flash) = ${s.maxSeqs} seqs × ${model.heads} heads × ${s.decodeMaxChunks} chunks × (${D} + 2) × 4 = ${scratch} B`);
+  } else {
+    const need = (tokens: number, context: number) => tokens * model.heads * align(context, 256) * 4;
+    scratch = need(1, Math.min(256, model.contextLength));
+    for (let done = 0; done < s.promptTokens; done += T) {
+      const tokens = Math.min(T, s.promptTokens - done);
+      scratch = Math.max(scratch, need(tokens, done + tokens));
+    }
+    for (let g = 1; g < s.generatedTokens; g++) scratch = Math.max(scratch, need(1, s.promptTokens + g));
+    formulas.push(`attention_scratch (naive) = largest step's tokens × ${model.heads} heads × context (rounded to 256) × 4 = ${scratch} B`);
+  }
+
+  const staging = logitRows * vocab * 4;
+  const placeholder = matrices.some((m) => m.type === 0 || m.type === 1) ? 4 : 0; // bound as "scales" of F32/F16 matrices
+  const other = 16 * (2 * matmulChunks + embeddingChunks) + placeholder + Math.max(blockBytes, tailBytes);
+  formulas.push(`staging = ${logitRows} × ${vocab} × 4 = ${staging} B; other = uniforms, placeholder, copy bounce = ${other} B`);
+  const total = weights + kv + activations + scratch + staging + other;
+  return {
+    weights, kv, activations, attention_scratch: scratch, staging, other, total,
+    kv_bytes_per_token_per_layer: blockBytes / B, formulas,
+  };
+}

@@ -1,0 +1,98 @@
+// An outside reading of GPU memory: the resident memory of Chromium's GPU process, read from /proc. With
+// SwiftShader every GPU buffer is host memory inside that process, so its growth from before the model was
+// loaded to the peak of a run is what the run really cost, whatever webkv's own counters say. On a real GPU
+// the buffers live in VRAM, which this reading cannot see; there (and off Linux) it reports null and why.
+
+import { readdir, readFile } from "node:fs/promises";
+
+export interface ProcessMemorySample {
+  pid: number;
+  rssBytes: number;
+  /** VmHWM: the process's peak resident size so far. */
+  hwmBytes: number;
+}
+
+async function readText(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/** The GPU process of the browser whose command line names `userDataDir`. */
+export async function findGpuProcess(userDataDir: string): Promise<number | undefined> {
+  if (process.platform !== "linux") return undefined;
+  const pids = (await readdir("/proc")).filter((name) => /^\d+$/.test(name)).map(Number);
+  const commandLines = new Map<number, string>();
+  await Promise.all(
+    pids.map(async (pid) => {
+      const cmdline = await readText(`/proc/${pid}/cmdline`);
+      if (cmdline) commandLines.set(pid, cmdline.replaceAll("\0", " "));
+    }),
+  );
+  const browsers = [...commandLines].filter(([, cmd]) => cmd.includes(`--user-data-dir=${userDataDir}`) && !cmd.includes("--type=")).map(([pid]) => pid);
+  for (const [pid, cmd] of commandLines) {
+    if (!cmd.includes("--type=gpu-process")) continue;
+    const stat = await readText(`/proc/${pid}/stat`);
+    const parent = Number(stat?.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    if (browsers.includes(parent) || cmd.includes(userDataDir)) return pid;
+  }
+  return undefined;
+}
+
+export async function sampleProcessMemory(pid: number): Promise<ProcessMemorySample | undefined> {
+  const status = await readText(`/proc/${pid}/status`);
+  if (!status) return undefined;
+  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN) * 1024;
+  return { pid, rssBytes: kib("VmRSS"), hwmBytes: kib("VmHWM") };
+}
+
+export interface ObservedMemory {
+  /** GPU-process resident bytes added from before the model was loaded to the run's peak. */
+  gpuProcessDelta: number;
+  before: ProcessMemorySample;
+  peakRssBytes: number;
+  samples: number;
+  source: string;
+}
+
+/** Samples the GPU process every `intervalMs` from start() to stop(); the delta is peak − baseline. */
+export class GpuProcessMonitor {
+  private samples: ProcessMemorySample[] = [];
+  private timer: ReturnType<typeof setInterval> | undefined;
+
+  private constructor(
+    readonly pid: number,
+    private readonly before: ProcessMemorySample,
+  ) {}
+
+  /** A monitor, or the reason there is none. */
+  static async start(userDataDir: string, intervalMs = 25): Promise<GpuProcessMonitor | { unavailable: string }> {
+    if (process.platform !== "linux") return { unavailable: `no /proc on ${process.platform}: the GPU process's memory cannot be read` };
+    const pid = await findGpuProcess(userDataDir);
+    if (pid === undefined) return { unavailable: "Chromium's GPU process was not found" };
+    const before = await sampleProcessMemory(pid);
+    if (!before) return { unavailable: `could not read /proc/${pid}/status` };
+    const monitor = new GpuProcessMonitor(pid, before);
+    monitor.timer = setInterval(() => {
+      void sampleProcessMemory(pid).then((sample) => sample && monitor.samples.push(sample));
+    }, intervalMs);
+    return monitor;
+  }
+
+  async stop(): Promise<ObservedMemory> {
+    clearInterval(this.timer);
+    const last = await sampleProcessMemory(this.pid);
+    if (last) this.samples.push(last);
+    // VmHWM catches a peak between samples when it rose above the baseline's high-water mark.
+    const peakRss = Math.max(this.before.rssBytes, ...this.samples.map((s) => s.rssBytes), last && last.hwmBytes > this.before.hwmBytes ? last.hwmBytes : 0);
+    return {
+      gpuProcessDelta: peakRss - this.before.rssBytes,
+      before: this.before,
+      peakRssBytes: peakRss,
+      samples: this.samples.length,
+      source: `VmRSS of Chromium's GPU process (pid ${this.pid}) from /proc, sampled every 25 ms`,
+    };
+  }
+}
