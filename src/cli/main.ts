@@ -5,6 +5,7 @@ import { GgufError } from "../gguf/errors.js";
 import { estimateCommand } from "./estimate-command.js";
 import { ModelResolutionError } from "./models.js";
 import { QUALITY_USAGE, qualityCommand } from "./quality.js";
+import { VALIDATE_USAGE, validateCommand } from "./validate.js";
 import { UsageError } from "./options.js";
 import { RUN_USAGE, runCommand } from "./run.js";
 import { SCORE_USAGE, scoreCommand } from "./score.js";
@@ -16,6 +17,7 @@ const USAGE = `webkv — a KV-cache inference runtime for WebGPU
   ${SCORE_USAGE}
   ${TOKENIZE_USAGE}
   ${QUALITY_USAGE}
+  ${VALIDATE_USAGE}
   webkv estimate (--model <gguf|config.json> | --preset ID) --context N [...]   (webkv estimate --help)
 
 Models: a .gguf path, an http(s) URL, or a name from models/ (e.g. stories260K), looked up in
@@ -36,6 +38,8 @@ export async function main(argv: string[]): Promise<number> {
         return await scoreCommand(rest, out);
       case "tokenize":
         return await tokenizeCommand(rest, out);
+      case "validate":
+        return await validateCommand(rest, out, err);
       case "quality":
         return await qualityCommand(rest, out);
       case "estimate":
