@@ -17,7 +17,20 @@ export interface MemoryReport {
   predicted: PredictedMemory;
   /** (predicted − measured peak) / measured peak, per category and total. */
   relative_error: Record<string, number | null>;
-  observed: { total: number; relative_error: number; rss_before: number; rss_peak: number; source: string } | null;
+  /**
+   * The GPU process's growth from before the load: at its peak (loading included — on SwiftShader shader
+   * compilation briefly holds hundreds of MiB) and at the end of the run (what stays resident).
+   */
+  observed: {
+    total: number;
+    relative_error: number;
+    at_end: number;
+    at_end_relative_error: number;
+    rss_before: number;
+    rss_peak: number;
+    rss_end: number;
+    source: string;
+  } | null;
   /** Why `observed` is null. */
   observed_note?: string;
   formulas: string[];
@@ -72,11 +85,15 @@ export function memoryReport(
   if ("unavailable" in observed) {
     report.observed_note = observed.unavailable;
   } else {
+    const errorOf = (bytes: number) => (bytes - measured.total.peak) / measured.total.peak;
     report.observed = {
       total: observed.gpuProcessDelta,
-      relative_error: (observed.gpuProcessDelta - measured.total.peak) / measured.total.peak,
+      relative_error: errorOf(observed.gpuProcessDelta),
+      at_end: observed.gpuProcessDeltaAtEnd,
+      at_end_relative_error: errorOf(observed.gpuProcessDeltaAtEnd),
       rss_before: observed.before.rssBytes,
       rss_peak: observed.peakRssBytes,
+      rss_end: observed.endRssBytes,
       source: observed.source,
     };
   }

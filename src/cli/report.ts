@@ -29,7 +29,8 @@ export function memoryTable(report: MemoryReport): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const table = rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ")).join("\n");
   const observed = report.observed
-    ? `observed: the GPU process grew by ${formatBytes(report.observed.total)} (${percent(report.observed.relative_error)} vs measured total) — ${report.observed.source}`
+    ? `observed: the GPU process grew by ${formatBytes(report.observed.total)} at its peak (${percent(report.observed.relative_error)} vs measured total), ` +
+      `${formatBytes(report.observed.at_end)} at the end of the run (${percent(report.observed.at_end_relative_error)}) — ${report.observed.source}`
     : `observed: n/a — ${report.observed_note}`;
   return `${table}\n${observed}`;
 }

@@ -90,7 +90,7 @@ const pct = (x: number | null | undefined) => (x === null || x === undefined ? "
 
 export function validationTable(result: Awaited<ReturnType<typeof runValidation>>): string {
   return markdownTable(
-    ["KV", "context", "weights pred / meas", "err", "kv pred / meas", "err", "activations + scratch + staging + other, pred / meas", "total pred / meas", "err", "observed (GPU process)", "obs err", "pass"],
+    ["KV", "context", "weights pred / meas", "err", "kv pred / meas", "err", "activations + scratch + staging + other, pred / meas", "total pred / meas", "err", "observed peak / end (GPU process)", "obs err (peak / end)", "pass"],
     result.points.map((p) => {
       const m = p.memory;
       const rest = (o: { activations: number; attention_scratch: number; staging: number; other: number }) => o.activations + o.attention_scratch + o.staging + o.other;
@@ -101,7 +101,8 @@ export function validationTable(result: Awaited<ReturnType<typeof runValidation>
         `${formatBytes(m.predicted.kv)} / ${formatBytes(m.measured.kv.peak)}`, pct(m.relative_error.kv),
         `${formatBytes(rest(m.predicted))} / ${formatBytes(measuredRest)}`,
         `${formatBytes(m.predicted.total)} / ${formatBytes(m.measured.total.peak)}`, pct(m.relative_error.total),
-        m.observed ? formatBytes(m.observed.total) : `n/a (${m.observed_note})`, m.observed ? pct(m.observed.relative_error) : "—",
+        m.observed ? `${formatBytes(m.observed.total)} / ${formatBytes(m.observed.at_end)}` : `n/a (${m.observed_note})`,
+        m.observed ? `${pct(m.observed.relative_error)} / ${pct(m.observed.at_end_relative_error)}` : "—",
         p.pass ? "yes" : "NO",
       ];
     }),

@@ -41,7 +41,12 @@ export class GpuMemory {
    * Creates a buffer of `size` bytes (rounded up to 4). Out-of-memory and validation failures become
    * errors that name the buffer and its size.
    */
-  async allocate(category: MemoryCategory, label: string, size: number, usage: GPUBufferUsageFlags): Promise<GPUBuffer> {
+  async allocate(
+    category: MemoryCategory,
+    label: string,
+    size: number,
+    usage: GPUBufferUsageFlags,
+  ): Promise<GPUBuffer> {
     const bytes = Math.max(4, Math.ceil(size / 4) * 4);
     if (bytes > this.maxBufferSize) {
       throw new GpuOutOfMemoryError(
@@ -72,6 +77,19 @@ export class GpuMemory {
       counter.live += entry.size;
       counter.peak = Math.max(counter.peak, counter.live);
     }
+  }
+
+  /** A buffer holding `data` (one queue write; the GPU process's own staging is transient). */
+  async allocateWith(category: MemoryCategory, label: string, data: ArrayBufferView, usage: GPUBufferUsageFlags): Promise<GPUBuffer> {
+    const buffer = await this.allocate(category, label, data.byteLength, usage | GPUBufferUsage.COPY_DST);
+    if (data.byteLength % 4 === 0) {
+      this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+    } else {
+      const padded = new Uint8Array(Math.ceil(data.byteLength / 4) * 4);
+      padded.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      this.device.queue.writeBuffer(buffer, 0, padded);
+    }
+    return buffer;
   }
 
   destroy(buffer: GPUBuffer): void {

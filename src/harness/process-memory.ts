@@ -51,8 +51,11 @@ export async function sampleProcessMemory(pid: number): Promise<ProcessMemorySam
 export interface ObservedMemory {
   /** GPU-process resident bytes added from before the model was loaded to the run's peak. */
   gpuProcessDelta: number;
+  /** … and to the end of the run (what stays resident once loading's transients are gone). */
+  gpuProcessDeltaAtEnd: number;
   before: ProcessMemorySample;
   peakRssBytes: number;
+  endRssBytes: number;
   samples: number;
   source: string;
 }
@@ -87,10 +90,13 @@ export class GpuProcessMonitor {
     if (last) this.samples.push(last);
     // VmHWM catches a peak between samples when it rose above the baseline's high-water mark.
     const peakRss = Math.max(this.before.rssBytes, ...this.samples.map((s) => s.rssBytes), last && last.hwmBytes > this.before.hwmBytes ? last.hwmBytes : 0);
+    const endRss = last?.rssBytes ?? peakRss;
     return {
       gpuProcessDelta: peakRss - this.before.rssBytes,
+      gpuProcessDeltaAtEnd: endRss - this.before.rssBytes,
       before: this.before,
       peakRssBytes: peakRss,
+      endRssBytes: endRss,
       samples: this.samples.length,
       source: `VmRSS of Chromium's GPU process (pid ${this.pid}) from /proc, sampled every 25 ms`,
     };

@@ -57,12 +57,10 @@ export class WeightUploader {
       const count = Math.min(chunkRows, rows - rowOffset);
       const packed = packRows(type, await readRows(rowOffset, count), count, cols);
       const label = chunks.length === 0 && count === rows ? name : `${name}[rows ${rowOffset}..${rowOffset + count}]`;
-      const data = await this.gpu.memory.allocate("weights", label, packed.data.byteLength, STORAGE);
-      this.gpu.device.queue.writeBuffer(data, 0, packed.data);
+      const data = await this.gpu.memory.allocateWith("weights", label, packed.data, STORAGE);
       let scales: GPUBuffer;
       if (packed.scales) {
-        scales = await this.gpu.memory.allocate("weights", `${label}.scales`, packed.scales.byteLength, STORAGE);
-        this.gpu.device.queue.writeBuffer(scales, 0, packed.scales);
+        scales = await this.gpu.memory.allocateWith("weights", `${label}.scales`, packed.scales, STORAGE);
         bytes += packed.scales.byteLength;
       } else {
         scales = await this.placeholderBuffer();
@@ -75,9 +73,7 @@ export class WeightUploader {
 
   /** An F32 vector (norm weights). */
   async vector(name: string, values: Float32Array): Promise<GPUBuffer> {
-    const buffer = await this.gpu.memory.allocate("weights", name, values.byteLength, STORAGE);
-    this.gpu.device.queue.writeBuffer(buffer, 0, values);
-    return buffer;
+    return this.gpu.memory.allocateWith("weights", name, values, STORAGE);
   }
 
   private async placeholderBuffer(): Promise<GPUBuffer> {
