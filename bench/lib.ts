@@ -5,6 +5,9 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BrowserSession } from "../src/harness/session.js";
+import { writeGgufFile } from "../src/gguf/node-writer.js";
+import { syntheticLlama, type SyntheticLlamaShape } from "../src/gguf/synthetic.js";
+import type { GgmlType } from "../src/gguf/types.js";
 
 export const benchDir = dirname(fileURLToPath(import.meta.url));
 export const resultsDir = join(benchDir, "results");
@@ -32,4 +35,14 @@ export function writeResults(name: string, json: unknown, markdown: string): voi
 
 export function machineNote(adapter: { vendor: string; architecture: string; description: string }): string {
   return `adapter: ${adapter.vendor} ${adapter.architecture} ${adapter.description}`.trim();
+}
+
+/** Writes a synthetic Llama of `shape` (seeded weights of `weightType`) to dir/name.gguf; returns its path. */
+export async function writeSynthetic(
+  dir: string, name: string, shape: SyntheticLlamaShape, weightType: GgmlType, seed: number, types: { embeddingType?: GgmlType } = {},
+): Promise<string> {
+  const path = join(dir, `${name}.gguf`);
+  const model = syntheticLlama(shape, { seed, weightType, name, ...types });
+  await writeGgufFile(path, model.metadata, model.tensors);
+  return path;
 }

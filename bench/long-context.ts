@@ -11,20 +11,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { MemorySnapshot } from "../src/gpu/memory.js";
-import { writeGgufFile } from "../src/gguf/node-writer.js";
 import { Random } from "../src/gguf/random.js";
-import { syntheticLlama } from "../src/gguf/synthetic.js";
 import { GgmlType } from "../src/gguf/types.js";
-import { machineNote, markdownTable, withSession, writeResults } from "./lib.js";
+import { machineNote, markdownTable, withSession, writeResults, writeSynthetic } from "./lib.js";
 
 const { values } = parseArgs({ options: { context: { type: "string" }, decode: { type: "string" } } });
 const context = Number(values.context ?? 16384);
 const decodeTokens = Number(values.decode ?? 16);
 const dir = mkdtempSync(join(tmpdir(), "webkv-long-"));
-const modelPath = join(dir, "long-context.gguf");
 const shape = { dim: 64, layers: 2, heads: 8, kvHeads: 4, ffn: 172, vocab: 512, contextLength: context };
-const model = syntheticLlama(shape, { seed: 3, weightType: GgmlType.F32 });
-await writeGgufFile(modelPath, model.metadata, model.tensors);
+const modelPath = await writeSynthetic(dir, "long-context", shape, GgmlType.F32, 3);
 const random = new Random(5);
 const prompt = [1, ...Array.from({ length: context - decodeTokens - 1 }, () => 3 + random.nextInt(shape.vocab - 3))];
 

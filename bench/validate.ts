@@ -9,20 +9,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { runValidation, validationTable } from "../src/cli/validate.js";
-import { writeGgufFile } from "../src/gguf/node-writer.js";
-import { syntheticLlama, type SyntheticLlamaShape } from "../src/gguf/synthetic.js";
 import { GgmlType } from "../src/gguf/types.js";
-import { machineNote, modelsDir, writeResults } from "./lib.js";
+import { machineNote, modelsDir, writeResults, writeSynthetic } from "./lib.js";
 
 const { values } = parseArgs({ options: { only: { type: "string" } } });
 const dir = mkdtempSync(join(tmpdir(), "webkv-validate-"));
 
-async function synthetic(name: string, shape: SyntheticLlamaShape, weightType: GgmlType): Promise<string> {
-  const path = join(dir, `${name}.gguf`);
-  const model = syntheticLlama(shape, { seed: 5, weightType, name });
-  await writeGgufFile(path, model.metadata, model.tensors);
-  return path;
-}
 
 const KV = ["f32", "f16", "int8", "int4"];
 const runs: { name: string; path: () => Promise<string>; contexts: number[]; kv: string[]; note: string }[] = [
@@ -31,14 +23,14 @@ const runs: { name: string; path: () => Promise<string>; contexts: number[]; kv:
   { name: "stories260K-q4_0", path: async () => join(modelsDir, "stories260K-q4_0.gguf"), contexts: [128, 512, 1024, 2048], kv: KV, note: "stories260K-q4_0.gguf" },
   {
     name: "smollm2-135m-shape-q4_0",
-    path: () => synthetic("smollm2-135m-shape", { dim: 576, layers: 30, heads: 9, kvHeads: 3, ffn: 1536, vocab: 49152, contextLength: 2048, tiedOutput: true }, GgmlType.Q4_0),
+    path: () => writeSynthetic(dir, "smollm2-135m-shape", { dim: 576, layers: 30, heads: 9, kvHeads: 3, ffn: 1536, vocab: 49152, contextLength: 2048, tiedOutput: true }, GgmlType.Q4_0, 5),
     contexts: [16, 32, 64, 128],
     kv: ["f32", "f16", "int8"],
     note: "synthetic Llama shaped like SmolLM2-135M (dim 576, 30 layers, 9/3 heads, FFN 1536, vocab 49152, tied), Q4_0 weights",
   },
   {
     name: "deep-kv-dominated",
-    path: () => synthetic("deep-kv", { dim: 64, layers: 8, heads: 4, kvHeads: 4, ffn: 128, vocab: 512, contextLength: 8192 }, GgmlType.F32),
+    path: () => writeSynthetic(dir, "deep-kv", { dim: 64, layers: 8, heads: 4, kvHeads: 4, ffn: 128, vocab: 512, contextLength: 8192 }, GgmlType.F32, 5),
     contexts: [1024, 2048, 4096, 8192],
     kv: ["f32", "f16", "int8", "int4"],
     note: "synthetic small and deep Llama (dim 64, 8 layers, 4 KV heads of 16, FFN 128, vocab 512, F32): KV dominates at long context",

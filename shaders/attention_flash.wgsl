@@ -30,23 +30,22 @@
 @group(0) @binding(7) var<storage, read_write> out: array<vec4<f32>>;
 @group(0) @binding(8) var<storage, read> kv_new: array<vec4<f32>>; // this step's k rows, then v rows (kv_read.wgsl)
 
-const HEAD_VEC4: u32 = HEAD_DIM / 4u;
-const GROUP: u32 = Q_HEADS / KV_HEADS;
 const ROWS: u32 = Q_TILE * GROUP;
-const NEG_INF: f32 = -3.0e38;
 const PARTIAL_FLOATS: u32 = HEAD_DIM + 2u;
-
-fn first_visible(position: u32) -> u32 {
-  if (WINDOW > 0u && position + 1u > WINDOW) {
-    return position + 1u - WINDOW;
-  }
-  return 0u;
-}
 
 // ---- prefill -------------------------------------------------------------------------------------------
 
 var<workgroup> k_tile: array<vec4<f32>, K_TILE * HEAD_VEC4>;
 var<workgroup> v_tile: array<vec4<f32>, K_TILE * HEAD_VEC4>;
+
+/// The query row of token t, head `head`, pre-multiplied by the softmax scale.
+fn load_query(t: u32, head: u32) -> array<vec4<f32>, HEAD_VEC4> {
+  var row: array<vec4<f32>, HEAD_VEC4>;
+  for (var d4 = 0u; d4 < HEAD_VEC4; d4++) {
+    row[d4] = q[(t * Q_HEADS + head) * HEAD_VEC4 + d4] * SCALE;
+  }
+  return row;
+}
 
 /// Key / value dims d4 of key j (tile position jj): from the shared tile, or straight from the cache.
 fn tile_key(seq: SeqInfo, jj: u32, d4: u32, block: u32, kv_head: u32, j: u32) -> vec4<f32> {
@@ -88,12 +87,8 @@ fn prefill_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
   let position = first_new_position + min(token_in_seq, seq.num_tokens - 1u);
   let row_first_key = first_visible(position);
 
-  var q_row: array<vec4<f32>, HEAD_VEC4>;
+  let q_row = load_query(t, head);
   var acc: array<vec4<f32>, HEAD_VEC4>;
-  for (var d4 = 0u; d4 < HEAD_VEC4; d4++) {
-    q_row[d4] = q[(t * Q_HEADS + head) * HEAD_VEC4 + d4] * SCALE;
-    acc[d4] = vec4<f32>(0.0);
-  }
   var m = NEG_INF;
   var l = 0.0;
   var s: array<f32, K_TILE>;
@@ -188,12 +183,8 @@ fn decode_main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let begin = max(chunk * chunk_len, first_visible(position));
   let end = min((chunk + 1u) * chunk_len, position + 1u);
 
-  var q_row: array<vec4<f32>, HEAD_VEC4>;
+  let q_row = load_query(t, head);
   var acc: array<vec4<f32>, HEAD_VEC4>;
-  for (var d4 = 0u; d4 < HEAD_VEC4; d4++) {
-    q_row[d4] = q[(t * Q_HEADS + head) * HEAD_VEC4 + d4] * SCALE;
-    acc[d4] = vec4<f32>(0.0);
-  }
   var m = NEG_INF;
   var l = 0.0;
   for (var j = begin; j < end; j++) {

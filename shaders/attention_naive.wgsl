@@ -17,16 +17,6 @@
 @group(0) @binding(7) var<storage, read_write> out: array<vec4<f32>>;
 @group(0) @binding(8) var<storage, read> kv_new: array<vec4<f32>>; // this step's k rows, then v rows (kv_read.wgsl)
 
-const HEAD_VEC4: u32 = HEAD_DIM / 4u;
-const GROUP: u32 = Q_HEADS / KV_HEADS;
-const NEG_INF: f32 = -3.0e38;
-
-fn first_visible(position: u32) -> u32 {
-  if (WINDOW > 0u && position + 1u > WINDOW) {
-    return position + 1u - WINDOW;
-  }
-  return 0u;
-}
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn scores_main(@builtin(global_invocation_id) gid: vec3<u32>) {

@@ -1,11 +1,24 @@
-// Reading keys and values for attention (a library: include after kv_cache.wgsl). The attention kernels
-// bind `kv_new`: this step's own k rows, then its v rows from V_NEW_OFFSET (vec4 units), in full precision.
+// What the attention kernels share (a library: include after kv_cache.wgsl): reading keys and values, the
+// visible range of a query, and the GQA grouping. The attention kernels bind `kv_new`: this step's own k rows,
+// then its v rows from V_NEW_OFFSET (vec4 units), in full precision.
 //
 // Position j of a sequence is read from
 //   this step's rows  if j is one of the step's new tokens (a prompt chunk attends to itself exactly,
 //                     whatever the cache format — as vLLM does with a quantized cache);
 //   the tail          if its block is quantized and not yet full (kv_cache.wgsl);
 //   its block         otherwise, decoded from the cache format.
+
+const HEAD_VEC4: u32 = HEAD_DIM / 4u;
+const GROUP: u32 = Q_HEADS / KV_HEADS;
+const NEG_INF: f32 = -3.0e38;
+
+/// Visible keys of the query at `position`: [first_visible(position), position] (causal, sliding window).
+fn first_visible(position: u32) -> u32 {
+  if (WINDOW > 0u && position + 1u > WINDOW) {
+    return position + 1u - WINDOW;
+  }
+  return 0u;
+}
 
 /// 4 values of one head's key or value at position j of `seq`, whose block the caller looked up.
 fn kv_load4(seq: SeqInfo, j: u32, block: u32, is_value: bool, head: u32, d4: u32) -> vec4<f32> {

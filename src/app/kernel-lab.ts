@@ -16,6 +16,7 @@ import { swigluCall } from "../kernels/swiglu.js";
 import { chooseTuning } from "../kernels/tuning.js";
 import { F32_KV, hasTail, type KvCacheFormat } from "../kv/formats.js";
 import { KvPool } from "../kv/pool.js";
+import { concatFloats } from "../util/concat.js";
 import { StepBuffers, type StepBatch } from "../model/step.js";
 import { assertGpuWeightType, weightRowBytes } from "../model/weight-layout.js";
 import { WeightUploader } from "../model/weights.js";
@@ -46,6 +47,14 @@ export class KernelLab {
     staging.unmap();
     gpu.memory.destroy(staging);
     return out;
+  }
+
+  /** A GGUF-layout matrix on the GPU through the model's own uploader (split into chunks of `maxChunkBytes`). */
+  private async uploadMatrix(gpu: GpuContext, label: string, type: GgmlType, rows: number, cols: number, bytes: Uint8Array, maxChunkBytes?: number) {
+    assertGpuWeightType(label, type);
+    const uploader = new WeightUploader(gpu, maxChunkBytes ?? gpu.limits.maxStorageBufferBindingSize);
+    const rowBytes = weightRowBytes(type, cols).gguf;
+    return uploader.matrix(label, type, rows, cols, async (first, count) => bytes.subarray(first * rowBytes, (first + count) * rowBytes));
   }
 
   private run(gpu: GpuContext, calls: KernelCall[], sizes: StepSizes): void {
@@ -83,12 +92,7 @@ export class KernelLab {
   }): Promise<Float32Array> {
     const gpu = await this.gpu();
     try {
-      assertGpuWeightType("lab weight", r.type);
-      const uploader = new WeightUploader(gpu, r.maxChunkBytes ?? gpu.limits.maxStorageBufferBindingSize);
-      const rowBytes = weightRowBytes(r.type, r.cols).gguf;
-      const matrix = await uploader.matrix("lab weight", r.type, r.rows, r.cols, async (first, count) =>
-        r.weight.subarray(first * rowBytes, (first + count) * rowBytes),
-      );
+      const matrix = await this.uploadMatrix(gpu, "lab weight", r.type, r.rows, r.cols, r.weight, r.maxChunkBytes);
       const { step, sizes } = await this.stepFor(gpu, this.simpleBatch(r.numTokens));
       const x = await this.upload(gpu, "x", r.x);
       const y = await this.upload(gpu, "y", r.y0 ?? new Float32Array(r.numTokens * r.rows));
@@ -105,12 +109,7 @@ export class KernelLab {
   async embedding(r: { type: GgmlType; rows: number; cols: number; table: Uint8Array; ids: number[]; maxChunkBytes?: number }): Promise<Float32Array> {
     const gpu = await this.gpu();
     try {
-      assertGpuWeightType("lab table", r.type);
-      const uploader = new WeightUploader(gpu, r.maxChunkBytes ?? gpu.limits.maxStorageBufferBindingSize);
-      const rowBytes = weightRowBytes(r.type, r.cols).gguf;
-      const table = await uploader.matrix("lab table", r.type, r.rows, r.cols, async (first, count) =>
-        r.table.subarray(first * rowBytes, (first + count) * rowBytes),
-      );
+      const table = await this.uploadMatrix(gpu, "lab table", r.type, r.rows, r.cols, r.table, r.maxChunkBytes);
       const { step, sizes } = await this.stepFor(gpu, this.simpleBatch(r.ids.length, [], r.ids));
       const x = await this.upload(gpu, "x", new Float32Array(r.ids.length * r.cols));
       this.run(gpu, await embeddingCalls(gpu, step.uniform, table, step.tokens, x, chooseTuning(gpu).workgroupSize), sizes);
@@ -264,16 +263,6 @@ export class KernelLab {
       gpu.memory.destroyAll();
     }
   }
-}
-
-function concatFloats(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
 
 export const LAB_METHODS = ["matmul", "embedding", "rmsnorm", "rope", "swiglu", "attention"] as const;

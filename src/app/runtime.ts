@@ -26,6 +26,8 @@ interface LoadedModel {
   model: LlamaModel;
   engine: Engine;
   tokenizer: GgufTokenizer;
+  /** Ids that end generation (EOS, EOT, …). */
+  stopIds: number[];
 }
 
 export interface AdapterReport extends AdapterDescription {
@@ -130,7 +132,8 @@ export class Runtime {
       const model = await LlamaModel.load(gpu, header, source, { ...request.options, onProgress: progress });
       const engine = new Engine(model);
       const modelId = this.nextModelId++;
-      this.models.set(modelId, { gpu, model, engine, tokenizer });
+      const stopIds = [...Array(model.config.vocabSize).keys()].filter((id) => tokenizer.isEndOfGeneration(id));
+      this.models.set(modelId, { gpu, model, engine, tokenizer, stopIds });
       return {
         modelId,
         config: model.config,
@@ -176,9 +179,8 @@ export class Runtime {
 
   /** Many prompts (each possibly with parallel continuations) through continuous batching. */
   async generateBatch(request: BatchRequest) {
-    const { engine, tokenizer, gpu, model } = this.get(request.modelId);
+    const { engine, tokenizer, gpu, model, stopIds } = this.get(request.modelId);
     const promptIds = request.requests.map((r) => r.promptIds ?? tokenizer.encode(r.prompt ?? "", { addBos: r.addBos ?? tokenizer.addBosDefault }));
-    const stopIds = [...Array(engine.vocabSize).keys()].filter((id) => tokenizer.isEndOfGeneration(id));
     const decoders = new Map<string, ReturnType<GgufTokenizer["createStreamDecoder"]>>();
     gpu.memory.resetPeaks();
     const { outputs, stats } = await runScheduler(

@@ -2,6 +2,7 @@
 // mix of sequences — prompt chunks and single decode tokens — as one batched forward pass.
 
 import { BlockAllocator } from "../kv/allocator.js";
+import { concatFloats } from "../util/concat.js";
 import { SequenceTable, type SlotReservation } from "../kv/sequences.js";
 import type { LlamaModel } from "../model/llama.js";
 import type { StepBatch, StepSequence, StepToken } from "../model/step.js";
@@ -118,13 +119,7 @@ export class Engine {
       const [result] = await this.step([{ seqId, ids: piece, logits: want }]);
       if (result!.logits.length > 0) parts.push(result!.logits.slice());
     }
-    const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const part of parts) {
-      out.set(part, at);
-      at += part.length;
-    }
-    return out;
+    return concatFloats(parts);
   }
 }
 

@@ -101,7 +101,6 @@ export async function runScheduler(engine: Engine, requests: SequenceRequest[], 
   }));
   const running: Branch[] = [];
   const finished: Branch[] = [];
-  let lastLogits = new Map<Branch, Float32Array>();
 
   const finish = (b: Branch, reason: StopReason) => {
     b.done = reason;
@@ -204,7 +203,7 @@ export async function runScheduler(engine: Engine, requests: SequenceRequest[], 
       Object.assign(stats, { peakBlocksUsed: used, slotsUsedAtPeak: usedSlots, slotsAllocatedAtPeak: allocatedSlots });
     }
 
-    lastLogits = new Map();
+    const lastLogits = new Map<Branch, Float32Array>();
     plan.forEach((p, i) => {
       p.branch.computed += p.ids.length;
       if (p.wantsLogits) lastLogits.set(p.branch, results[i]!.logits);

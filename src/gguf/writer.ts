@@ -1,6 +1,7 @@
 // GGUF v3 writer: typed metadata, tensors in F32/F16/BF16/Q8_0/Q4_0 (quantized with ggml's reference
 // formulas), 32-byte aligned data. Produces the file as a list of parts so large models can be streamed.
 
+import { concatBytes } from "../util/concat.js";
 import { quantize } from "./quant.js";
 import { GGML_TYPE_LAYOUT, GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, GgmlType, GgufValueType, ggmlTypeName } from "./types.js";
 
@@ -171,12 +172,5 @@ export function encodeGgufBytes(
   tensors: GgufWriteTensor[],
   alignment = GGUF_DEFAULT_ALIGNMENT,
 ): Uint8Array {
-  const parts = [...encodeGguf(metadata, tensors, alignment)];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
+  return concatBytes([...encodeGguf(metadata, tensors, alignment)]);
 }

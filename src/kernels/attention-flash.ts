@@ -7,9 +7,9 @@ import attentionFlashWgsl from "../../shaders/attention_flash.wgsl?raw";
 import kvCacheWgsl from "../../shaders/kv_cache.wgsl?raw";
 import kvReadWgsl from "../../shaders/kv_read.wgsl?raw";
 import type { GpuContext } from "../gpu/device.js";
-import { bindGroup, createComputeProgram, layoutEntries, type BufferBinding } from "../gpu/pipelines.js";
+import { bindGroup, createComputeProgram, layoutEntries } from "../gpu/pipelines.js";
 import { ceilDiv, type KernelCall } from "./kernel-call.js";
-import { attentionConstants, type AttentionShape } from "./kv-shape.js";
+import { attentionBindings, attentionConstants, type AttentionBuffers, type AttentionShape } from "./kv-shape.js";
 import type { KernelTuning } from "./tuning.js";
 import { kernelSource } from "./wgsl.js";
 
@@ -38,17 +38,8 @@ export function flashPartialBytes(maxSeqs: number, qHeads: number, headDim: numb
   return maxSeqs * qHeads * tuning.decodeMaxChunks * (headDim + 2) * 4;
 }
 
-export interface FlashAttentionBuffers {
-  step: GPUBuffer;
-  tokens: GPUBuffer;
-  seqs: GPUBuffer;
-  blockTables: GPUBuffer;
-  kvPool: BufferBinding;
-  q: GPUBuffer;
-  /** This step's k rows then v rows, in full precision (the attention reads the step's own tokens from here). */
-  kvNew: { buffer: GPUBuffer; vOffsetBytes: number };
+export interface FlashAttentionBuffers extends AttentionBuffers {
   partials: GPUBuffer;
-  out: GPUBuffer;
 }
 
 export async function flashAttentionCalls(
@@ -76,9 +67,7 @@ export async function flashAttentionCalls(
     ),
   );
   const bound = (program: NonNullable<typeof prefill>) =>
-    bindGroup(gpu.device, program, label, [
-      buffers.step, buffers.tokens, buffers.seqs, buffers.blockTables, buffers.kvPool, buffers.q, buffers.partials, buffers.out, buffers.kvNew.buffer,
-    ]);
+    bindGroup(gpu.device, program, label, attentionBindings(buffers, buffers.partials));
   const wg = tuning.workgroupSize;
   // Multi-token sequences go through the prefill tiles, one-token sequences through split-K decode; a step
   // with both kinds runs both (each kernel skips the other's sequences), a step with one kind skips the other.

@@ -6,10 +6,10 @@ import attentionNaiveWgsl from "../../shaders/attention_naive.wgsl?raw";
 import kvCacheWgsl from "../../shaders/kv_cache.wgsl?raw";
 import kvReadWgsl from "../../shaders/kv_read.wgsl?raw";
 import type { GpuContext } from "../gpu/device.js";
-import { bindGroup, createComputeProgram, layoutEntries, type BufferBinding } from "../gpu/pipelines.js";
+import { bindGroup, createComputeProgram, layoutEntries } from "../gpu/pipelines.js";
 import { kernelSource } from "./wgsl.js";
 import { ceilDiv, type KernelCall, type StepSizes } from "./kernel-call.js";
-import { attentionConstants, type AttentionShape } from "./kv-shape.js";
+import { attentionBindings, attentionConstants, type AttentionBuffers, type AttentionShape } from "./kv-shape.js";
 
 export class AttentionScratchTooLargeError extends Error {
   readonly code = "attention_scratch_too_large";
@@ -20,17 +20,8 @@ export function naiveScratchBytes(sizes: StepSizes, qHeads: number): number {
   return sizes.numTokens * qHeads * sizes.maxContext * 4;
 }
 
-export interface NaiveAttentionBuffers {
-  step: GPUBuffer;
-  tokens: GPUBuffer;
-  seqs: GPUBuffer;
-  blockTables: GPUBuffer;
-  kvPool: BufferBinding;
-  q: GPUBuffer;
-  /** This step's k rows then v rows, in full precision (the attention reads the step's own tokens from here). */
-  kvNew: { buffer: GPUBuffer; vOffsetBytes: number };
+export interface NaiveAttentionBuffers extends AttentionBuffers {
   scores: GPUBuffer;
-  out: GPUBuffer;
 }
 
 export async function naiveAttentionCalls(
@@ -55,9 +46,7 @@ export async function naiveAttentionCalls(
     compile("pv_main", shape.workgroupSize),
   ]);
   const bound = (program: typeof scores) =>
-    bindGroup(gpu.device, program, label, [
-      buffers.step, buffers.tokens, buffers.seqs, buffers.blockTables, buffers.kvPool, buffers.q, buffers.scores, buffers.out, buffers.kvNew.buffer,
-    ]);
+    bindGroup(gpu.device, program, label, attentionBindings(buffers, buffers.scores));
   const headVec4 = shape.headDim / 4;
   return [
     {

@@ -1,6 +1,7 @@
 // The constants every KV-reading or -writing kernel is compiled with (shaders/kv_cache.wgsl): geometry,
 // the block layout of the K and V formats (src/kv/formats.ts), and where the tails begin.
 
+import type { BufferBinding } from "../gpu/pipelines.js";
 import { blockLayout, KV_TYPE_CODE, type KvCacheFormat, type SectionLayout } from "../kv/formats.js";
 
 export interface KvShape {
@@ -44,4 +45,22 @@ export function kvConstants(shape: KvShape): Record<string, number | boolean> {
 
 export function attentionConstants(shape: AttentionShape): Record<string, number | boolean> {
   return { ...kvConstants(shape), Q_HEADS: shape.qHeads, WINDOW: shape.window, SCALE: 1 / Math.sqrt(shape.headDim) };
+}
+
+/** What both attention kernels bind (their scratch aside), in binding order around it. */
+export interface AttentionBuffers {
+  step: GPUBuffer;
+  tokens: GPUBuffer;
+  seqs: GPUBuffer;
+  blockTables: GPUBuffer;
+  kvPool: BufferBinding;
+  q: GPUBuffer;
+  out: GPUBuffer;
+  /** This step's k rows then v rows, in full precision (the attention reads the step's own tokens from here). */
+  kvNew: { buffer: GPUBuffer; vOffsetBytes: number };
+}
+
+/** Bindings 0…8 of attention_naive.wgsl and attention_flash.wgsl; `scratch` is the scores or the partials. */
+export function attentionBindings(b: AttentionBuffers, scratch: GPUBuffer): BufferBinding[] {
+  return [b.step, b.tokens, b.seqs, b.blockTables, b.kvPool, b.q, scratch, b.out, b.kvNew.buffer];
 }

@@ -10,6 +10,7 @@
 
 import { BPE, Tokenizer } from "@huggingface/tokenizers";
 import { GgufError } from "../gguf/errors.js";
+import { concatBytes } from "../util/concat.js";
 import type { GgufHeader } from "../gguf/types.js";
 import { bpeTokenizerJson } from "./bpe.js";
 import type { HfTokenizerJson } from "./hf-json.js";
@@ -128,12 +129,3 @@ function spmTokenizer(vocab: GgufVocab): Tokenizer {
   return tokenizer;
 }
 
-function concatBytes(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}

@@ -8,6 +8,7 @@
 import type { GgufErrorCode } from "../../src/gguf/errors.js";
 import { GGML_TYPE_LAYOUT, GgmlType, GgufValueType, isKnownGgmlType } from "../../src/gguf/types.js";
 import { encodeGgufBytes, meta } from "../../src/gguf/writer.js";
+import { concatBytes as concatAll } from "../../src/util/concat.js";
 
 export interface MalformedCase {
   name: string;
@@ -174,13 +175,7 @@ function alignUp(value: number, alignment: number): number {
 }
 
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((total, part) => total + part.byteLength, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
+  return concatAll(parts);
 }
 
 export function u32Bytes(value: number): Uint8Array {

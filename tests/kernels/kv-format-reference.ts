@@ -2,6 +2,7 @@
 // (block, K|V, head, slot, dim) the way the attention kernels should. Tests compare the GPU's attention over
 // quantized KV with attention over the values this decoder reads out of the same pool.
 
+import { f16ToF32 } from "../../src/gguf/quant.js";
 import { blockLayout, decodeScaleByte, type KvCacheFormat, type SectionLayout } from "../../src/kv/formats.js";
 
 export interface PoolView {
@@ -20,14 +21,6 @@ function wordAsFloat(word: number): number {
   return f32[0]!;
 }
 
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 31;
-  const m = h & 1023;
-  if (e === 0) return sign * m * 2 ** -24;
-  if (e === 31) return m ? NaN : sign * Infinity;
-  return sign * (1 + m / 1024) * 2 ** (e - 15);
-}
 
 function byteAt(view: PoolView, wordBase: number, byteIndex: number): number {
   return (view.words[wordBase + Math.floor(byteIndex / 4)]! >>> (8 * (byteIndex % 4))) & 255;
@@ -44,7 +37,7 @@ export function decodeBlockValue(view: PoolView, block: number, isValue: boolean
   const bits = 32 / perWord;
   const raw = (word >>> (bits * (value % perWord))) & (bits === 32 ? 0xffffffff : (1 << bits) - 1);
   if (section.type === "f32") return wordAsFloat(word);
-  if (section.type === "f16") return halfToFloat(raw);
+  if (section.type === "f16") return f16ToF32(raw);
   const channel = head * view.headDim + d;
   const group = section.grouping === "token" ? Math.floor(channel / section.groupSize) * view.blockSize + slot : channel;
   const scale = decodeScaleByte(byteAt(view, base + section.scaleOffset, group));
