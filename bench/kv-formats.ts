@@ -85,7 +85,9 @@ try {
     "the CPU's caches under SwiftShader, while each value read from a packed format costs extra instructions",
     "(unpack2x16float for f16; unpack4xI8 or nibble shifts plus scale decoding for int8/int4). So fewer bytes do",
     "not buy time here and the conversions cost it; the attention column measures exactly that. On a GPU, decode",
-    "attention streams the cache from memory and its time follows the bytes read.",
+    "attention streams the cache from memory, so its time should follow the bytes read instead; that expectation",
+    "has not been measured (no GPU was available when these figures were taken). Timings on this shared VM vary",
+    "by up to about 2× between runs; compare rows of one run, not runs.",
     "",
     machineNote(result.adapter),
   ].join("\n");
