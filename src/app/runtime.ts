@@ -82,6 +82,8 @@ export interface BatchRequest {
   policy?: ExhaustionPolicy;
   /** Sequences decoding at once (default: the model's step capacity). */
   maxRunning?: number;
+  /** Store common prompt prefixes' KV blocks once (default true; src/engine/scheduler.ts). */
+  prefixSharing?: boolean;
   stream?: boolean;
 }
 
@@ -100,6 +102,8 @@ export interface KvReport {
   /** Token slots used / slots allocated, at the peak. */
   utilization: number;
   preemptions: number;
+  /** Prompt tokens whose KV blocks were adopted from another sequence with the same prefix, not computed. */
+  shared_prefix_tokens: number;
 }
 
 export class Runtime {
@@ -189,6 +193,7 @@ export class Runtime {
       {
         policy: request.policy,
         maxRunning: request.maxRunning,
+        prefixSharing: request.prefixSharing,
         onToken: request.stream
           ? (req, branch, id) => {
               const key = `${req}/${branch}`;
@@ -304,5 +309,6 @@ function kvReport(model: LlamaModel, stats?: SchedulerStats): KvReport {
     tail_bytes: pool.tailBytesTotal,
     utilization: stats && stats.slotsAllocatedAtPeak > 0 ? stats.slotsUsedAtPeak / stats.slotsAllocatedAtPeak : 0,
     preemptions: stats?.preemptions ?? 0,
+    shared_prefix_tokens: stats?.sharedPrefixTokens ?? 0,
   };
 }

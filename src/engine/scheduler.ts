@@ -3,6 +3,12 @@
 // runs them as one batched forward pass, samples, and retires finished sequences — so sequences join and
 // leave between steps. `parallel: n` samples n continuations of one prompt that share its KV blocks.
 //
+// Common prompt prefixes are stored once: a sequence with nothing cached yet adopts the full KV blocks it
+// shares with a sequence admitted before it (src/kv/sequences.ts adoptPrefix) and computes only the rest; if
+// that sequence is still computing the shared part, it waits for it. With f32 KV the result is bit-identical
+// to computing the prefix itself (the cached rows are the same numbers); with a lossy KV format the shared
+// prefix is read back in that format, as any chunked prefill reads its earlier chunks.
+//
 // When the KV pool cannot hold a step, the exhaustion policy decides:
 //   "refuse"  — the sequences that needed new blocks stop with stop_reason "kv_exhausted" (their tokens so
 //               far are kept; result.error says why); the others go on.
@@ -46,6 +52,8 @@ export interface SchedulerStats {
   slotsUsedAtPeak: number;
   slotsAllocatedAtPeak: number;
   preemptions: number;
+  /** Prompt tokens not computed because their KV blocks were adopted from another sequence's prefix. */
+  sharedPrefixTokens: number;
   /** Set when a sequence was refused for lack of KV blocks. */
   error?: string;
 }
@@ -54,6 +62,8 @@ export interface SchedulerOptions {
   policy?: ExhaustionPolicy;
   /** Sequences decoding at once (default: the model's step capacity). */
   maxRunning?: number;
+  /** Share the KV blocks of common prompt prefixes between sequences (default true). */
+  prefixSharing?: boolean;
   onToken?: (requestIndex: number, branch: number, id: number) => void;
 }
 
@@ -81,8 +91,10 @@ export async function runScheduler(engine: Engine, requests: SequenceRequest[], 
   const contextLength = model.config.contextLength;
   const stats: SchedulerStats = {
     steps: 0, prefillTokens: 0, decodeTokens: 0, prefillMs: 0, decodeMs: 0,
-    peakBlocksUsed: 0, slotsUsedAtPeak: 0, slotsAllocatedAtPeak: 0, preemptions: 0,
+    peakBlocksUsed: 0, slotsUsedAtPeak: 0, slotsAllocatedAtPeak: 0, preemptions: 0, sharedPrefixTokens: 0,
   };
+  const prefixSharing = options.prefixSharing ?? true;
+  const blockSize = engine.sequences.blockSize;
 
   requests.forEach((r, i) => {
     if (r.promptIds.length === 0) throw new Error(`request ${i}: the prompt is empty (give at least BOS)`);
@@ -140,12 +152,31 @@ export async function runScheduler(engine: Engine, requests: SequenceRequest[], 
     }
     if (running.length === 0) break;
 
+    // Common prefixes: a branch with nothing cached adopts the full blocks it shares with an earlier branch,
+    // or waits while that branch is still computing them.
+    const waitingForPrefix = new Set<Branch>();
+    if (prefixSharing) {
+      for (const b of running) {
+        if (b.computed > 0) continue;
+        const donor = prefixDonor(b, running, blockSize);
+        if (!donor) continue;
+        if (donor.branch.computed < donor.sharedTokens) {
+          waitingForPrefix.add(b);
+          continue;
+        }
+        engine.sequences.adoptPrefix(b.seqId!, donor.branch.seqId!, donor.sharedTokens / blockSize);
+        b.computed = donor.sharedTokens;
+        stats.sharedPrefixTokens += donor.sharedTokens;
+      }
+    }
+
     // Pack the step: decoding branches first (one token each), then prompt chunks within the budget.
     let budget = model.maxStepTokens;
     let logitRows = model.maxLogitRows;
     const plan: { branch: Branch; ids: number[]; wantsLogits: boolean }[] = [];
     const byProgress = [...running].sort((a, b) => Number(a.pendingIds.length - a.computed > 1) - Number(b.pendingIds.length - b.computed > 1));
     for (const b of byProgress) {
+      if (waitingForPrefix.has(b)) continue;
       const remaining = b.pendingIds.length - b.computed;
       const count = Math.min(remaining, budget);
       if (count === 0) continue;
@@ -236,4 +267,28 @@ export async function runScheduler(engine: Engine, requests: SequenceRequest[], 
     outputs[b.request]![b.branch] = { outputIds: b.outputIds, stopReason: b.done!, logits: requests[b.request]!.keepLogits ? b.logits : undefined };
   }
   return { outputs, stats };
+}
+
+/** Length of the common start of two id lists. */
+function commonPrefixLength(a: number[], b: number[]): number {
+  const limit = Math.min(a.length, b.length);
+  let n = 0;
+  while (n < limit && a[n] === b[n]) n++;
+  return n;
+}
+
+/**
+ * The branch admitted before `b` with which it shares the most full KV blocks of its ids, and how many
+ * tokens that is (a multiple of the block size). At least the last id stays b's own to compute: its logits
+ * are what b samples from. Only earlier branches are donors, so waiting never forms a cycle.
+ */
+function prefixDonor(b: Branch, running: Branch[], blockSize: number): { branch: Branch; sharedTokens: number } | undefined {
+  let best: { branch: Branch; sharedTokens: number } | undefined;
+  for (const other of running) {
+    if (other === b || other.admittedAt > b.admittedAt || other.seqId === undefined) continue;
+    const common = Math.min(commonPrefixLength(b.pendingIds, other.pendingIds), b.pendingIds.length - 1);
+    const sharedTokens = Math.floor(common / blockSize) * blockSize;
+    if (sharedTokens > 0 && (!best || sharedTokens > best.sharedTokens)) best = { branch: other, sharedTokens };
+  }
+  return best;
 }

@@ -1,8 +1,9 @@
 // Sequences over the block pool: each sequence is a block table (logical block i → physical block) and a
-// length. Appending reserves slots, allocating blocks as needed; a fork shares every block (refcount +1);
-// the first append into a shared last block copies it first (copy-on-write). With quantized KV formats each
-// live sequence also holds a tail slot (its newest partial block in full precision); a fork copies its
-// parent's tail. GPU copies are returned to the caller, so this file stays pure bookkeeping.
+// length. Appending reserves slots, allocating blocks as needed; a fork shares every block (refcount +1),
+// adopting a prefix shares a donor's first full blocks; the first append into a shared last block copies it
+// first (copy-on-write). With quantized KV formats each live sequence also holds a tail slot (its newest
+// partial block in full precision); a fork copies its parent's tail. GPU copies are returned to the caller,
+// so this file stays pure bookkeeping.
 
 import { BlockAllocator } from "./allocator.js";
 
@@ -83,6 +84,24 @@ export class SequenceTable {
     if (this.tails > 0) this.pendingTailCopies.push({ src: parent.tail, dst: tail });
     this.sequences.set(child.id, child);
     return child;
+  }
+
+  /**
+   * Gives the empty sequence `childId` the first `blockCount` blocks of `donorId` (refcount +1 each): a
+   * common prompt prefix is stored once. Only full blocks are shared, so the child's next append starts a
+   * block of its own and neither sequence ever writes into a shared block.
+   */
+  adoptPrefix(childId: number, donorId: number, blockCount: number): void {
+    const child = this.get(childId);
+    const donor = this.get(donorId);
+    if (child.length !== 0) throw new Error(`KV sequence ${childId} already holds ${child.length} tokens: only an empty sequence can adopt a prefix`);
+    if (!Number.isInteger(blockCount) || blockCount < 1 || blockCount * this.blockSize > donor.length) {
+      throw new Error(`KV sequence ${donorId} has ${Math.floor(donor.length / this.blockSize)} full block(s); cannot share ${blockCount}`);
+    }
+    const shared = donor.blocks.slice(0, blockCount);
+    for (const block of shared) this.allocator.retain(block);
+    child.blocks = shared;
+    child.length = blockCount * this.blockSize;
   }
 
   /** Blocks that appending `count` tokens would take from the pool (new blocks + a copy-on-write). */

@@ -1,9 +1,11 @@
 // Many sequences at once on stories260K: a batch of 8 different prompts (all at once, and with only 3
 // running so sequences join as others leave) gives exactly the single-sequence outputs; --parallel shares
 // the prompt's blocks and each branch equals the single run with its seed; a KV pool too small for the
-// batch either preempts (and still gives the same outputs) or refuses with the documented error.
+// batch either preempts (and still gives the same outputs) or refuses with the documented error; prompts
+// with a common prefix store its full blocks once and still give exactly their single-sequence outputs.
 
 import { beforeAll, describe, expect, it } from "vitest";
+import { parseFormatPair } from "../../src/cli/quality.js";
 import { useBrowserSession } from "../helpers/browser.js";
 import { modelPath } from "../helpers/env.js";
 
@@ -12,9 +14,10 @@ const PROMPTS = ["Once upon a time", "Lily and Tom", "The little dog", "One day,
 
 interface Output { output_ids: number[]; stop_reason: string }
 interface BatchReply {
+  prompt_ids: number[][];
   outputs: Output[][];
-  stats: { preemptions: number; steps: number };
-  kv: { blocks_used: number; utilization: number };
+  stats: { preemptions: number; steps: number; prefillTokens: number };
+  kv: { blocks_used: number; utilization: number; shared_prefix_tokens: number };
   error?: string;
 }
 
@@ -68,6 +71,62 @@ describe("parallel continuations share the prompt's blocks", () => {
       expect(branches[i]).toEqual(single.outputs[0]![0]!.output_ids);
     }
     expect(new Set(branches.map((b) => b.join(","))).size).toBe(3);
+  });
+});
+
+describe("common prompt prefixes", () => {
+  const STORY = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her friends and her dog.";
+  const ENDINGS = [" One day,", " She saw a big", " Her mom said", " The dog"];
+  const commonLength = (a: number[], b: number[]) => {
+    let n = 0;
+    while (n < a.length && n < b.length && a[n] === b[n]) n++;
+    return n;
+  };
+
+  it("are stored once (full blocks, adopted from the earlier sequence) and the outputs stay exact", async () => {
+    const requests = ENDINGS.map((ending) => ({ prompt: STORY + ending, maxTokens: 30 }));
+    const shared = await batch(modelId, requests);
+    const unshared = await batch(modelId, requests, { prefixSharing: false });
+    const alone = [];
+    for (const request of requests) alone.push((await batch(modelId, [request])).outputs[0]![0]!.output_ids);
+
+    const outputs = (reply: BatchReply) => reply.outputs.map((o) => o[0]!.output_ids);
+    expect(outputs(shared)).toEqual(alone);
+    expect(outputs(unshared)).toEqual(alone);
+
+    // Each later prompt adopts the full blocks (16 tokens) it has in common with an earlier one, its last id kept.
+    const ids = shared.prompt_ids;
+    const expectedShared = ids.slice(1).reduce((total, own, i) => {
+      const best = Math.max(...ids.slice(0, i + 1).map((earlier) => Math.min(commonLength(own, earlier), own.length - 1)));
+      return total + Math.floor(best / 16) * 16;
+    }, 0);
+    expect(expectedShared).toBeGreaterThanOrEqual(3 * 32); // the story is over two blocks long
+    expect(shared.kv.shared_prefix_tokens).toBe(expectedShared);
+    expect(unshared.kv.shared_prefix_tokens).toBe(0);
+    expect(shared.stats.prefillTokens).toBe(unshared.stats.prefillTokens - expectedShared);
+    // Peak blocks: the shared ones counted once (sequences that waited for their prefix run a step behind).
+    expect(shared.kv.blocks_used).toBeLessThanOrEqual(unshared.kv.blocks_used - expectedShared / 16);
+  });
+
+  it("with int8 KV, a later prompt reads the adopted (sealed) blocks exactly as its own chunked prefill would", async () => {
+    // Later prompts adopt 32 tokens and compute the rest (< 32) in one chunk: the same arithmetic as a single
+    // run whose prefill is cut into chunks of 32, where the second chunk reads the first from int8 blocks.
+    const kvFormat = parseFormatPair("int8");
+    const requests = ENDINGS.map((ending) => ({ prompt: STORY + ending, maxTokens: 30 }));
+    const batched = await load({ maxSeqs: 8, kvFormat });
+    const chunked = await load({ maxSeqs: 8, kvFormat, maxStepTokens: 32 });
+    try {
+      const shared = await batch(batched, requests);
+      const later = shared.prompt_ids.slice(1);
+      expect(later.every((ids) => ids.length > 32 && ids.length < 64)).toBe(true);
+      expect(shared.kv.shared_prefix_tokens).toBe(later.length * 32);
+      for (let i = 1; i < requests.length; i++) {
+        const single = await batch(chunked, [requests[i]!]);
+        expect(shared.outputs[i]![0]!.output_ids).toEqual(single.outputs[0]![0]!.output_ids);
+      }
+    } finally {
+      for (const id of [batched, chunked]) await session().call("unload", { modelId: id });
+    }
   });
 });
 

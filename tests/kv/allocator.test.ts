@@ -52,7 +52,7 @@ describe("block allocator and sequences: random operations against a model", () 
       const pool = new SimulatedPool(blocks, blockSize);
       const model = new Map<number, number[]>();
       let nextToken = 0;
-      const counts = { append: 0, fork: 0, free: 0, truncate: 0, exhausted: 0, copies: 0 };
+      const counts = { append: 0, fork: 0, adopt: 0, free: 0, truncate: 0, exhausted: 0, copies: 0 };
       for (let op = 0; op < 3000; op++) {
         const live = table.all();
         const pick = () => live[random.nextInt(live.length)]!;
@@ -83,6 +83,17 @@ describe("block allocator and sequences: random operations against a model", () 
           const child = table.fork(parent.id);
           model.set(child.id, [...model.get(parent.id)!]);
           counts.fork++;
+        } else if (roll < 0.78) {
+          // A new sequence adopting a donor's common prefix (whole blocks), then appending its own tokens.
+          const donor = pick();
+          const fullBlocks = Math.floor(donor.length / blockSize);
+          if (fullBlocks === 0) continue;
+          const blockCount = 1 + random.nextInt(fullBlocks);
+          const child = table.create();
+          table.adoptPrefix(child.id, donor.id, blockCount);
+          model.set(child.id, model.get(donor.id)!.slice(0, blockCount * blockSize));
+          expect(table.blocksNeeded(child.id, 1)).toBe(1); // never a copy: the child's next token starts a block
+          counts.adopt++;
         } else if (roll < 0.85) {
           const sequence = pick();
           const keep = random.nextInt(sequence.length + 1);
@@ -102,6 +113,7 @@ describe("block allocator and sequences: random operations against a model", () 
       expect(counts.exhausted).toBeGreaterThan(0);
       if (blockSize > 1) expect(counts.copies).toBeGreaterThan(0); // block size 1 has no partial blocks to copy
       expect(counts.fork).toBeGreaterThan(50);
+      expect(counts.adopt).toBeGreaterThan(20);
     });
   }
 });
@@ -120,6 +132,20 @@ describe("exhaustion and misuse are named errors", () => {
     expect(() => allocator.release(block!)).toThrow(/not allocated/);
     expect(() => allocator.retain(block!)).toThrow(/not allocated/);
     expect(() => allocator.release(7)).toThrow(/outside the pool/);
+  });
+
+  it("adopting a prefix shares only full blocks of the donor, and only into an empty sequence", () => {
+    const table = new SequenceTable(new BlockAllocator(8), 4);
+    const donor = table.create();
+    table.append(donor.id, 10); // blocks [0, 1, 2], the last half full
+    const child = table.create();
+    expect(() => table.adoptPrefix(child.id, donor.id, 3)).toThrow(/has 2 full block\(s\); cannot share 3/);
+    table.adoptPrefix(child.id, donor.id, 2);
+    expect(child.blocks).toEqual(donor.blocks.slice(0, 2));
+    expect(child.length).toBe(8);
+    expect(() => table.adoptPrefix(child.id, donor.id, 1)).toThrow(/already holds 8 tokens/);
+    table.free(donor.id);
+    expect(table.allocator.usedBlocks).toBe(2); // the child still holds the shared blocks
   });
 
   it("copy-on-write happens at the first divergent append into a shared partial block", () => {
