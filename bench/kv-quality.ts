@@ -3,7 +3,7 @@
 //   npx tsx bench/kv-quality.ts [--formats f16,int8,...]
 
 import { parseArgs } from "node:util";
-import { DEFAULT_QUALITY_FORMATS, qualityTable, runKvQuality } from "../src/cli/quality.js";
+import { DEFAULT_PROMPTS, DEFAULT_QUALITY_FORMATS, qualityTable, runKvQuality } from "../src/cli/quality.js";
 import { modelsDir, withSession, writeResults } from "./lib.js";
 
 const { values } = parseArgs({ options: { formats: { type: "string" } } });
@@ -14,7 +14,7 @@ const report = await withSession((session) =>
     formats,
     samples: 3,
     length: 200,
-    prompts: ["Once upon a time", "Lily and Tom", "The little dog", "One day, a", "There was a big", "The sun was", "Tim liked to", "Sara had a red"],
+    prompts: DEFAULT_PROMPTS,
     greedyTokens: 64,
     teacherStep: 1,
   }),

@@ -1,7 +1,8 @@
 // Shared by the bench scripts: a Chromium session with the runtime, and results written as JSON plus a
 // readable Markdown table under bench/results/.
 
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BrowserSession } from "../src/harness/session.js";
@@ -45,4 +46,11 @@ export async function writeSynthetic(
   const model = syntheticLlama(shape, { seed, weightType, name, ...types });
   await writeGgufFile(path, model.metadata, model.tensors);
   return path;
+}
+
+/** A fresh folder under the system temp dir for a bench's model files, removed when the process exits. */
+export function scratchDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }

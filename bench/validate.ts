@@ -4,17 +4,15 @@
 // deep whose KV dominates (up to 8K tokens). Writes bench/results/validate-<model>.json and .md.
 //   npx tsx bench/validate.ts [--only stories260K|smollm2|deep]
 
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { runValidation, validationTable } from "../src/cli/validate.js";
 import { GgmlType } from "../src/gguf/types.js";
-import { machineNote, modelsDir, writeResults, writeSynthetic } from "./lib.js";
+import { machineNote, modelsDir, scratchDir, writeResults, writeSynthetic } from "./lib.js";
 
 const { values } = parseArgs({ options: { only: { type: "string" } } });
-const dir = mkdtempSync(join(tmpdir(), "webkv-validate-"));
-
+const dir = scratchDir("webkv-validate-");
+const GENERATE = 8;
 
 const KV = ["f32", "f16", "int8", "int4"];
 const runs: { name: string; path: () => Promise<string>; contexts: number[]; kv: string[]; note: string }[] = [
@@ -37,29 +35,25 @@ const runs: { name: string; path: () => Promise<string>; contexts: number[]; kv:
   },
 ];
 
-try {
-  for (const run of runs) {
-    if (values.only && !run.name.startsWith(values.only)) continue;
-    const path = await run.path();
-    console.error(`validating ${run.name} …`);
-    const result = await runValidation({
-      modelPath: path, contexts: run.contexts, kvFormats: run.kv, generate: 8, tolerance: 0.02, totalTolerance: 0.1, values: {},
-      onPoint: (p) => console.error(`  ${p.kv} @ ${p.context}: total ${(100 * (p.memory.relative_error.total ?? 0)).toFixed(3)}%`),
-    });
-    const markdown = [
-      `# Memory validation: ${run.name}`,
-      "",
-      `${run.note}. Each row is a real generation (${"8"} tokens after a prompt filling the context) in a fresh Chromium, with the KV pool sized for exactly that context. ` +
-        "Predicted: the estimator (src/estimator/webkv.ts) from the GGUF's shapes and the run's settings. Measured: webkv's allocator, peak per category. " +
-        "Observed: growth of Chromium's GPU process's resident memory from before the load — at its peak (loading included: SwiftShader's shader compilation briefly holds hundreds of MiB) and at the end of the run.",
-      "",
-      validationTable(result),
-      "",
-      `all within tolerance (2% weights and KV, 10% total): ${result.pass ? "yes" : "NO"}`,
-      result.adapter ? machineNote(result.adapter) : "",
-    ].join("\n");
-    writeResults(`validate-${run.name}`, result, markdown);
-  }
-} finally {
-  rmSync(dir, { recursive: true, force: true });
+for (const run of runs) {
+  if (values.only && !run.name.startsWith(values.only)) continue;
+  const path = await run.path();
+  console.error(`validating ${run.name} …`);
+  const result = await runValidation({
+    modelPath: path, contexts: run.contexts, kvFormats: run.kv, generate: GENERATE, tolerance: 0.02, totalTolerance: 0.1, values: {},
+    onPoint: (p) => console.error(`  ${p.kv} @ ${p.context}: total ${(100 * (p.memory.relative_error.total ?? 0)).toFixed(3)}%`),
+  });
+  const markdown = [
+    `# Memory validation: ${run.name}`,
+    "",
+    `${run.note}. Each row is a real generation (${GENERATE} tokens after a prompt filling the context) in a fresh Chromium, with the KV pool sized for exactly that context. ` +
+      "Predicted: the estimator (src/estimator/webkv.ts) from the GGUF's shapes and the run's settings. Measured: webkv's allocator, peak per category. " +
+      "Observed: growth of Chromium's GPU process's resident memory from before the load — at its peak (loading included: SwiftShader's shader compilation briefly holds hundreds of MiB) and at the end of the run.",
+    "",
+    validationTable(result),
+    "",
+    `all within tolerance (2% weights and KV, 10% total): ${result.pass ? "yes" : "NO"}`,
+    result.adapter ? machineNote(result.adapter) : "",
+  ].join("\n");
+  writeResults(`validate-${run.name}`, result, markdown);
 }

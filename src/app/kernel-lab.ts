@@ -9,6 +9,7 @@ import { embeddingCalls } from "../kernels/embedding.js";
 import { encodeCalls, type KernelCall, type StepSizes } from "../kernels/kernel-call.js";
 import { kvAppendCall } from "../kernels/kv-append.js";
 import { kvSealCalls } from "../kernels/kv-seal.js";
+import { stepKvRows, stepKvValueOffset } from "../kernels/kv-shape.js";
 import { matmulCalls } from "../kernels/matmul.js";
 import { rmsnormCall } from "../kernels/rmsnorm.js";
 import { ropeCall } from "../kernels/rope.js";
@@ -221,13 +222,11 @@ export class KernelLab {
         const { step, sizes } = await this.stepFor(gpu, batch);
         // This step's k rows then v rows in one buffer, v at an aligned offset (as the model lays them out).
         const kRows = concatFloats(k);
-        const vOffsetBytes = Math.ceil(kRows.byteLength / gpu.limits.minStorageBufferOffsetAlignment) * gpu.limits.minStorageBufferOffsetAlignment;
+        const vOffsetBytes = stepKvValueOffset(kRows.byteLength, gpu.limits.minStorageBufferOffsetAlignment);
         const kvNewBuffer = await this.upload(gpu, "k, v", new Uint8Array(vOffsetBytes + kRows.byteLength));
         gpu.device.queue.writeBuffer(kvNewBuffer, 0, kRows);
         gpu.device.queue.writeBuffer(kvNewBuffer, vOffsetBytes, concatFloats(v));
-        const kvNew = { buffer: kvNewBuffer, vOffsetBytes };
-        const kBuf = { buffer: kvNewBuffer, offset: 0, size: kRows.byteLength };
-        const vBuf = { buffer: kvNewBuffer, offset: vOffsetBytes, size: kRows.byteLength };
+        const { kvNew, k: kBuf, v: vBuf } = stepKvRows(kvNewBuffer, kRows.byteLength, vOffsetBytes);
         const kvPool = pool.layerBindings[0]!;
         const calls: KernelCall[] = [
           ...(await kvSealCalls(gpu, "lab seal", { step: step.uniform, seqs: step.seqs, blockTables: step.blockTables, seals: step.seals, k: kBuf, v: vBuf, kvPool },

@@ -12,6 +12,7 @@ import { bytesSource, urlSource } from "../gguf/source.js";
 import type { LlamaConfig } from "../model/config.js";
 import { LlamaModel, type LlamaLoadOptions } from "../model/llama.js";
 import { Random } from "../gguf/random.js";
+import { randomTokenIds } from "../engine/random-prompt.js";
 import { formatName } from "../kv/formats.js";
 import { createTokenizer, type GgufTokenizer } from "../tokenizer/index.js";
 
@@ -234,7 +235,7 @@ export class Runtime {
       for (const length of request.lengths) {
         const sequence = engine.sequences.create();
         ids.push(sequence.id);
-        const tokens = Array.from({ length }, () => 3 + random.nextInt(engine.vocabSize - 3));
+        const tokens = randomTokenIds(random, length, engine.vocabSize);
         await engine.prefill(sequence.id, tokens, "none");
       }
       const { usedSlots, allocatedSlots } = engine.sequences.utilization();

@@ -2,7 +2,7 @@
 // progress line on stderr, run, and always shut the browser down.
 
 import type { LoadResult } from "../app/runtime.js";
-import { GpuProcessMonitor, type ObservedMemory } from "../harness/process-memory.js";
+import { GpuProcessMonitor, stopWatch, type ObservedMemory } from "../harness/process-memory.js";
 import { BrowserSession } from "../harness/session.js";
 import type { LlamaLoadOptions } from "../model/llama.js";
 import { resolveModel } from "./models.js";
@@ -89,7 +89,7 @@ export async function withModelInBrowser<T>(
   const monitor = backend === "real"
     ? { unavailable: "a real GPU: its buffers live in VRAM, which the GPU process's resident memory does not show, and no vendor counter is read" }
     : await GpuProcessMonitor.start(session.chromium.userDataDir);
-  const observed = async () => ("unavailable" in monitor ? monitor : monitor.stop());
+  const observed = () => stopWatch(monitor);
   try {
     const loaded = await session.call<LoadResult>("load", { url: session.publishFile(path), options: loadOptionsFrom(values, minSeqs) });
     progress("");
@@ -98,7 +98,7 @@ export async function withModelInBrowser<T>(
     return await run({ session, loaded, modelPath: path, observed });
   } finally {
     unsubscribe();
-    if (!("unavailable" in monitor)) await monitor.stop();
+    await stopWatch(monitor);
     await session.close();
   }
 }

@@ -3,12 +3,13 @@
 // and observed (the GPU process's resident memory, from outside; null where it cannot be read).
 
 import type { LoadResult } from "../app/runtime.js";
-import { fromGgufMetadata, webkvRunMemory, type WebkvKvSection, type WebkvMemory } from "../estimator/index.js";
+import { fromGgufMetadata, webkvRunMemory, type WebkvMemory } from "../estimator/index.js";
 import { fileSource } from "../gguf/node-source.js";
 import { readGgufHeader } from "../gguf/reader.js";
 import { GgmlType } from "../gguf/types.js";
 import { MEMORY_CATEGORIES, type MemorySnapshot } from "../gpu/memory.js";
 import type { ObservedMemory } from "../harness/process-memory.js";
+import { parseKvSection } from "../kv/formats.js";
 
 export type PredictedMemory = Omit<WebkvMemory, "formulas" | "kv_bytes_per_token_per_layer">;
 
@@ -36,11 +37,6 @@ export interface MemoryReport {
   formulas: string[];
 }
 
-function kvSection(name: string): WebkvKvSection {
-  const [type, grouping] = name.split("-") as [WebkvKvSection["type"], WebkvKvSection["grouping"] | undefined];
-  return { type, grouping: grouping ?? "token" };
-}
-
 /** What the estimator predicts for a run on a loaded model (settings from the load; nothing measured). */
 export async function predictRun(modelPath: string, loaded: LoadResult, run: { promptTokens: number; generatedTokens: number }): Promise<WebkvMemory> {
   const source = await fileSource(modelPath);
@@ -51,8 +47,8 @@ export async function predictRun(modelPath: string, loaded: LoadResult, run: { p
     return webkvRunMemory(model, {
       blockSize: loaded.kv.block_size,
       kvBlocks: loaded.kv.blocks_total,
-      k: kvSection(loaded.kv.format.k),
-      v: kvSection(loaded.kv.format.v),
+      k: parseKvSection(loaded.kv.format.k, "k"),
+      v: parseKvSection(loaded.kv.format.v, "v"),
       maxSeqs: loaded.plan.max_seqs,
       maxStepTokens: loaded.plan.max_step_tokens,
       attention: loaded.plan.attention,

@@ -21,7 +21,7 @@ export const QUALITY_USAGE = `webkv quality --model M [--formats f16,int8,int4,K
 
 export const DEFAULT_QUALITY_FORMATS = ["f16", "int8", "int8-token", "int8-channel", "int4", "int4-token", "int4-channel", "int4-channel/int8"];
 
-const DEFAULT_PROMPTS = ["Once upon a time", "Lily and Tom", "The little dog", "One day, a", "There was a big", "The sun was", "Tim liked to", "Sara had a red"];
+export const DEFAULT_PROMPTS = ["Once upon a time", "Lily and Tom", "The little dog", "One day, a", "There was a big", "The sun was", "Tim liked to", "Sara had a red"];
 
 export interface QualityOptions {
   modelPath: string;

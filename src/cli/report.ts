@@ -15,7 +15,8 @@ export function formatBytes(bytes: number): string {
   return `${value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`;
 }
 
-const percent = (x: number | null | undefined) => (x === null || x === undefined ? "—" : `${x >= 0 ? "+" : ""}${(x * 100).toFixed(2)}%`);
+/** A relative error as a signed percentage; "—" where there is none. */
+export const percent = (x: number | null | undefined) => (x === null || x === undefined ? "—" : `${x >= 0 ? "+" : ""}${(x * 100).toFixed(2)}%`);
 
 /** measured (live, peak) · predicted · error per category, and the observed total. */
 export function memoryTable(report: MemoryReport): string {

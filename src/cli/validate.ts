@@ -6,13 +6,14 @@
 import type { LoadResult } from "../app/runtime.js";
 import type { MemorySnapshot } from "../gpu/memory.js";
 import { Random } from "../gguf/random.js";
-import { GpuProcessMonitor } from "../harness/process-memory.js";
+import { randomTokenIds } from "../engine/random-prompt.js";
+import { GpuProcessMonitor, stopWatch } from "../harness/process-memory.js";
 import { BrowserSession } from "../harness/session.js";
 import { kvFormatFrom, loadOptionsFrom } from "./browser-model.js";
 import { memoryReport, predictRun, type MemoryReport } from "./memory-report.js";
 import { resolveModel } from "./models.js";
 import { BROWSER_OPTIONS, MODEL_OPTIONS, intOption, numberOption, parse, UsageError, type ParsedValues } from "./options.js";
-import { formatBytes, markdownTable } from "./report.js";
+import { formatBytes, markdownTable, percent } from "./report.js";
 
 export const VALIDATE_USAGE = `webkv validate --model M --contexts 128,512,2048 [--kv f32,int8,int4] [--generate N]
            [--tolerance 0.02] [--total-tolerance 0.10] [--block-size N] [--json] [--out FILE.json]`;
@@ -57,11 +58,11 @@ export async function runValidation(options: ValidationOptions) {
         adapter = loaded.adapter;
         const generated = Math.min(options.generate, context - 1);
         const random = new Random(context);
-        const promptIds = [1, ...Array.from({ length: context - generated - 1 }, () => 3 + random.nextInt(loaded.config.vocabSize - 3))];
+        const promptIds = [1, ...randomTokenIds(random, context - generated - 1, loaded.config.vocabSize)];
         const reply = await session.call<{ memory: MemorySnapshot; output_ids: number[] }>("generate", {
           modelId: loaded.modelId, promptIds, maxTokens: generated,
         });
-        const observed = "unavailable" in monitor ? monitor : await monitor.stop();
+        const observed = await stopWatch(monitor);
         const predicted = await predictRun(options.modelPath, loaded, { promptTokens: promptIds.length, generatedTokens: reply.output_ids.length });
         const memory = memoryReport(reply.memory, predicted, observed);
         const within = (category: string, tolerance: number) => Math.abs(memory.relative_error[category] ?? Infinity) <= tolerance;
@@ -86,23 +87,23 @@ export async function runValidation(options: ValidationOptions) {
   };
 }
 
-const pct = (x: number | null | undefined) => (x === null || x === undefined ? "—" : `${x >= 0 ? "+" : ""}${(x * 100).toFixed(2)}%`);
+/** The categories the table sums into one column. */
+const REST = ["activations", "attention_scratch", "staging", "other"] as const;
 
 export function validationTable(result: Awaited<ReturnType<typeof runValidation>>): string {
   return markdownTable(
     ["KV", "context", "weights pred / meas", "err", "kv pred / meas", "err", "activations + scratch + staging + other, pred / meas", "total pred / meas", "err", "observed peak / end (GPU process)", "obs err (peak / end)", "pass"],
     result.points.map((p) => {
       const m = p.memory;
-      const rest = (o: { activations: number; attention_scratch: number; staging: number; other: number }) => o.activations + o.attention_scratch + o.staging + o.other;
-      const measuredRest = m.measured.activations.peak + m.measured.attention_scratch.peak + m.measured.staging.peak + m.measured.other.peak;
+      const rest = (bytes: (category: (typeof REST)[number]) => number) => REST.reduce((n, category) => n + bytes(category), 0);
       return [
         p.kv, p.context,
-        `${formatBytes(m.predicted.weights)} / ${formatBytes(m.measured.weights.peak)}`, pct(m.relative_error.weights),
-        `${formatBytes(m.predicted.kv)} / ${formatBytes(m.measured.kv.peak)}`, pct(m.relative_error.kv),
-        `${formatBytes(rest(m.predicted))} / ${formatBytes(measuredRest)}`,
-        `${formatBytes(m.predicted.total)} / ${formatBytes(m.measured.total.peak)}`, pct(m.relative_error.total),
+        `${formatBytes(m.predicted.weights)} / ${formatBytes(m.measured.weights.peak)}`, percent(m.relative_error.weights),
+        `${formatBytes(m.predicted.kv)} / ${formatBytes(m.measured.kv.peak)}`, percent(m.relative_error.kv),
+        `${formatBytes(rest((c) => m.predicted[c]))} / ${formatBytes(rest((c) => m.measured[c].peak))}`,
+        `${formatBytes(m.predicted.total)} / ${formatBytes(m.measured.total.peak)}`, percent(m.relative_error.total),
         m.observed ? `${formatBytes(m.observed.total)} / ${formatBytes(m.observed.at_end)}` : `n/a (${m.observed_note})`,
-        m.observed ? `${pct(m.observed.relative_error)} / ${pct(m.observed.at_end_relative_error)}` : "—",
+        m.observed ? `${percent(m.observed.relative_error)} / ${percent(m.observed.at_end_relative_error)}` : "—",
         p.pass ? "yes" : "NO",
       ];
     }),
@@ -130,7 +131,7 @@ export async function validateCommand(argv: string[], out: (text: string) => voi
     totalTolerance: numberOption(values, "total-tolerance", 0.1)!,
     values: { ...values, kv: undefined },
     chromium: typeof values.chromium === "string" ? values.chromium : undefined,
-    onPoint: values.json ? undefined : (p) => err(`${p.kv} @ ${p.context}: total ${pct(p.memory.relative_error.total)}${p.pass ? "" : "  FAIL"}\n`),
+    onPoint: values.json ? undefined : (p) => err(`${p.kv} @ ${p.context}: total ${percent(p.memory.relative_error.total)}${p.pass ? "" : "  FAIL"}\n`),
   };
   const result = await runValidation(options);
   if (typeof values.out === "string") {

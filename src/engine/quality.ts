@@ -13,10 +13,8 @@ export function logSoftmax(row: ArrayLike<number>): Float64Array {
   return out;
 }
 
-/** KL(p ‖ q) of the distributions softmax(reference) and softmax(other), in nats. */
-export function klDivergence(reference: ArrayLike<number>, other: ArrayLike<number>): number {
-  const logP = logSoftmax(reference);
-  const logQ = logSoftmax(other);
+/** KL(p ‖ q) in nats, from the two distributions' log-probabilities. */
+export function klDivergence(logP: Float64Array, logQ: Float64Array): number {
   let kl = 0;
   for (let i = 0; i < logP.length; i++) {
     const p = Math.exp(logP[i]!);
@@ -57,11 +55,13 @@ export function compareDistributions(sequences: number[][], reference: ArrayLike
     ids.forEach((_, p) => {
       const ref = reference[s]![p]!;
       const oth = other[s]![p]!;
-      kls.push(klDivergence(ref, oth));
+      const logP = logSoftmax(ref);
+      const logQ = logSoftmax(oth);
+      kls.push(klDivergence(logP, logQ));
       if (argmax(ref) === argmax(oth)) agree++;
       if (p + 1 < ids.length) {
-        nllReference -= logSoftmax(ref)[ids[p + 1]!]!;
-        nllOther -= logSoftmax(oth)[ids[p + 1]!]!;
+        nllReference -= logP[ids[p + 1]!]!;
+        nllOther -= logQ[ids[p + 1]!]!;
         predicted++;
       }
     });

@@ -41,12 +41,7 @@ export class GpuMemory {
    * Creates a buffer of `size` bytes (rounded up to 4). Out-of-memory and validation failures become
    * errors that name the buffer and its size.
    */
-  async allocate(
-    category: MemoryCategory,
-    label: string,
-    size: number,
-    usage: GPUBufferUsageFlags,
-  ): Promise<GPUBuffer> {
+  async allocate(category: MemoryCategory, label: string, size: number, usage: GPUBufferUsageFlags): Promise<GPUBuffer> {
     const bytes = Math.max(4, Math.ceil(size / 4) * 4);
     if (bytes > this.maxBufferSize) {
       throw new GpuOutOfMemoryError(

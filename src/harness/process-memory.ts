@@ -60,6 +60,14 @@ export interface ObservedMemory {
   source: string;
 }
 
+/** A started monitor, or why there is none. */
+export type GpuProcessWatch = GpuProcessMonitor | { unavailable: string };
+
+/** Stops a watch: what the GPU process did meanwhile, or why it could not be read. */
+export async function stopWatch(watch: GpuProcessWatch): Promise<ObservedMemory | { unavailable: string }> {
+  return "unavailable" in watch ? watch : watch.stop();
+}
+
 /** Samples the GPU process every `intervalMs` from start() to stop(); the delta is peak − baseline. */
 export class GpuProcessMonitor {
   private samples: ProcessMemorySample[] = [];
@@ -71,7 +79,7 @@ export class GpuProcessMonitor {
   ) {}
 
   /** A monitor, or the reason there is none. */
-  static async start(userDataDir: string, intervalMs = 25): Promise<GpuProcessMonitor | { unavailable: string }> {
+  static async start(userDataDir: string, intervalMs = 25): Promise<GpuProcessWatch> {
     if (process.platform !== "linux") return { unavailable: `no /proc on ${process.platform}: the GPU process's memory cannot be read` };
     const pid = await findGpuProcess(userDataDir);
     if (pid === undefined) return { unavailable: "Chromium's GPU process was not found" };

@@ -60,6 +60,23 @@ export interface AttentionBuffers {
   kvNew: { buffer: GPUBuffer; vOffsetBytes: number };
 }
 
+/**
+ * This step's k and v rows share one buffer (the attention kernels read both through one binding): k rows
+ * of `rowsBytes` at 0, v rows at the first offset after them that a binding may start at.
+ */
+export function stepKvValueOffset(rowsBytes: number, offsetAlignment: number): number {
+  return Math.ceil(rowsBytes / offsetAlignment) * offsetAlignment;
+}
+
+/** The kv_new buffer as the attention kernels bind it, and its k and v rows as the writers bind them. */
+export function stepKvRows(buffer: GPUBuffer, rowsBytes: number, vOffsetBytes: number) {
+  return {
+    kvNew: { buffer, vOffsetBytes },
+    k: { buffer, offset: 0, size: rowsBytes } satisfies BufferBinding,
+    v: { buffer, offset: vOffsetBytes, size: rowsBytes } satisfies BufferBinding,
+  };
+}
+
 /** Bindings 0…8 of attention_naive.wgsl and attention_flash.wgsl; `scratch` is the scores or the partials. */
 export function attentionBindings(b: AttentionBuffers, scratch: GPUBuffer): BufferBinding[] {
   return [b.step, b.tokens, b.seqs, b.blockTables, b.kvPool, b.q, scratch, b.out, b.kvNew.buffer];

@@ -21,6 +21,7 @@ import { GpuProfiler } from "../gpu/profiler.js";
 import { encodeCalls, encodeCallsProfiled, type KernelCall, type StepSizes } from "../kernels/kernel-call.js";
 import { kvAppendCall } from "../kernels/kv-append.js";
 import { kvSealCalls } from "../kernels/kv-seal.js";
+import { stepKvRows, stepKvValueOffset } from "../kernels/kv-shape.js";
 import { matmulCalls } from "../kernels/matmul.js";
 import { rmsnormCall } from "../kernels/rmsnorm.js";
 import { ropeCall } from "../kernels/rope.js";
@@ -418,15 +419,13 @@ async function allocateActivations(gpu: GpuContext, c: LlamaConfig, maxTokens: n
   const qDim = c.qHeads * c.headDim;
   const kvDim = c.kvHeads * c.headDim;
   const kvBytes = maxTokens * kvDim * 4;
-  const vOffsetBytes = Math.ceil(kvBytes / gpu.limits.minStorageBufferOffsetAlignment) * gpu.limits.minStorageBufferOffsetAlignment;
-  const kvNew = { buffer: await buffer("k, v (this step)", (vOffsetBytes + kvBytes) / 4), vOffsetBytes };
+  const vOffsetBytes = stepKvValueOffset(kvBytes, gpu.limits.minStorageBufferOffsetAlignment);
+  const stepKv = stepKvRows(await buffer("k, v (this step)", (vOffsetBytes + kvBytes) / 4), kvBytes, vOffsetBytes);
   return {
     x: await buffer("x (residual stream)", maxTokens * c.dim),
     xb: await buffer("xb (normed)", maxTokens * c.dim),
     q: await buffer("q", maxTokens * qDim),
-    kvNew,
-    k: { buffer: kvNew.buffer, offset: 0, size: kvBytes },
-    v: { buffer: kvNew.buffer, offset: kvNew.vOffsetBytes, size: kvBytes },
+    ...stepKv,
     att: await buffer("attention output", maxTokens * qDim),
     gate: await buffer("ffn gate / h", maxTokens * c.ffnDim),
     up: await buffer("ffn up", maxTokens * c.ffnDim),

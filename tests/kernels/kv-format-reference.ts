@@ -21,7 +21,6 @@ function wordAsFloat(word: number): number {
   return f32[0]!;
 }
 
-
 function byteAt(view: PoolView, wordBase: number, byteIndex: number): number {
   return (view.words[wordBase + Math.floor(byteIndex / 4)]! >>> (8 * (byteIndex % 4))) & 255;
 }
