@@ -117,6 +117,7 @@ fn prefill_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
         for (var d4 = 0u; d4 < HEAD_VEC4; d4++) {
           score += dot(q_row[d4], tile_key(seq, jj, d4, block, kv_head, j));
         }
+        score = cap_score(score);
       }
       s[jj] = score;
       tile_max = max(tile_max, score);
@@ -193,6 +194,7 @@ fn decode_main(@builtin(global_invocation_id) gid: vec3<u32>) {
     for (var d4 = 0u; d4 < HEAD_VEC4; d4++) {
       score += dot(q_row[d4], kv_load4(seq, j, block, false, kv_head, d4));
     }
+    score = cap_score(score);
     let m_new = max(m, score);
     let correction = exp(m - m_new);
     let p = exp(score - m_new);

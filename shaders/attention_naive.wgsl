@@ -38,7 +38,7 @@ fn scores_main(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var d4 = 0u; d4 < HEAD_VEC4; d4++) {
     dot_qk += dot(q[(t * Q_HEADS + h) * HEAD_VEC4 + d4], kv_load4(seq, j, block, false, h / GROUP, d4));
   }
-  scores[row + j] = dot_qk * SCALE;
+  scores[row + j] = cap_score(dot_qk * SCALE);
 }
 
 var<workgroup> reduce_scratch: array<f32, WORKGROUP_SIZE>;

@@ -12,6 +12,15 @@ const HEAD_VEC4: u32 = HEAD_DIM / 4u;
 const GROUP: u32 = Q_HEADS / KV_HEADS;
 const NEG_INF: f32 = -3.0e38;
 
+/// A scaled score after soft-capping (Gemma 2: SOFTCAP · tanh(score / SOFTCAP)); unchanged when SOFTCAP is 0.
+/// tanh's argument is clamped so no implementation overflows inside it (tanh(±15) is ±1 in f32).
+fn cap_score(score: f32) -> f32 {
+  if (SOFTCAP > 0.0) {
+    return SOFTCAP * tanh(clamp(score / SOFTCAP, -15.0, 15.0));
+  }
+  return score;
+}
+
 /// Visible keys of the query at `position`: [first_visible(position), position] (causal, sliding window).
 fn first_visible(position: u32) -> u32 {
   if (WINDOW > 0u && position + 1u > WINDOW) {

@@ -1,4 +1,7 @@
-// RMSNorm, one workgroup per row:   y[r, :] = x[src(r), :] · g / sqrt(mean(x[src(r), :]²) + EPS)
+// RMSNorm, one workgroup per row:   y[r, :] (+)= x[src(r), :] · g / sqrt(mean(x[src(r), :]²) + EPS)
+//
+// ACCUMULATE adds the normalized row into y instead of writing it (Gemma's post-attention and post-FFN
+// norms feed the residual stream this way: x += norm(out)·g).
 //
 // src(r) = r for the layers; for the final norm before the output head (GATHER_LOGIT_ROWS) it is the
 // r-th logit row of the step, so only the rows whose logits are wanted are normalized and projected.
@@ -34,6 +37,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
   let scale = 1.0 / sqrt(partial_sums[0] / f32(DIM) + EPS);
   for (var c = lane; c < DIM; c += WORKGROUP_SIZE) {
-    y[r * DIM + c] = x[src * DIM + c] * scale * g[c];
+    let normed = x[src * DIM + c] * scale * g[c];
+    if (ACCUMULATE) {
+      y[r * DIM + c] += normed;
+    } else {
+      y[r * DIM + c] = normed;
+    }
   }
 }

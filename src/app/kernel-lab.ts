@@ -13,7 +13,11 @@ import { stepKvRows, stepKvValueOffset } from "../kernels/kv-shape.js";
 import { matmulCalls } from "../kernels/matmul.js";
 import { rmsnormCall } from "../kernels/rmsnorm.js";
 import { ropeCall } from "../kernels/rope.js";
-import { swigluCall } from "../kernels/swiglu.js";
+import { gluCall } from "../kernels/glu.js";
+import { headNormCall } from "../kernels/head-norm.js";
+import { pointwiseCall } from "../kernels/pointwise.js";
+import type { GatedActivation } from "../model/architecture.js";
+import type { RopeAngles } from "../model/rope.js";
 import { chooseTuning } from "../kernels/tuning.js";
 import { F32_KV, hasTail, type KvCacheFormat } from "../kv/formats.js";
 import { KvPool } from "../kv/pool.js";
@@ -66,14 +70,14 @@ export class KernelLab {
     gpu.device.queue.submit([encoder.finish()]);
   }
 
-  private async stepFor(gpu: GpuContext, batch: StepBatch, ropeDim = 2, freqBase = 10000) {
+  private async stepFor(gpu: GpuContext, batch: StepBatch, rope: Partial<RopeAngles> = {}) {
     const step = await StepBuffers.create(
       gpu,
       {
         maxTokens: batch.tokens.length, maxSeqs: Math.max(1, batch.seqs.length), maxLogitRows: Math.max(1, batch.logitRows.length),
         maxBlockTableEntries: Math.max(1, batch.seqs.reduce((n, s) => n + s.blockTable.length, 0)), maxSeals: Math.max(1, batch.seals?.length ?? 0),
       },
-      { ropeDim, freqBase, freqScale: 1 },
+      [{ ropeDim: 2, freqBase: 10000, freqScale: 1, extFactor: 0, corrDims: [0, 0], attnFactor: 1, factors: null, ...rope }],
     );
     return { step, sizes: step.write(batch) };
   }
@@ -120,7 +124,8 @@ export class KernelLab {
     }
   }
 
-  async rmsnorm(r: { x: Float32Array; weight: Float32Array; dim: number; eps: number; numTokens: number; gatherRows?: number[] }): Promise<Float32Array> {
+  /** With `y0`, the normalized rows are added into y0 (post-norms into the residual stream). */
+  async rmsnorm(r: { x: Float32Array; weight: Float32Array; dim: number; eps: number; numTokens: number; gatherRows?: number[]; y0?: Float32Array }): Promise<Float32Array> {
     const gpu = await this.gpu();
     try {
       const gather = r.gatherRows !== undefined;
@@ -128,9 +133,9 @@ export class KernelLab {
       const x = await this.upload(gpu, "x", r.x);
       const g = await this.upload(gpu, "g", r.weight);
       const rows = gather ? r.gatherRows!.length : r.numTokens;
-      const y = await this.upload(gpu, "y", new Float32Array(rows * r.dim));
+      const y = await this.upload(gpu, "y", r.y0 ?? new Float32Array(rows * r.dim));
       const call = await rmsnormCall(gpu, "lab rmsnorm", { step: step.uniform, x, weight: g, logitRows: step.logitRows, y },
-        { dim: r.dim, eps: r.eps, gatherLogitRows: gather, workgroupSize: chooseTuning(gpu).reduceWorkgroupSize });
+        { dim: r.dim, eps: r.eps, gatherLogitRows: gather, accumulate: r.y0 !== undefined, workgroupSize: chooseTuning(gpu).reduceWorkgroupSize });
       this.run(gpu, [call], sizes);
       return await this.read(gpu, y, rows * r.dim * 4);
     } finally {
@@ -138,14 +143,15 @@ export class KernelLab {
     }
   }
 
-  async rope(r: { q: Float32Array; k: Float32Array; positions: number[]; qHeads: number; kvHeads: number; headDim: number; ropeDim: number; freqBase: number }) {
+  async headNorm(r: { q: Float32Array; k: Float32Array; qNorm: Float32Array; kNorm: Float32Array; qHeads: number; kvHeads: number; headDim: number; eps: number; numTokens: number }) {
     const gpu = await this.gpu();
     try {
-      const { step, sizes } = await this.stepFor(gpu, this.simpleBatch(r.positions.length, [], undefined, r.positions), r.ropeDim, r.freqBase);
+      const { step, sizes } = await this.stepFor(gpu, this.simpleBatch(r.numTokens));
       const q = await this.upload(gpu, "q", r.q);
       const k = await this.upload(gpu, "k", r.k);
-      const call = await ropeCall(gpu, "lab rope", { step: step.uniform, cosSin: step.cosSin, q, k },
-        { qHeads: r.qHeads, kvHeads: r.kvHeads, headDim: r.headDim, ropeDim: r.ropeDim, workgroupSize: chooseTuning(gpu).workgroupSize });
+      const call = await headNormCall(gpu, "lab head norm",
+        { step: step.uniform, q, k, qNorm: await this.upload(gpu, "q norm", r.qNorm), kNorm: await this.upload(gpu, "k norm", r.kNorm) },
+        { qHeads: r.qHeads, kvHeads: r.kvHeads, headDim: r.headDim, eps: r.eps, workgroupSize: chooseTuning(gpu).reduceWorkgroupSize });
       this.run(gpu, [call], sizes);
       return { q: await this.read(gpu, q, r.q.byteLength), k: await this.read(gpu, k, r.k.byteLength) };
     } finally {
@@ -153,13 +159,50 @@ export class KernelLab {
     }
   }
 
-  async swiglu(r: { gate: Float32Array; up: Float32Array; ffnDim: number; numTokens: number }): Promise<Float32Array> {
+  /** y: [rows, n] with rows = numTokens (bias, scale) or logit rows (softcap). */
+  async pointwise(r: { y: Float32Array; n: number; rows: number; op: "bias" | "scale" | "softcap"; bias?: Float32Array; factor?: number }): Promise<Float32Array> {
+    const gpu = await this.gpu();
+    try {
+      const rowIds = [...Array(r.rows).keys()];
+      const { step, sizes } = await this.stepFor(gpu, this.simpleBatch(r.rows, r.op === "softcap" ? rowIds : []));
+      const y = await this.upload(gpu, "y", r.y);
+      const operation = r.op === "bias" ? { op: "bias" as const, bias: await this.upload(gpu, "bias", r.bias!) }
+        : r.op === "scale" ? { op: "scale" as const, factor: r.factor! } : { op: "softcap" as const, cap: r.factor! };
+      const call = await pointwiseCall(gpu, "lab pointwise", { step: step.uniform, y }, { n: r.n, rowStride: r.n, workgroupSize: chooseTuning(gpu).workgroupSize }, operation);
+      this.run(gpu, [call], sizes);
+      return await this.read(gpu, y, r.y.byteLength);
+    } finally {
+      gpu.memory.destroyAll();
+    }
+  }
+
+  async rope(r: {
+    q: Float32Array; k: Float32Array; positions: number[]; qHeads: number; kvHeads: number; headDim: number; ropeDim: number; freqBase: number;
+    neox?: boolean;
+  }) {
+    const gpu = await this.gpu();
+    try {
+      const batch = this.simpleBatch(r.positions.length, [], undefined, r.positions);
+      const { step, sizes } = await this.stepFor(gpu, batch, { ropeDim: r.ropeDim, freqBase: r.freqBase });
+      const q = await this.upload(gpu, "q", r.q);
+      const k = await this.upload(gpu, "k", r.k);
+      const call = await ropeCall(gpu, "lab rope", { step: step.uniform, cosSin: step.cosSin[0]!, q, k },
+        { qHeads: r.qHeads, kvHeads: r.kvHeads, headDim: r.headDim, ropeDim: r.ropeDim, neox: r.neox ?? false, workgroupSize: chooseTuning(gpu).workgroupSize });
+      this.run(gpu, [call], sizes);
+      return { q: await this.read(gpu, q, r.q.byteLength), k: await this.read(gpu, k, r.k.byteLength) };
+    } finally {
+      gpu.memory.destroyAll();
+    }
+  }
+
+  async glu(r: { gate: Float32Array; up: Float32Array; ffnDim: number; numTokens: number; activation?: GatedActivation }): Promise<Float32Array> {
     const gpu = await this.gpu();
     try {
       const { step, sizes } = await this.stepFor(gpu, this.simpleBatch(r.numTokens));
       const gate = await this.upload(gpu, "gate", r.gate);
       const up = await this.upload(gpu, "up", r.up);
-      const call = await swigluCall(gpu, "lab swiglu", { step: step.uniform, up, gate }, { ffnDim: r.ffnDim, workgroupSize: chooseTuning(gpu).workgroupSize });
+      const call = await gluCall(gpu, "lab glu", { step: step.uniform, up, gate },
+        { ffnDim: r.ffnDim, activation: r.activation ?? "silu", workgroupSize: chooseTuning(gpu).workgroupSize });
       this.run(gpu, [call], sizes);
       return await this.read(gpu, gate, r.gate.byteLength);
     } finally {
@@ -183,6 +226,9 @@ export class KernelLab {
     /** Also return layer 0's pool words (blocks, then tails) for a CPU decode. */
     returnPool?: boolean;
     qHeads: number; kvHeads: number; headDim: number; blockSize: number; numBlocks: number; window: number;
+    /** Query scale (default 1/√headDim) and score soft-cap (default off). */
+    scale?: number;
+    softcap?: number;
     /** Per sequence: its block table, its cached tokens' k/v ([len, kvHeads·headDim]), and its new tokens. */
     seqs: { blockTable: number[]; contextK: Float32Array; contextV: Float32Array; contextLen: number; newK: Float32Array; newV: Float32Array; q: Float32Array; numNew: number }[];
   }): Promise<{ out: Float32Array; pool?: Uint32Array; tailOffsetWords?: number }> {
@@ -239,7 +285,7 @@ export class KernelLab {
           const qBuf = await this.upload(gpu, "q", concatFloats(q));
           out = await this.upload(gpu, "out", new Float32Array(batch.tokens.length * r.qHeads * r.headDim));
           const common = { step: step.uniform, tokens: step.tokens, seqs: step.seqs, blockTables: step.blockTables, kvPool, q: qBuf, out, kvNew };
-          const shape = { ...kvShape, qHeads: r.qHeads, window: r.window };
+          const shape = { ...kvShape, qHeads: r.qHeads, window: r.window, scale: r.scale, softcap: r.softcap };
           if (r.kind === "naive") {
             const scores = await this.upload(gpu, "scores", new Float32Array(sizes.numTokens * r.qHeads * sizes.maxContext));
             calls.push(...(await naiveAttentionCalls(gpu, "lab attention", { ...common, scores },
@@ -264,4 +310,4 @@ export class KernelLab {
   }
 }
 
-export const LAB_METHODS = ["matmul", "embedding", "rmsnorm", "rope", "swiglu", "attention"] as const;
+export const LAB_METHODS = ["matmul", "embedding", "rmsnorm", "headNorm", "pointwise", "rope", "glu", "attention"] as const;

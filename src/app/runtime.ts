@@ -9,8 +9,8 @@ import { acquireGpu, type AdapterDescription, type GpuContext, type GpuLimits } 
 import type { MemorySnapshot } from "../gpu/memory.js";
 import { readGgufHeader } from "../gguf/reader.js";
 import { bytesSource, urlSource } from "../gguf/source.js";
-import type { LlamaConfig } from "../model/config.js";
-import { LlamaModel, type LlamaLoadOptions } from "../model/llama.js";
+import type { ModelConfig } from "../model/config.js";
+import { TransformerModel, type ModelLoadOptions } from "../model/forward.js";
 import { Random } from "../gguf/random.js";
 import { randomTokenIds } from "../engine/random-prompt.js";
 import { formatName } from "../kv/formats.js";
@@ -24,7 +24,7 @@ export type EventSink = (event: RuntimeEvent) => void;
 
 interface LoadedModel {
   gpu: GpuContext;
-  model: LlamaModel;
+  model: TransformerModel;
   engine: Engine;
   tokenizer: GgufTokenizer;
   /** Ids that end generation (EOS, EOT, …). */
@@ -37,7 +37,7 @@ export interface AdapterReport extends AdapterDescription {
 
 export interface LoadRequest {
   url: string;
-  options?: Omit<LlamaLoadOptions, "onProgress">;
+  options?: Omit<ModelLoadOptions, "onProgress">;
 }
 
 /** The sizes the runtime settled on for a load (settings, not measurements): what an estimate needs. */
@@ -52,7 +52,8 @@ export interface LoadPlan {
 
 export interface LoadResult {
   modelId: number;
-  config: LlamaConfig;
+  /** The model's configuration as plain data (the architecture description's functions stay in the page). */
+  config: Omit<ModelConfig, "description">;
   load_ms: number;
   adapter: AdapterReport;
   memory: MemorySnapshot;
@@ -134,14 +135,14 @@ export class Runtime {
     const tokenizer = createTokenizer(header);
     const gpu = await acquireGpu();
     try {
-      const model = await LlamaModel.load(gpu, header, source, { ...request.options, onProgress: progress });
+      const model = await TransformerModel.load(gpu, header, source, { ...request.options, onProgress: progress });
       const engine = new Engine(model);
       const modelId = this.nextModelId++;
       const stopIds = [...Array(model.config.vocabSize).keys()].filter((id) => tokenizer.isEndOfGeneration(id));
       this.models.set(modelId, { gpu, model, engine, tokenizer, stopIds });
       return {
         modelId,
-        config: model.config,
+        config: plainConfig(model.config),
         load_ms: performance.now() - start,
         adapter: { ...gpu.adapter, limits: gpu.limits },
         memory: gpu.memory.snapshot(),
@@ -298,7 +299,12 @@ export class Runtime {
   }
 }
 
-function kvReport(model: LlamaModel, stats?: SchedulerStats): KvReport {
+function plainConfig(config: ModelConfig): Omit<ModelConfig, "description"> {
+  const { description: _description, ...plain } = config;
+  return plain;
+}
+
+function kvReport(model: TransformerModel, stats?: SchedulerStats): KvReport {
   const pool = model.kvPool;
   return {
     format: { k: formatName(pool.settings.format.k), v: formatName(pool.settings.format.v) },

@@ -4,7 +4,7 @@
 import type { LoadResult } from "../app/runtime.js";
 import { GpuProcessMonitor, stopWatch, type ObservedMemory } from "../harness/process-memory.js";
 import { BrowserSession } from "../harness/session.js";
-import type { LlamaLoadOptions } from "../model/llama.js";
+import type { ModelLoadOptions } from "../model/forward.js";
 import { resolveModel } from "./models.js";
 import { KvFormatError, parseKvSection, type KvCacheFormat } from "../kv/formats.js";
 import { choiceOption, intOption, parseBytes, UsageError, type ParsedValues } from "./options.js";
@@ -18,7 +18,7 @@ export interface LoadedInBrowser {
 }
 
 /** --kv-budget: a size (512MiB, 2GB, 1e9) or a fraction of what the adapter allows (0.5, 50%). */
-function kvBudget(values: ParsedValues): Pick<LlamaLoadOptions, "kvBudgetBytes" | "kvBudgetFraction"> {
+function kvBudget(values: ParsedValues): Pick<ModelLoadOptions, "kvBudgetBytes" | "kvBudgetFraction"> {
   const raw = values["kv-budget"];
   if (typeof raw !== "string") return {};
   const percent = /^\s*([\d.]+)\s*%\s*$/.exec(raw);
@@ -44,7 +44,7 @@ export function kvFormatFrom(values: ParsedValues): KvCacheFormat | undefined {
   }
 }
 
-export function loadOptionsFrom(values: ParsedValues, minSeqs = 1): Omit<LlamaLoadOptions, "onProgress"> {
+export function loadOptionsFrom(values: ParsedValues, minSeqs = 1): Omit<ModelLoadOptions, "onProgress"> {
   if (values["kv-blocks"] !== undefined && values["kv-budget"] !== undefined) throw new UsageError("give --kv-blocks or --kv-budget, not both");
   const blockSize = intOption(values, "block-size", 1);
   if (blockSize !== undefined && blockSize > 1024) throw new UsageError(`--block-size must be 1..1024 tokens, got ${blockSize}`);

@@ -4,7 +4,7 @@
 import { BlockAllocator } from "../kv/allocator.js";
 import { concatFloats } from "../util/concat.js";
 import { SequenceTable, type SlotReservation } from "../kv/sequences.js";
-import type { LlamaModel } from "../model/llama.js";
+import type { TransformerModel } from "../model/forward.js";
 import type { StepBatch, StepSequence, StepToken } from "../model/step.js";
 
 export interface StepRequest {
@@ -24,7 +24,7 @@ export interface StepResult {
 export class Engine {
   readonly sequences: SequenceTable;
 
-  constructor(readonly model: LlamaModel) {
+  constructor(readonly model: TransformerModel) {
     const pool = model.kvPool;
     this.sequences = new SequenceTable(new BlockAllocator(pool.settings.numBlocks), pool.settings.blockSize, pool.settings.tails);
   }

@@ -23,6 +23,7 @@ export type GgufErrorCode =
   | "shape_mismatch"
   | "unsupported_tensor_type"
   | "unsupported_architecture"
+  | "unexpected_tensor"
   | "source_error";
 
 export class GgufError extends Error {

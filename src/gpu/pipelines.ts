@@ -8,14 +8,32 @@ export interface ComputeProgram {
   layout: GPUBindGroupLayout;
 }
 
+/** A float constant, written as f32 even when it is a whole number (an epsilon of 1, a soft-cap of 50). */
+export class F32Constant {
+  constructor(readonly value: number) {}
+}
+
+export const f32 = (value: number): F32Constant => new F32Constant(value);
+
+export type WgslConstant = number | boolean | F32Constant;
+
+/** A float as a WGSL f32 literal: always with a decimal point or exponent, so `1` is never read as an integer. */
+function f32Literal(name: string, value: number): string {
+  if (!Number.isFinite(value)) throw new Error(`kernel constant ${name} is ${value}; it must be a finite number`);
+  const text = Math.fround(value).toPrecision(9);
+  return /[.e]/.test(text) ? text : `${text}.0`;
+}
+
 /**
  * Builds the WGSL module `constants + source`: `constants` are module-scope `const` declarations
- * (tile sizes, formats) chosen by the kernel wrapper from the adapter's limits.
+ * (tile sizes, formats) chosen by the kernel wrapper from the adapter's limits. Plain numbers are u32
+ * counts (a fraction or a negative one is an f32); floats that may be whole are passed through f32().
  */
-export function wgslWithConstants(source: string, constants: Record<string, number | boolean>): string {
+export function wgslWithConstants(source: string, constants: Record<string, WgslConstant>): string {
   const lines = Object.entries(constants).map(([name, value]) => {
     if (typeof value === "boolean") return `const ${name}: bool = ${value};`;
-    if (!Number.isInteger(value) || value < 0) return `const ${name}: f32 = ${value.toPrecision(9)};`;
+    if (value instanceof F32Constant) return `const ${name}: f32 = ${f32Literal(name, value.value)};`;
+    if (!Number.isInteger(value) || value < 0) return `const ${name}: f32 = ${f32Literal(name, value)};`;
     return `const ${name}: u32 = ${value}u;`;
   });
   return `${lines.join("\n")}\n${source}`;

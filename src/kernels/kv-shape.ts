@@ -1,7 +1,7 @@
 // The constants every KV-reading or -writing kernel is compiled with (shaders/kv_cache.wgsl): geometry,
 // the block layout of the K and V formats (src/kv/formats.ts), and where the tails begin.
 
-import type { BufferBinding } from "../gpu/pipelines.js";
+import { f32, type BufferBinding, type WgslConstant } from "../gpu/pipelines.js";
 import { blockLayout, KV_TYPE_CODE, type KvCacheFormat, type SectionLayout } from "../kv/formats.js";
 
 export interface KvShape {
@@ -17,6 +17,10 @@ export interface AttentionShape extends KvShape {
   qHeads: number;
   /** Sliding window in tokens; 0 = full causal attention. */
   window: number;
+  /** Query scale (default 1/√head_dim). */
+  scale?: number;
+  /** Scores become softcap·tanh(score/softcap) when > 0 (Gemma 2). */
+  softcap?: number;
 }
 
 function sectionConstants(prefix: "K" | "V", s: SectionLayout): Record<string, number | boolean> {
@@ -43,8 +47,14 @@ export function kvConstants(shape: KvShape): Record<string, number | boolean> {
   };
 }
 
-export function attentionConstants(shape: AttentionShape): Record<string, number | boolean> {
-  return { ...kvConstants(shape), Q_HEADS: shape.qHeads, WINDOW: shape.window, SCALE: 1 / Math.sqrt(shape.headDim) };
+export function attentionConstants(shape: AttentionShape): Record<string, WgslConstant> {
+  return {
+    ...kvConstants(shape),
+    Q_HEADS: shape.qHeads,
+    WINDOW: shape.window,
+    SCALE: f32(shape.scale ?? 1 / Math.sqrt(shape.headDim)),
+    SOFTCAP: f32(shape.softcap ?? 0),
+  };
 }
 
 /** What both attention kernels bind (their scratch aside), in binding order around it. */

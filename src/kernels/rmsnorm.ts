@@ -1,8 +1,9 @@
-// Wrapper of shaders/rmsnorm.wgsl: one workgroup per row; optionally gathers the step's logit rows.
+// Wrapper of shaders/rmsnorm.wgsl: one workgroup per row; optionally gathers the step's logit rows, or
+// adds the normalized rows into y.
 
 import rmsnormWgsl from "../../shaders/rmsnorm.wgsl?raw";
 import type { GpuContext } from "../gpu/device.js";
-import { bindGroup, createComputeProgram, layoutEntries } from "../gpu/pipelines.js";
+import { bindGroup, createComputeProgram, f32, layoutEntries } from "../gpu/pipelines.js";
 import { kernelSource } from "./wgsl.js";
 import type { KernelCall } from "./kernel-call.js";
 
@@ -10,15 +11,16 @@ export async function rmsnormCall(
   gpu: GpuContext,
   label: string,
   buffers: { step: GPUBuffer; x: GPUBuffer; weight: GPUBuffer; logitRows: GPUBuffer; y: GPUBuffer },
-  shape: { dim: number; eps: number; gatherLogitRows: boolean; workgroupSize: number },
+  shape: { dim: number; eps: number; gatherLogitRows: boolean; accumulate?: boolean; workgroupSize: number },
 ): Promise<KernelCall> {
   const program = await createComputeProgram(
     gpu.device,
-    `rmsnorm ${shape.dim}${shape.gatherLogitRows ? " gather" : ""}`,
+    `rmsnorm ${shape.dim}${shape.gatherLogitRows ? " gather" : ""}${shape.accumulate ? " +=" : ""}`,
     kernelSource(rmsnormWgsl, {
       DIM: shape.dim,
-      EPS: shape.eps,
+      EPS: f32(shape.eps),
       GATHER_LOGIT_ROWS: shape.gatherLogitRows,
+      ACCUMULATE: shape.accumulate ?? false,
       WORKGROUP_SIZE: shape.workgroupSize,
     }),
     layoutEntries(["uniform", "read", "read", "read", "write"]),

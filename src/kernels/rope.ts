@@ -1,4 +1,5 @@
-// Wrapper of shaders/rope.wgsl: rotates q and k in place with this step's cos/sin table.
+// Wrapper of shaders/rope.wgsl: rotates q and k in place with this step's cos/sin table, in the normal
+// (adjacent pairs) or NeoX (split halves) layout.
 
 import ropeWgsl from "../../shaders/rope.wgsl?raw";
 import type { GpuContext } from "../gpu/device.js";
@@ -10,16 +11,17 @@ export async function ropeCall(
   gpu: GpuContext,
   label: string,
   buffers: { step: GPUBuffer; cosSin: GPUBuffer; q: GPUBuffer; k: BufferBinding },
-  shape: { qHeads: number; kvHeads: number; headDim: number; ropeDim: number; workgroupSize: number },
+  shape: { qHeads: number; kvHeads: number; headDim: number; ropeDim: number; neox: boolean; workgroupSize: number },
 ): Promise<KernelCall> {
   const program = await createComputeProgram(
     gpu.device,
-    "rope",
+    `rope${shape.neox ? " neox" : ""}`,
     kernelSource(ropeWgsl, {
       Q_HEADS: shape.qHeads,
       KV_HEADS: shape.kvHeads,
       HEAD_DIM: shape.headDim,
       ROPE_DIM: shape.ropeDim,
+      NEOX: shape.neox,
       WORKGROUP_SIZE: shape.workgroupSize,
     }),
     layoutEntries(["uniform", "read", "write", "write"]),

@@ -2,8 +2,8 @@
 // every kernel shares (shaders/step.wgsl), then the kernel's libraries and its own file.
 
 import stepWgsl from "../../shaders/step.wgsl?raw";
-import { wgslWithConstants } from "../gpu/pipelines.js";
+import { wgslWithConstants, type WgslConstant } from "../gpu/pipelines.js";
 
-export function kernelSource(code: string, constants: Record<string, number | boolean>): string {
+export function kernelSource(code: string, constants: Record<string, WgslConstant>): string {
   return wgslWithConstants(`${stepWgsl}\n${code}`, constants);
 }

@@ -4,7 +4,7 @@
 
 import type { GpuContext } from "../gpu/device.js";
 import type { StepSizes } from "../kernels/kernel-call.js";
-import { ropeCosSin } from "./rope.js";
+import { ropeCosSin, type RopeAngles } from "./rope.js";
 
 export interface StepToken {
   id: number;
@@ -43,11 +43,6 @@ export interface StepCapacity {
   maxSeals: number;
 }
 
-export interface RopeSettings {
-  ropeDim: number;
-  freqBase: number;
-  freqScale: number;
-}
 
 export class StepBuffers {
   readonly uniform: GPUBuffer;
@@ -55,21 +50,23 @@ export class StepBuffers {
   readonly seqs: GPUBuffer;
   readonly blockTables: GPUBuffer;
   readonly logitRows: GPUBuffer;
-  readonly cosSin: GPUBuffer;
+  /** One cos/sin table per RoPE group of layers (Gemma 3's local layers have their own base). */
+  readonly cosSin: GPUBuffer[];
   readonly seals: GPUBuffer;
 
   private constructor(
     private readonly gpu: GpuContext,
     readonly capacity: StepCapacity,
-    private readonly rope: RopeSettings,
+    private readonly ropes: RopeAngles[],
     buffers: GPUBuffer[],
   ) {
-    [this.uniform, this.tokens, this.seqs, this.blockTables, this.logitRows, this.cosSin, this.seals] = buffers as [
-      GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer,
+    [this.uniform, this.tokens, this.seqs, this.blockTables, this.logitRows, this.seals] = buffers as [
+      GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer,
     ];
+    this.cosSin = buffers.slice(6);
   }
 
-  static async create(gpu: GpuContext, capacity: StepCapacity, rope: RopeSettings): Promise<StepBuffers> {
+  static async create(gpu: GpuContext, capacity: StepCapacity, ropes: RopeAngles[]): Promise<StepBuffers> {
     const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
     const allocate = (label: string, bytes: number, usage = storage) => gpu.memory.allocate("activations", label, bytes, usage);
     const buffers = await Promise.all([
@@ -78,10 +75,10 @@ export class StepBuffers {
       allocate("step sequences", capacity.maxSeqs * 32),
       allocate("block tables", capacity.maxBlockTableEntries * 4),
       allocate("logit rows", capacity.maxLogitRows * 4),
-      allocate("rope cos/sin", capacity.maxTokens * (rope.ropeDim / 2) * 8),
       allocate("seal list", Math.max(1, capacity.maxSeals) * 8),
+      ...ropes.map((rope, i) => allocate(i === 0 ? "rope cos/sin" : `rope cos/sin (group ${i})`, capacity.maxTokens * (rope.ropeDim / 2) * 8)),
     ]);
-    return new StepBuffers(gpu, capacity, rope, buffers);
+    return new StepBuffers(gpu, capacity, ropes, buffers);
   }
 
   /** Validates the batch against the capacity and uploads it; returns the sizes kernels dispatch on. */
@@ -137,8 +134,8 @@ export class StepBuffers {
     queue.writeBuffer(this.blockTables, 0, tables);
     if (logitRows.length > 0) queue.writeBuffer(this.logitRows, 0, new Uint32Array(logitRows));
     if (seals.length > 0) queue.writeBuffer(this.seals, 0, new Uint32Array(seals.flat()));
-    const cosSin = ropeCosSin(tokens.map((t) => t.position), this.rope.ropeDim, this.rope.freqBase, this.rope.freqScale);
-    queue.writeBuffer(this.cosSin, 0, cosSin);
+    const positions = tokens.map((t) => t.position);
+    this.ropes.forEach((rope, i) => queue.writeBuffer(this.cosSin[i]!, 0, ropeCosSin(positions, rope)));
     return sizes;
   }
 }

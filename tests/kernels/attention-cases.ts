@@ -11,6 +11,9 @@ export interface AttentionCase {
   blockSize: number;
   window: number;
   seqs: { contextLen: number; numNew: number }[];
+  /** Query scale (default 1/√headDim) and score soft-cap (default none). */
+  scale?: number;
+  softcap?: number;
 }
 
 /** Builds a random paged-attention case: shuffled physical blocks, random q/k/v. */
@@ -44,10 +47,11 @@ export function attentionCase(c: AttentionCase, seed: number) {
     };
   });
   const expected = seqs.flatMap((s) =>
-    Array.from(attentionRef(s.q, s.allK, s.allV, s.contextLen, s.numNew, c.qHeads, c.kvHeads, c.headDim, c.window)),
+    Array.from(attentionRef(s.q, s.allK, s.allV, s.contextLen, s.numNew, c.qHeads, c.kvHeads, c.headDim, c.window, c.scale, c.softcap)),
   );
   const request = {
     qHeads: c.qHeads, kvHeads: c.kvHeads, headDim: c.headDim, blockSize: c.blockSize, numBlocks, window: c.window,
+    scale: c.scale, softcap: c.softcap,
     seqs: seqs.map(({ allK: _k, allV: _v, ...rest }) => rest),
   };
   return { request, expected, values: seqs.map((s) => ({ k: s.allK, v: s.allV })) };

@@ -100,12 +100,12 @@ describe("rope", () => {
   });
 });
 
-describe("swiglu", () => {
+describe("glu", () => {
   it("silu(gate)·up", async () => {
     const random = new Random(8);
     const gate = random.normals(5 * 172, 4);
     const up = random.normals(5 * 172);
-    const gpu = await session().call<Float32Array>("lab.swiglu", { gate, up, ffnDim: 172, numTokens: 5 });
+    const gpu = await session().call<Float32Array>("lab.glu", { gate, up, ffnDim: 172, numTokens: 5 });
     expect(maxAbsDiff(gpu, swigluRef(gate, up))).toBeLessThan(1e-5);
   });
 });

@@ -25,18 +25,25 @@ export function rmsnormRef(x: Float32Array, g: Float32Array, dim: number, eps: n
   return y;
 }
 
-/** Rotates adjacent pairs of each head: angle = pos · base^(−2i/ropeDim), for i < ropeDim/2. */
-export function ropeRef(v: Float32Array, heads: number, headDim: number, ropeDim: number, base: number, positions: number[]): Float64Array {
+/**
+ * Rotates pairs of each head by angle = pos · base^(−2i/ropeDim), i < ropeDim/2: adjacent pairs (2i, 2i+1),
+ * or with `neox` the split halves (i, i + ropeDim/2). Dims past ropeDim stay as they are.
+ */
+export function ropeRef(
+  v: Float32Array, heads: number, headDim: number, ropeDim: number, base: number, positions: number[], neox = false,
+): Float64Array {
   const out = Float64Array.from(v);
   positions.forEach((pos, t) => {
     for (let h = 0; h < heads; h++) {
       for (let i = 0; i < ropeDim / 2; i++) {
         const angle = pos * Math.pow(base, (-2 * i) / ropeDim);
-        const at = (t * heads + h) * headDim + 2 * i;
-        const a = v[at]!;
-        const b = v[at + 1]!;
-        out[at] = a * Math.cos(angle) - b * Math.sin(angle);
-        out[at + 1] = a * Math.sin(angle) + b * Math.cos(angle);
+        const head = (t * heads + h) * headDim;
+        const first = head + (neox ? i : 2 * i);
+        const second = head + (neox ? i + ropeDim / 2 : 2 * i + 1);
+        const a = v[first]!;
+        const b = v[second]!;
+        out[first] = a * Math.cos(angle) - b * Math.sin(angle);
+        out[second] = a * Math.sin(angle) + b * Math.cos(angle);
       }
     }
   });
@@ -47,17 +54,27 @@ export function swigluRef(gate: Float32Array, up: Float32Array): Float64Array {
   return Float64Array.from(gate, (g, i) => (g / (1 + Math.exp(-g))) * up[i]!);
 }
 
+/** GeGLU with the tanh form of GELU: ½·g·(1 + tanh(√(2/π)·(g + 0.044715·g³)))·up. */
+export function gegluRef(gate: Float32Array, up: Float32Array): Float64Array {
+  return Float64Array.from(gate, (g, i) => 0.5 * g * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (g + 0.044715 * g ** 3))) * up[i]!);
+}
+
+/** RMSNorm of each head row [rows·heads, headDim] with one weight vector of headDim. */
+export function headNormRef(v: Float32Array, g: Float32Array, headDim: number, eps: number): Float64Array {
+  const rows = v.length / headDim;
+  return rmsnormRef(v, g, headDim, eps, [...Array(rows).keys()]);
+}
+
 /**
  * Causal (optionally windowed) grouped-query attention for a sequence's new tokens.
  *   q: [numNew, qHeads·headDim]   k, v: [contextLen + numNew, kvHeads·headDim] (all positions)
  */
 export function attentionRef(
   q: Float32Array, k: Float32Array, v: Float32Array, contextLen: number, numNew: number,
-  qHeads: number, kvHeads: number, headDim: number, window: number,
+  qHeads: number, kvHeads: number, headDim: number, window: number, scale = 1 / Math.sqrt(headDim), softcap = 0,
 ): Float64Array {
   const out = new Float64Array(numNew * qHeads * headDim);
   const group = qHeads / kvHeads;
-  const scale = 1 / Math.sqrt(headDim);
   for (let t = 0; t < numNew; t++) {
     const pos = contextLen + t;
     const first = window > 0 ? Math.max(0, pos + 1 - window) : 0;
@@ -67,7 +84,7 @@ export function attentionRef(
       for (let j = first; j <= pos; j++) {
         let dot = 0;
         for (let d = 0; d < headDim; d++) dot += q[(t * qHeads + h) * headDim + d]! * k[(j * kvHeads + kvh) * headDim + d]!;
-        scores.push(dot * scale);
+        scores.push(softcap > 0 ? softcap * Math.tanh((dot * scale) / softcap) : dot * scale);
       }
       const max = Math.max(...scores);
       const exps = scores.map((s) => Math.exp(s - max));

@@ -1,12 +1,17 @@
-// The Llama forward pass on the GPU. Loading uploads the weights (still quantized), allocates the KV
-// pool and the activations, and records every kernel call once; a step then uploads its batch, encodes
-// the recorded calls in one compute pass, and reads back the logits of the rows it asked for.
+// The forward pass on the GPU, assembled from an architecture description (src/model/architecture.ts)
+// over the shared kernels. Loading uploads the weights (still quantized), allocates the KV pool and the
+// activations, and records every kernel call once; a step then uploads its batch, encodes the recorded
+// calls in one compute pass, and reads back the logits of the rows it asked for.
 //
-// Per layer l, for the step's tokens x: [n, dim]
-//   xb = rmsnorm(x)·attn_norm          q, k, v = Wq·xb, Wk·xb, Wv·xb          rope(q, k)
-//   K/V cache ← k, v                   att = attention(q, cache)             x += Wo·att
-//   xb = rmsnorm(x)·ffn_norm           h = silu(Wgate·xb) ⊙ (Wup·xb)         x += Wdown·h
-// then logits = Wout · rmsnorm(x[logit rows])·output_norm.
+// Per layer l, for the step's tokens x: [n, dim]   (optional parts in brackets, chosen by the description)
+//   xb = rmsnorm(x)·attn_norm          q, k, v = Wq·xb [+bq], Wk·xb [+bk], Wv·xb [+bv]
+//   [q, k = headnorm(q, k)]            rope(q, k) with the layer's RoPE table     K/V cache ← k, v
+//   att = attention(q, cache) with the layer's window [and soft-cap]
+//   x += Wo·att [+bo]                  or [x += rmsnorm(Wo·att)·post_attention_norm]
+//   xb = rmsnorm(x)·ffn_norm           h = act(Wgate·xb) ⊙ (Wup·xb)        act = silu | gelu-tanh
+//   x += Wdown·h                       or [x += rmsnorm(Wdown·h)·post_ffw_norm]
+// with x = embedding [× √dim] at the start and logits = Wout · rmsnorm(x[logit rows])·output_norm [softcapped].
+// Fused tensors (Phi-3's attn_qkv, ffn_up = [gate; up]) are uploaded as their parts.
 
 import type { GpuContext } from "../gpu/device.js";
 import type { MemoryCategory } from "../gpu/memory.js";
@@ -23,20 +28,25 @@ import { kvAppendCall } from "../kernels/kv-append.js";
 import { kvSealCalls } from "../kernels/kv-seal.js";
 import { stepKvRows, stepKvValueOffset } from "../kernels/kv-shape.js";
 import { matmulCalls } from "../kernels/matmul.js";
+import { gluCall } from "../kernels/glu.js";
+import { headNormCall } from "../kernels/head-norm.js";
+import { pointwiseCall } from "../kernels/pointwise.js";
 import { rmsnormCall } from "../kernels/rmsnorm.js";
 import { ropeCall } from "../kernels/rope.js";
-import { swigluCall } from "../kernels/swiglu.js";
 import { chooseTuning, type KernelTuning } from "../kernels/tuning.js";
 import { F32_KV, hasTail, validateKvFormat, type KvCacheFormat } from "../kv/formats.js";
 import { KvPool, kvBlockBytes, type KvPoolShape } from "../kv/pool.js";
-import { llamaConfigFromGguf, type LlamaConfig } from "./config.js";
+import { modelConfigFromGguf, type ModelConfig } from "./config.js";
+import type { RopeAngles } from "./rope.js";
 import { StepBuffers, type StepBatch } from "./step.js";
 import { assertGpuWeightType, weightRowBytes } from "./weight-layout.js";
 import { WeightUploader, type GpuMatrix } from "./weights.js";
 
 export type AttentionKind = "flash" | "naive";
 
-export interface LlamaLoadOptions {
+export interface ModelLoadOptions {
+  /** Context the runtime serves (default and maximum: the model's context_length). */
+  contextSize?: number;
   /** Most tokens in one step (prefill chunk). */
   maxStepTokens?: number;
   /** Most sequences in one step. */
@@ -69,6 +79,14 @@ interface LayerWeights {
   wGate: GpuMatrix;
   wUp: GpuMatrix;
   wDown: GpuMatrix;
+  /** Projection biases present in the file, by tensor suffix ("attn_q.bias", …). */
+  biases: Map<string, GPUBuffer>;
+  /** Per-head q/k norm weights [head_dim] (qkNorm architectures). */
+  qNorm?: GPUBuffer;
+  kNorm?: GPUBuffer;
+  /** Norms of the attention and FFN outputs (postNorms architectures). */
+  postAttentionNorm?: GPUBuffer;
+  postFfnNorm?: GPUBuffer;
 }
 
 interface RecordedCalls {
@@ -91,12 +109,14 @@ interface Activations {
   att: GPUBuffer;
   gate: GPUBuffer;
   up: GPUBuffer;
+  /** Wo·att and Wdown·h before their post-norm (postNorms architectures only). */
+  projected?: GPUBuffer;
   xLogits: GPUBuffer;
   logits: GPUBuffer;
   logitsReadback: GPUBuffer;
 }
 
-export class LlamaModel {
+export class TransformerModel {
   /** Attention scratch: naive scores (grows with the step), or flash decode partials (fixed). */
   private attentionScratch: GPUBuffer | undefined;
   private attentionScratchCapacity = 0;
@@ -115,7 +135,7 @@ export class LlamaModel {
 
   private constructor(
     readonly gpu: GpuContext,
-    readonly config: LlamaConfig,
+    readonly config: ModelConfig,
     readonly tuning: KernelTuning,
     readonly kvPool: KvPool,
     readonly step: StepBuffers,
@@ -134,8 +154,11 @@ export class LlamaModel {
     return this.step.capacity.maxLogitRows;
   }
 
-  static async load(gpu: GpuContext, header: GgufHeader, source: ByteSource, options: LlamaLoadOptions = {}): Promise<LlamaModel> {
-    const config = llamaConfigFromGguf(header);
+  static async load(gpu: GpuContext, header: GgufHeader, source: ByteSource, options: ModelLoadOptions = {}): Promise<TransformerModel> {
+    const config = modelConfigFromGguf(header, { contextSize: options.contextSize });
+    const contextLength = Math.min(options.contextSize ?? config.contextLength, config.contextLength);
+    if (!Number.isInteger(contextLength) || contextLength < 1) throw new Error(`context size must be a positive integer, got ${options.contextSize}`);
+    const arch = config.description;
     const tuning = { ...chooseTuning(gpu), ...options.tuning };
     const bindingLimit = Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
     const uploader = new WeightUploader(gpu, Math.min(bindingLimit, options.maxBindingBytes ?? Infinity));
@@ -144,43 +167,68 @@ export class LlamaModel {
     // Weights, in file order of the graph, reporting progress by bytes.
     const totalBytes = header.tensors.reduce((n, t) => n + t.byteLength, 0);
     let loadedBytes = 0;
-    const matrix = async (name: string): Promise<GpuMatrix> => {
+    /** A matrix, or rows [firstRow, firstRow + rowCount) of it as a matrix of its own (fused tensors). */
+    const matrix = async (name: string, part?: { label: string; firstRow: number; rowCount: number }): Promise<GpuMatrix> => {
       const tensor = header.tensorByName.get(name)!;
       assertGpuWeightType(name, tensor.type);
-      const [cols, rows] = tensor.dims as [number, number];
+      const [cols, allRows] = tensor.dims as [number, number];
       const rowBytes = weightRowBytes(tensor.type, cols).gguf;
-      const uploaded = await uploader.matrix(name, tensor.type, rows, cols, (first, count) =>
-        source.read(tensor.offset + first * rowBytes, count * rowBytes),
+      const firstRow = part?.firstRow ?? 0;
+      const rows = part?.rowCount ?? allRows;
+      const uploaded = await uploader.matrix(part ? `${name}[${part.label}]` : name, tensor.type, rows, cols, (first, count) =>
+        source.read(tensor.offset + (firstRow + first) * rowBytes, count * rowBytes),
       );
-      loadedBytes += tensor.byteLength;
+      loadedBytes += (tensor.byteLength * rows) / allRows;
       progress(`loading ${name}`, loadedBytes / totalBytes);
       return uploaded;
     };
-    const vector = async (name: string): Promise<GPUBuffer> => {
+    const values = async (name: string): Promise<Float32Array> => {
       const tensor: GgufTensorInfo = header.tensorByName.get(name)!;
-      const values = dequantize(tensor.type, await source.read(tensor.offset, tensor.byteLength), tensor.elementCount);
-      loadedBytes += tensor.byteLength;
-      return uploader.vector(name, values);
+      return dequantize(tensor.type, await source.read(tensor.offset, tensor.byteLength), tensor.elementCount);
+    };
+    const vector = async (name: string): Promise<GPUBuffer> => {
+      const uploaded = await uploader.vector(name, await values(name));
+      loadedBytes += header.tensorByName.get(name)!.byteLength;
+      return uploaded;
     };
 
     const embedding = await matrix("token_embd.weight");
+    const qDim = config.qHeads * config.headDim;
+    const kvDim = config.kvHeads * config.headDim;
     const layers: LayerWeights[] = [];
     for (let l = 0; l < config.layers; l++) {
       const p = `blk.${l}.`;
-      layers.push({
-        attnNorm: await vector(`${p}attn_norm.weight`),
-        wq: await matrix(`${p}attn_q.weight`),
-        wk: await matrix(`${p}attn_k.weight`),
-        wv: await matrix(`${p}attn_v.weight`),
-        wo: await matrix(`${p}attn_output.weight`),
-        ffnNorm: await vector(`${p}ffn_norm.weight`),
-        wGate: await matrix(`${p}ffn_gate.weight`),
-        wUp: await matrix(`${p}ffn_up.weight`),
-        wDown: await matrix(`${p}ffn_down.weight`),
-      });
+      const attnNorm = await vector(`${p}attn_norm.weight`);
+      const [wq, wk, wv] = arch.fusedQkv
+        ? [
+          await matrix(`${p}attn_qkv.weight`, { label: "q", firstRow: 0, rowCount: qDim }),
+          await matrix(`${p}attn_qkv.weight`, { label: "k", firstRow: qDim, rowCount: kvDim }),
+          await matrix(`${p}attn_qkv.weight`, { label: "v", firstRow: qDim + kvDim, rowCount: kvDim }),
+        ]
+        : [await matrix(`${p}attn_q.weight`), await matrix(`${p}attn_k.weight`), await matrix(`${p}attn_v.weight`)];
+      const biases = new Map<string, GPUBuffer>();
+      for (const bias of config.biases) biases.set(bias, await vector(`${p}${bias}`));
+      const qkNorms = arch.qkNorm ? { qNorm: await vector(`${p}attn_q_norm.weight`), kNorm: await vector(`${p}attn_k_norm.weight`) } : {};
+      const wo = await matrix(`${p}attn_output.weight`);
+      const postAttentionNorm = arch.postNorms ? await vector(`${p}post_attention_norm.weight`) : undefined;
+      const ffnNorm = await vector(`${p}ffn_norm.weight`);
+      const [wGate, wUp] = arch.fusedGateUp
+        ? [
+          await matrix(`${p}ffn_up.weight`, { label: "gate", firstRow: 0, rowCount: config.ffnDim }),
+          await matrix(`${p}ffn_up.weight`, { label: "up", firstRow: config.ffnDim, rowCount: config.ffnDim }),
+        ]
+        : [await matrix(`${p}ffn_gate.weight`), await matrix(`${p}ffn_up.weight`)];
+      const wDown = await matrix(`${p}ffn_down.weight`);
+      const postFfnNorm = arch.postNorms ? await vector(`${p}post_ffw_norm.weight`) : undefined;
+      layers.push({ attnNorm, wq, wk, wv, wo, ffnNorm, wGate, wUp, wDown, biases, ...qkNorms, postAttentionNorm, postFfnNorm });
     }
     const outputNorm = await vector("output_norm.weight");
     const output = config.tiedOutput ? embedding : await matrix("output.weight");
+    // RoPE factor tensors are read here and folded into the angles on the CPU; they never reach the GPU.
+    const ropes: RopeAngles[] = [];
+    for (const { factorsTensor, ...rope } of config.ropes) {
+      ropes.push({ ...rope, factors: factorsTensor ? await values(factorsTensor) : null });
+    }
 
     // KV pool: sized from the budget, or room for every sequence at full context.
     const maxSeqs = options.maxSeqs ?? 1;
@@ -190,7 +238,7 @@ export class LlamaModel {
     const kvFormat = options.kvFormat ?? F32_KV;
     validateKvFormat({ blockSize, kvHeads: config.kvHeads, headDim: config.headDim }, kvFormat);
     const tails = hasTail(kvFormat) ? maxSeqs : 0;
-    const kvBlocks = chooseKvBlocks(gpu, kvShape, blockSize, kvFormat, maxSeqs, config.contextLength, options, tails);
+    const kvBlocks = chooseKvBlocks(gpu, kvShape, blockSize, kvFormat, maxSeqs, contextLength, options, tails);
     const kvPool = await KvPool.create(gpu, kvShape, { blockSize, format: kvFormat, numBlocks: kvBlocks, tails });
 
     // Step inputs and activations, sized for the largest step.
@@ -200,21 +248,29 @@ export class LlamaModel {
       gpu,
       {
         maxTokens: maxStepTokens, maxSeqs, maxLogitRows,
-        maxBlockTableEntries: maxSeqs * Math.ceil(config.contextLength / blockSize),
+        maxBlockTableEntries: maxSeqs * Math.ceil(contextLength / blockSize),
         maxSeals: Math.ceil(maxStepTokens / blockSize) + maxSeqs,
       },
-      { ropeDim: config.ropeDim, freqBase: config.ropeFreqBase, freqScale: config.ropeFreqScale },
+      ropes,
     );
     const act = await allocateActivations(gpu, config, maxStepTokens, maxLogitRows);
 
-    const model = new LlamaModel(gpu, config, tuning, kvPool, step, options.attention ?? "flash", uploader.maxChunkBytes, { embedding, output, outputNorm, layers }, act);
+    const model = new TransformerModel(
+      gpu, { ...config, contextLength }, tuning, kvPool, step, options.attention ?? "flash", uploader.maxChunkBytes,
+      { embedding, output, outputNorm, layers }, act,
+    );
     await model.recordCalls();
     return model;
   }
 
   /** Records every kernel call once; attention calls are (re)recorded by ensureAttentionScratch. */
   private async recordCalls(): Promise<void> {
+    const c = this.config;
     this.embedCalls = await embeddingCalls(this.gpu, this.step.uniform, this.weights.embedding, this.step.tokens, this.act.x, this.tuning.workgroupSize);
+    if (c.embeddingScale !== 1) {
+      this.embedCalls.push(await pointwiseCall(this.gpu, "embedding scale", { step: this.step.uniform, y: this.act.x },
+        { n: c.dim, rowStride: c.dim, workgroupSize: this.tuning.workgroupSize }, { op: "scale", factor: c.embeddingScale }));
+    }
     this.layerCalls = { single: await this.recordLayerCalls(1), batch: await this.recordLayerCalls(this.tuning.prefillTokenTile) };
     const typicalDecode = { numTokens: 1, numSeqs: 1, numLogitRows: 1, maxContext: Math.min(256, this.config.contextLength), maxSeqTokens: 1, numDecodeSeqs: 1, numSeals: 0 };
     await this.ensureAttentionScratch(typicalDecode);
@@ -222,45 +278,72 @@ export class LlamaModel {
 
   private async recordLayerCalls(tokenTile: number): Promise<RecordedCalls> {
     const { gpu, config: c, tuning, act, step, weights } = this;
+    const arch = c.description;
     const wg = tuning.workgroupSize;
+    const qDim = c.qHeads * c.headDim;
+    const kvDim = c.kvHeads * c.headDim;
     const mm = (w: GpuMatrix, x: GPUBuffer, y: BufferBinding, yStride: number, accumulate: boolean, logitRows = false) =>
       matmulCalls(gpu, step.uniform, w, x, y, yStride, { tokenTile, accumulate, xRowsAreLogitRows: logitRows, workgroupSize: wg });
-    const norm = (label: string, weight: GPUBuffer, gatherLogitRows: boolean) =>
+    const norm = (label: string, weight: GPUBuffer, io: { x?: GPUBuffer; y?: GPUBuffer; gatherLogitRows?: boolean; accumulate?: boolean } = {}) =>
       rmsnormCall(
         gpu,
         label,
-        { step: step.uniform, x: act.x, weight, logitRows: step.logitRows, y: gatherLogitRows ? act.xLogits : act.xb },
-        { dim: c.dim, eps: c.rmsEps, gatherLogitRows, workgroupSize: tuning.reduceWorkgroupSize },
+        { step: step.uniform, x: io.x ?? act.x, weight, logitRows: step.logitRows, y: io.y ?? (io.gatherLogitRows ? act.xLogits : act.xb) },
+        { dim: c.dim, eps: c.rmsEps, gatherLogitRows: io.gatherLogitRows ?? false, accumulate: io.accumulate, workgroupSize: tuning.reduceWorkgroupSize },
       );
+    const bias = async (label: string, b: GPUBuffer | undefined, y: BufferBinding, n: number): Promise<KernelCall[]> =>
+      b ? [await pointwiseCall(gpu, label, { step: step.uniform, y }, { n, rowStride: n, workgroupSize: wg }, { op: "bias", bias: b })] : [];
+    /** y = W·x [+ b] added to the residual stream, directly or through the output's post-norm. */
+    const intoResidual = async (l: number, what: string, w: GpuMatrix, x: GPUBuffer, b: GPUBuffer | undefined, postNorm: GPUBuffer | undefined) => {
+      if (!postNorm) return [...(await mm(w, x, act.x, c.dim, true)), ...(await bias(`layer ${l} ${what} bias`, b, act.x, c.dim))];
+      const projected = act.projected!;
+      return [
+        ...(await mm(w, x, projected, c.dim, false)),
+        ...(await bias(`layer ${l} ${what} bias`, b, projected, c.dim)),
+        await norm(`layer ${l} ${what} post-norm`, postNorm, { x: projected, y: act.x, accumulate: true }),
+      ];
+    };
     const beforeAttention: KernelCall[][] = [];
     const afterAttention: KernelCall[][] = [];
     for (const [l, layer] of weights.layers.entries()) {
+      const kvPool = this.kvPool.layerBindings[l]!;
       beforeAttention.push([
-        await norm(`layer ${l} attention norm`, layer.attnNorm, false),
-        ...(await mm(layer.wq, act.xb, act.q, c.qHeads * c.headDim, false)),
-        ...(await mm(layer.wk, act.xb, act.k, c.kvHeads * c.headDim, false)),
-        ...(await mm(layer.wv, act.xb, act.v, c.kvHeads * c.headDim, false)),
-        await ropeCall(gpu, `layer ${l} rope`, { step: step.uniform, cosSin: step.cosSin, q: act.q, k: act.k },
-          { qHeads: c.qHeads, kvHeads: c.kvHeads, headDim: c.headDim, ropeDim: c.ropeDim, workgroupSize: wg }),
+        await norm(`layer ${l} attention norm`, layer.attnNorm),
+        ...(await mm(layer.wq, act.xb, act.q, qDim, false)),
+        ...(await mm(layer.wk, act.xb, act.k, kvDim, false)),
+        ...(await mm(layer.wv, act.xb, act.v, kvDim, false)),
+        ...(await bias(`layer ${l} q bias`, layer.biases.get("attn_q.bias"), act.q, qDim)),
+        ...(await bias(`layer ${l} k bias`, layer.biases.get("attn_k.bias"), act.k, kvDim)),
+        ...(await bias(`layer ${l} v bias`, layer.biases.get("attn_v.bias"), act.v, kvDim)),
+        ...(arch.qkNorm
+          ? [await headNormCall(gpu, `layer ${l} q/k norm`, { step: step.uniform, q: act.q, k: act.k, qNorm: layer.qNorm!, kNorm: layer.kNorm! },
+            { qHeads: c.qHeads, kvHeads: c.kvHeads, headDim: c.headDim, eps: c.rmsEps, workgroupSize: tuning.reduceWorkgroupSize })]
+          : []),
+        await ropeCall(gpu, `layer ${l} rope`, { step: step.uniform, cosSin: step.cosSin[c.layerRope[l]!]!, q: act.q, k: act.k },
+          { qHeads: c.qHeads, kvHeads: c.kvHeads, headDim: c.headDim, ropeDim: c.ropeDim, neox: arch.rope === "neox", workgroupSize: wg }),
         ...(await kvSealCalls(gpu, `layer ${l} kv seal`,
-          { step: step.uniform, seqs: step.seqs, blockTables: step.blockTables, seals: step.seals, k: act.k, v: act.v, kvPool: this.kvPool.layerBindings[l]! },
+          { step: step.uniform, seqs: step.seqs, blockTables: step.blockTables, seals: step.seals, k: act.k, v: act.v, kvPool },
           { ...this.kvPool.kernelShape, workgroupSize: wg })),
         await kvAppendCall(gpu, `layer ${l} kv append`,
-          { step: step.uniform, tokens: step.tokens, seqs: step.seqs, k: act.k, v: act.v, kvPool: this.kvPool.layerBindings[l]!, blockTables: step.blockTables },
+          { step: step.uniform, tokens: step.tokens, seqs: step.seqs, k: act.k, v: act.v, kvPool, blockTables: step.blockTables },
           { ...this.kvPool.kernelShape, workgroupSize: wg }),
       ]);
       afterAttention.push([
-        ...(await mm(layer.wo, act.att, act.x, c.dim, true)),
-        await norm(`layer ${l} ffn norm`, layer.ffnNorm, false),
+        ...(await intoResidual(l, "attention output", layer.wo, act.att, layer.biases.get("attn_output.bias"), layer.postAttentionNorm)),
+        await norm(`layer ${l} ffn norm`, layer.ffnNorm),
         ...(await mm(layer.wGate, act.xb, act.gate, c.ffnDim, false)),
         ...(await mm(layer.wUp, act.xb, act.up, c.ffnDim, false)),
-        await swigluCall(gpu, `layer ${l} swiglu`, { step: step.uniform, up: act.up, gate: act.gate }, { ffnDim: c.ffnDim, workgroupSize: wg }),
-        ...(await mm(layer.wDown, act.gate, act.x, c.dim, true)),
+        await gluCall(gpu, `layer ${l} glu`, { step: step.uniform, up: act.up, gate: act.gate }, { ffnDim: c.ffnDim, activation: arch.activation, workgroupSize: wg }),
+        ...(await intoResidual(l, "ffn output", layer.wDown, act.gate, undefined, layer.postFfnNorm)),
       ]);
     }
     const head = [
-      await norm("output norm", weights.outputNorm, true),
+      await norm("output norm", weights.outputNorm, { gatherLogitRows: true }),
       ...(await mm(weights.output, act.xLogits, act.logits, c.vocabSize, false, true)),
+      ...(c.finalSoftcap > 0
+        ? [await pointwiseCall(gpu, "final logit softcap", { step: step.uniform, y: act.logits }, { n: c.vocabSize, rowStride: c.vocabSize, workgroupSize: wg },
+          { op: "softcap", cap: c.finalSoftcap })]
+        : []),
     ];
     return { beforeAttention, afterAttention, head };
   }
@@ -310,9 +393,9 @@ export class LlamaModel {
     this.attentionScratchCapacity = capacity;
 
     const c = this.config;
-    const shape = { ...this.kvPool.kernelShape, qHeads: c.qHeads, window: c.slidingWindow };
     this.attentionCalls = [];
     for (let l = 0; l < c.layers; l++) {
+      const shape = { ...this.kvPool.kernelShape, qHeads: c.qHeads, window: c.layerWindows[l]!, scale: c.attentionScale, softcap: c.attentionSoftcap };
       const buffers = {
         step: this.step.uniform, tokens: this.step.tokens, seqs: this.step.seqs, blockTables: this.step.blockTables,
         kvPool: this.kvPool.layerBindings[l]!, q: this.act.q, out: this.act.att, kvNew: this.act.kvNew,
@@ -393,7 +476,7 @@ export class LlamaModel {
 
 function chooseKvBlocks(
   gpu: GpuContext, shape: KvPoolShape, blockSize: number, format: KvCacheFormat, maxSeqs: number, contextLength: number,
-  options: LlamaLoadOptions, tails: number,
+  options: ModelLoadOptions, tails: number,
 ): number {
   const adapterMax = KvPool.maxBlocksPerLayer(gpu, shape, blockSize, format, tails);
   const blockBytesAllLayers = kvBlockBytes(shape, blockSize, format) * shape.layers;
@@ -412,7 +495,7 @@ function chooseKvBlocks(
   return blocks;
 }
 
-async function allocateActivations(gpu: GpuContext, c: LlamaConfig, maxTokens: number, maxLogitRows: number): Promise<Activations> {
+async function allocateActivations(gpu: GpuContext, c: ModelConfig, maxTokens: number, maxLogitRows: number): Promise<Activations> {
   const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
   const buffer = (label: string, floats: number, category: MemoryCategory = "activations", usage = storage) =>
     gpu.memory.allocate(category, label, floats * 4, usage);
@@ -429,6 +512,7 @@ async function allocateActivations(gpu: GpuContext, c: LlamaConfig, maxTokens: n
     att: await buffer("attention output", maxTokens * qDim),
     gate: await buffer("ffn gate / h", maxTokens * c.ffnDim),
     up: await buffer("ffn up", maxTokens * c.ffnDim),
+    projected: c.description.postNorms ? await buffer("projection before post-norm", maxTokens * c.dim) : undefined,
     xLogits: await buffer("x at logit rows", maxLogitRows * c.dim),
     logits: await buffer("logits", maxLogitRows * c.vocabSize),
     logitsReadback: await buffer("logits readback", maxLogitRows * c.vocabSize, "staging", GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),

@@ -1,21 +1,22 @@
-// Wrapper of shaders/swiglu.wgsl: gate ← silu(gate)·up, in place.
+// Wrapper of shaders/glu.wgsl: gate ← act(gate)·up, in place, with act = silu (SwiGLU) or gelu-tanh (GeGLU).
 
-import swigluWgsl from "../../shaders/swiglu.wgsl?raw";
+import gluWgsl from "../../shaders/glu.wgsl?raw";
 import type { GpuContext } from "../gpu/device.js";
 import { bindGroup, createComputeProgram, layoutEntries } from "../gpu/pipelines.js";
+import type { GatedActivation } from "../model/architecture.js";
 import { kernelSource } from "./wgsl.js";
 import { ceilDiv, type KernelCall } from "./kernel-call.js";
 
-export async function swigluCall(
+export async function gluCall(
   gpu: GpuContext,
   label: string,
   buffers: { step: GPUBuffer; up: GPUBuffer; gate: GPUBuffer },
-  shape: { ffnDim: number; workgroupSize: number },
+  shape: { ffnDim: number; activation: GatedActivation; workgroupSize: number },
 ): Promise<KernelCall> {
   const program = await createComputeProgram(
     gpu.device,
-    "swiglu",
-    kernelSource(swigluWgsl, { FFN_DIM: shape.ffnDim, WORKGROUP_SIZE: shape.workgroupSize }),
+    `glu ${shape.activation}`,
+    kernelSource(gluWgsl, { FFN_DIM: shape.ffnDim, GELU_TANH: shape.activation === "gelu_tanh", WORKGROUP_SIZE: shape.workgroupSize }),
     layoutEntries(["uniform", "read", "write"]),
   );
   return {
