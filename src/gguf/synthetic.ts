@@ -1,5 +1,6 @@
-// Synthetic Llama models of any shape: seeded random weights plus a SentencePiece vocabulary that llama.cpp
-// loads, as metadata and tensors ready for encodeGguf / writeGgufFile. Browser-safe.
+// Synthetic models of any shape, in the tensor layout of each architecture webkv runs (llama, qwen2, qwen3,
+// gemma2, gemma3, phi3): seeded random weights plus a SentencePiece vocabulary that llama.cpp loads, as
+// metadata and tensors ready for encodeGguf / writeGgufFile. Browser-safe.
 //
 // Weights are drawn so the forward pass stays well conditioned at any size:
 //   matrices               N(0, 1/fan_in)          each matvec keeps unit-scale activations
@@ -17,7 +18,25 @@ import { Random } from "./random.js";
 import { GgmlType, ggmlTypeName, GGML_TYPE_LAYOUT } from "./types.js";
 import { meta, type GgufWriteTensor, type GgufWriteValue } from "./writer.js";
 
+export type SyntheticArchitecture = "llama" | "qwen2" | "qwen3" | "gemma2" | "gemma3" | "phi3";
+
+/** RoPE scaling written into the metadata (and tensors) as GGUF describes it. */
+export type SyntheticRopeScaling =
+  | { type: "linear"; factor: number }
+  | { type: "yarn"; factor: number; originalContext: number }
+  /** Llama 3.1+: a rope_freqs.weight tensor of per-pair divisors (llama3 scaling as the converter bakes it). */
+  | { type: "llama3"; factor: number; lowFreqFactor: number; highFreqFactor: number; originalContext: number }
+  /** Phi-3 LongRoPE: rope_factors_short/long tensors and the attention factor. */
+  | { type: "longrope"; originalContext: number; attnFactor: number };
+
 export interface SyntheticLlamaShape {
+  /** Tensor layout and metadata prefix (default "llama"). */
+  architecture?: SyntheticArchitecture;
+  /** Rotated dims per head (default head_dim; Phi-style partial rotary when smaller). */
+  ropeDim?: number;
+  ropeScaling?: SyntheticRopeScaling;
+  /** attention.sliding_window (Mistral, Gemma). */
+  slidingWindow?: number;
   /** Model width (embedding length). */
   dim: number;
   layers: number;
@@ -147,6 +166,38 @@ function checkShape(shape: SyntheticLlamaShape, options: SyntheticLlamaOptions):
   }
 }
 
+/**
+ * Per-pair RoPE divisors as GGUF stores them: Llama 3's rope_freqs.weight computed from its scaling rule
+ * (as the converter does), or Phi-3's rope_factors_short/long (seeded, in [1, 4)).
+ */
+function ropeFactorTensors(scaling: SyntheticRopeScaling | undefined, ropeDim: number, ropeBase: number): GgufWriteTensor[] {
+  const pairs = ropeDim / 2;
+  if (scaling?.type === "llama3") {
+    const { factor, lowFreqFactor, highFreqFactor, originalContext } = scaling;
+    const lowWavelength = originalContext / lowFreqFactor;
+    const highWavelength = originalContext / highFreqFactor;
+    const factors = new Float32Array(pairs);
+    for (let i = 0; i < pairs; i++) {
+      const wavelength = (2 * Math.PI) / Math.pow(ropeBase, (2 * i) / ropeDim);
+      if (wavelength < highWavelength) factors[i] = 1;
+      else if (wavelength > lowWavelength) factors[i] = factor;
+      else {
+        const smooth = (originalContext / wavelength - lowFreqFactor) / (highFreqFactor - lowFreqFactor);
+        factors[i] = 1 / ((1 - smooth) / factor + smooth);
+      }
+    }
+    return [{ name: "rope_freqs.weight", dims: [pairs], type: GgmlType.F32, values: () => factors }];
+  }
+  if (scaling?.type === "longrope") {
+    const factors = (name: string) => () => Float32Array.from(Random.forKey(pairs, name).normals(pairs), (v) => 1 + 1.5 * Math.abs(v));
+    return [
+      { name: "rope_factors_long.weight", dims: [pairs], type: GgmlType.F32, values: factors("long") },
+      { name: "rope_factors_short.weight", dims: [pairs], type: GgmlType.F32, values: factors("short") },
+    ];
+  }
+  return [];
+}
+
 /** The bigram of a synthetic model: next[t] = π(t), a seeded random permutation of the vocabulary. */
 export function bigramSuccessors(vocab: number, seed: number): Int32Array {
   const random = Random.forKey(seed, "bigram");
@@ -167,27 +218,36 @@ export function syntheticLlama(shape: SyntheticLlamaShape, options: SyntheticLla
   const headDim = dim / heads;
   const ropeBase = shape.ropeBase ?? 10000;
   const rmsEps = shape.rmsEps ?? 1e-5;
-  const tiedOutput = shape.tiedOutput ?? false;
+  const arch = shape.architecture ?? "llama";
+  const isGemma = arch === "gemma2" || arch === "gemma3";
+  // Gemma's head is always the embedding (llama.cpp reads no output.weight for it).
+  const tiedOutput = isGemma || (shape.tiedOutput ?? false);
+  const ropeDim = shape.ropeDim ?? headDim;
   const logitStd = options.logitStd ?? 4;
   const confidence = options.confidence ?? 6;
   const seed = options.seed;
   const embeddingType = options.embeddingType ?? options.weightType;
   const outputType = options.outputType ?? options.weightType;
   const vocabulary = syntheticVocab(vocab);
+  if (arch === "phi3") {
+    // llama.cpp's Phi-3 vocabulary looks up <|endoftext|> by text; <|end|> ends its chat turns.
+    vocabulary.tokens.splice(vocab - 2, 2, "<|end|>", "<|endoftext|>");
+    vocabulary.types.set([TOKEN_TYPE_CONTROL, TOKEN_TYPE_CONTROL], vocab - 2);
+  }
 
   const metadata: Record<string, GgufWriteValue> = {
-    "general.architecture": meta.str("llama"),
-    "general.name": meta.str(options.name ?? "synthetic-llama"),
-    "llama.context_length": meta.u32(contextLength),
-    "llama.embedding_length": meta.u32(dim),
-    "llama.block_count": meta.u32(layers),
-    "llama.feed_forward_length": meta.u32(ffn),
-    "llama.attention.head_count": meta.u32(heads),
-    "llama.attention.head_count_kv": meta.u32(kvHeads),
-    "llama.rope.dimension_count": meta.u32(headDim),
-    "llama.rope.freq_base": meta.f32(ropeBase),
-    "llama.attention.layer_norm_rms_epsilon": meta.f32(rmsEps),
-    "llama.vocab_size": meta.u32(vocab),
+    "general.architecture": meta.str(arch),
+    "general.name": meta.str(options.name ?? `synthetic-${arch}`),
+    [`${arch}.context_length`]: meta.u32(contextLength),
+    [`${arch}.embedding_length`]: meta.u32(dim),
+    [`${arch}.block_count`]: meta.u32(layers),
+    [`${arch}.feed_forward_length`]: meta.u32(ffn),
+    [`${arch}.attention.head_count`]: meta.u32(heads),
+    [`${arch}.attention.head_count_kv`]: meta.u32(kvHeads),
+    [`${arch}.rope.dimension_count`]: meta.u32(ropeDim),
+    [`${arch}.rope.freq_base`]: meta.f32(ropeBase),
+    [`${arch}.attention.layer_norm_rms_epsilon`]: meta.f32(rmsEps),
+    [`${arch}.vocab_size`]: meta.u32(vocab),
     "tokenizer.ggml.model": meta.str("llama"),
     "tokenizer.ggml.tokens": meta.strs(vocabulary.tokens),
     "tokenizer.ggml.scores": meta.f32s(vocabulary.scores),
@@ -200,6 +260,20 @@ export function syntheticLlama(shape: SyntheticLlamaShape, options: SyntheticLla
   };
   const fileType = FILE_TYPE[options.weightType];
   if (fileType !== undefined) metadata["general.file_type"] = meta.u32(fileType);
+  if (shape.slidingWindow !== undefined) metadata[`${arch}.attention.sliding_window`] = meta.u32(shape.slidingWindow);
+  if (arch === "gemma2") {
+    metadata["gemma2.attn_logit_softcapping"] = meta.f32(50);
+    metadata["gemma2.final_logit_softcapping"] = meta.f32(30);
+  }
+  const scaling = shape.ropeScaling;
+  if (scaling?.type === "linear" || scaling?.type === "yarn") {
+    metadata[`${arch}.rope.scaling.type`] = meta.str(scaling.type);
+    metadata[`${arch}.rope.scaling.factor`] = meta.f32(scaling.factor);
+  }
+  if (scaling?.type === "yarn" || scaling?.type === "longrope") {
+    metadata[`${arch}.rope.scaling.original_context_length`] = meta.u32(scaling.originalContext);
+  }
+  if (scaling?.type === "longrope") metadata[`${arch}.rope.scaling.attn_factor`] = meta.f32(scaling.attnFactor);
 
   // dims in ggml order: [row length = inputs, rows = outputs]
   const count = (dims: number[]) => dims.reduce((a, b) => a * b, 1);
@@ -212,7 +286,8 @@ export function syntheticLlama(shape: SyntheticLlamaShape, options: SyntheticLla
   const matrix = (name: string, inputs: number, outputs: number, scale = 1): GgufWriteTensor =>
     normal(name, [inputs, outputs], options.weightType, scale / Math.sqrt(inputs));
   const residualScale = 1 / Math.sqrt(2 * layers);
-  const norm = (name: string): GgufWriteTensor => normal(name, [dim], GgmlType.F32, 0.1, 1);
+  const norm = (name: string, length = dim): GgufWriteTensor => normal(name, [length], GgmlType.F32, 0.1, 1);
+  const vector = (name: string, length: number, std: number): GgufWriteTensor => normal(name, [length], GgmlType.F32, std);
 
   const headStd = logitStd / Math.sqrt(dim);
   const embeddingStd = tiedOutput ? headStd : 1;
@@ -243,19 +318,35 @@ export function syntheticLlama(shape: SyntheticLlamaShape, options: SyntheticLla
       },
     });
   }
+  tensors.push(...ropeFactorTensors(scaling, ropeDim, ropeBase));
+  const qDim = heads * headDim;
+  const kvDim = kvHeads * headDim;
   for (let layer = 0; layer < layers; layer++) {
     const blk = `blk.${layer}`;
-    tensors.push(
-      norm(`${blk}.attn_norm.weight`),
-      matrix(`${blk}.attn_q.weight`, dim, heads * headDim),
-      matrix(`${blk}.attn_k.weight`, dim, kvHeads * headDim),
-      matrix(`${blk}.attn_v.weight`, dim, kvHeads * headDim),
-      matrix(`${blk}.attn_output.weight`, heads * headDim, dim, residualScale),
-      norm(`${blk}.ffn_norm.weight`),
-      matrix(`${blk}.ffn_gate.weight`, dim, ffn),
-      matrix(`${blk}.ffn_up.weight`, dim, ffn),
-      matrix(`${blk}.ffn_down.weight`, ffn, dim, residualScale),
-    );
+    tensors.push(norm(`${blk}.attn_norm.weight`));
+    if (arch === "phi3") {
+      tensors.push(matrix(`${blk}.attn_qkv.weight`, dim, qDim + 2 * kvDim));
+    } else {
+      tensors.push(
+        matrix(`${blk}.attn_q.weight`, dim, qDim),
+        matrix(`${blk}.attn_k.weight`, dim, kvDim),
+        matrix(`${blk}.attn_v.weight`, dim, kvDim),
+      );
+    }
+    if (arch === "qwen2") {
+      tensors.push(vector(`${blk}.attn_q.bias`, qDim, 0.5), vector(`${blk}.attn_k.bias`, kvDim, 0.5), vector(`${blk}.attn_v.bias`, kvDim, 0.5));
+    }
+    if (arch === "qwen3" || arch === "gemma3") tensors.push(norm(`${blk}.attn_q_norm.weight`, headDim), norm(`${blk}.attn_k_norm.weight`, headDim));
+    tensors.push(matrix(`${blk}.attn_output.weight`, qDim, dim, residualScale));
+    if (isGemma) tensors.push(norm(`${blk}.post_attention_norm.weight`));
+    tensors.push(norm(`${blk}.ffn_norm.weight`));
+    if (arch === "phi3") {
+      tensors.push(matrix(`${blk}.ffn_up.weight`, dim, 2 * ffn));
+    } else {
+      tensors.push(matrix(`${blk}.ffn_gate.weight`, dim, ffn), matrix(`${blk}.ffn_up.weight`, dim, ffn));
+    }
+    tensors.push(matrix(`${blk}.ffn_down.weight`, ffn, dim, residualScale));
+    if (isGemma) tensors.push(norm(`${blk}.post_ffw_norm.weight`));
   }
   return { metadata, tensors };
 }
