@@ -4,6 +4,7 @@ import { WebkvError } from "../app/wire.js";
 import { GgufError } from "../gguf/errors.js";
 import { estimateCommand } from "./estimate-command.js";
 import { ModelResolutionError } from "./models.js";
+import { DownloadVerificationError } from "./verified-download.js";
 import { QUALITY_USAGE, qualityCommand } from "./quality.js";
 import { VALIDATE_USAGE, validateCommand } from "./validate.js";
 import { UsageError } from "./options.js";
@@ -59,7 +60,8 @@ export async function main(argv: string[]): Promise<number> {
       err(`webkv ${command}: ${error.message}\n`);
       return 2;
     }
-    const known = error instanceof GgufError || error instanceof WebkvError || error instanceof ModelResolutionError;
+    const known =
+      error instanceof GgufError || error instanceof WebkvError || error instanceof ModelResolutionError || error instanceof DownloadVerificationError;
     err(`webkv ${command}: ${known ? (error as Error).message : (error as Error).stack ?? String(error)}\n`);
     return 1;
   }

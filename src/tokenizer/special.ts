@@ -5,7 +5,7 @@
 // GGUF stores only a token type per token; llama.cpp (llama-vocab.cpp, end of impl::load) upgrades
 // "control-looking" texts to control and sets strip flags for a few models. We replay those rules.
 
-import { TokenType, type GgufVocab } from "./vocab.js";
+import { TokenType, type SpecialTokenVocab } from "./vocab.js";
 
 /** Bit flags, as llama_token_attr in llama.h. */
 export const Attr = {
@@ -71,7 +71,7 @@ export interface SpecialTokens {
   endOfGeneration: Set<number>;
 }
 
-export function resolveSpecialTokens(vocab: GgufVocab): SpecialTokens {
+export function resolveSpecialTokens(vocab: SpecialTokenVocab): SpecialTokens {
   const { tokens } = vocab;
   const attrs = new Uint16Array(tokens.length);
   for (let id = 0; id < tokens.length; id++) attrs[id] = ATTR_OF_TYPE[vocab.types[id]!] ?? Attr.undefined;
@@ -127,7 +127,7 @@ export function resolveSpecialTokens(vocab: GgufVocab): SpecialTokens {
 }
 
 // Per-model strip flags: whitespace next to these tokens is swallowed when they are cut out of text.
-function applyStripRules(vocab: GgufVocab, attrs: Uint16Array, idOfText: Map<string, number>): void {
+function applyStripRules(vocab: SpecialTokenVocab, attrs: Uint16Array, idOfText: Map<string, number>): void {
   const setFlag = (text: string, flag: number, on: boolean) => {
     const id = idOfText.get(text);
     if (id !== undefined) attrs[id] = on ? attrs[id]! | flag : attrs[id]! & ~flag;

@@ -60,25 +60,17 @@ export const OPTIONAL_ID_KEYS = [
   "middle_token_id",
 ] as const;
 
-export function readVocab(header: GgufHeader): GgufVocab {
-  const model = metaString(header, KEY + "model");
-  if (model !== "llama" && model !== "gpt2") {
-    throw new GgufError(
-      "bad_metadata",
-      `GGUF metadata "${KEY}model" is "${model}": only "llama" (SentencePiece) and "gpt2" (byte-level BPE) tokenizers are supported`,
-    );
-  }
-  const family: VocabFamily = model;
+/**
+ * The part of a vocabulary that says which tokens are special (what special.ts reads), for any
+ * tokenizer.ggml.model — also those we cannot tokenize with (gemma4, ...), whose end-of-generation
+ * tokens a chat still needs.
+ */
+export type SpecialTokenVocab = Pick<GgufVocab, "tokens" | "types" | "eosId" | "optionalIds" | "pre" | "modelName" | "architecture">;
 
+export function readSpecialTokenVocab(header: GgufHeader): SpecialTokenVocab & { model: string; bosId: number | undefined } {
+  const model = metaString(header, KEY + "model");
   const tokens = metaStringArray(header, KEY + "tokens").map((text, id) => (text === "" ? `[EMPTY_${id}]` : text));
   if (tokens.length === 0) throw new GgufError("bad_metadata", `GGUF metadata "${KEY}tokens" is empty`);
-
-  const scores = new Float64Array(tokens.length);
-  const rawScores = metaNumberArray(header, KEY + "scores");
-  if (rawScores) {
-    checkLength(rawScores.length, tokens.length, KEY + "scores");
-    for (let i = 0; i < tokens.length; i++) scores[i] = rawScores[i]!;
-  }
 
   const types = new Int32Array(tokens.length).fill(TokenType.normal);
   const rawTypes = metaNumberArray(header, KEY + "token_type");
@@ -86,9 +78,6 @@ export function readVocab(header: GgufHeader): GgufVocab {
     checkLength(rawTypes.length, tokens.length, KEY + "token_type");
     for (let i = 0; i < tokens.length; i++) types[i] = rawTypes[i]!;
   }
-
-  // llama.cpp refuses a gpt2 vocabulary without merges: without them BPE would emit single bytes only.
-  const merges = family === "gpt2" ? metaStringArray(header, KEY + "merges") : [];
 
   const readId = (key: string): number | undefined => {
     if (!hasKey(header, key)) return undefined;
@@ -102,29 +91,53 @@ export function readVocab(header: GgufHeader): GgufVocab {
     if (id !== undefined) optionalIds.set(name, id);
   }
 
-  // llama.cpp's defaults when a key is absent: SPM vocabularies use <s>=1, </s>=2 and add BOS;
-  // byte-level BPE adds BOS only for the llama3-style pre-tokenizers. (llama.cpp's BPE default
-  // id 11 is a Falcon leftover that would name an ordinary token elsewhere, so we leave it out.)
-  const pre = hasKey(header, KEY + "pre") ? metaString(header, KEY + "pre") : "default";
+  // llama.cpp's defaults when a key is absent: SPM vocabularies use <s>=1, </s>=2. (llama.cpp's BPE
+  // default id 11 is a Falcon leftover that would name an ordinary token elsewhere, so we leave it out.)
   const inRange = (id: number) => (id < tokens.length ? id : undefined);
-  const bosId = readId(KEY + "bos_token_id") ?? (family === "llama" ? inRange(1) : undefined);
-  const eosId = readId(KEY + "eos_token_id") ?? (family === "llama" ? inRange(2) : undefined);
+  return {
+    model,
+    tokens,
+    types,
+    bosId: readId(KEY + "bos_token_id") ?? (model === "llama" ? inRange(1) : undefined),
+    eosId: readId(KEY + "eos_token_id") ?? (model === "llama" ? inRange(2) : undefined),
+    optionalIds,
+    pre: hasKey(header, KEY + "pre") ? metaString(header, KEY + "pre") : "default",
+    modelName: hasKey(header, "general.name") ? metaString(header, "general.name") : "",
+    architecture: hasKey(header, "general.architecture") ? metaString(header, "general.architecture") : "",
+  };
+}
+
+export function readVocab(header: GgufHeader): GgufVocab {
+  const { model, ...special } = readSpecialTokenVocab(header);
+  if (model !== "llama" && model !== "gpt2") {
+    throw new GgufError(
+      "bad_metadata",
+      `GGUF metadata "${KEY}model" is "${model}": only "llama" (SentencePiece) and "gpt2" (byte-level BPE) tokenizers are supported`,
+    );
+  }
+  const family: VocabFamily = model;
+  const { tokens, pre } = special;
+
+  const scores = new Float64Array(tokens.length);
+  const rawScores = metaNumberArray(header, KEY + "scores");
+  if (rawScores) {
+    checkLength(rawScores.length, tokens.length, KEY + "scores");
+    for (let i = 0; i < tokens.length; i++) scores[i] = rawScores[i]!;
+  }
+
+  // llama.cpp refuses a gpt2 vocabulary without merges: without them BPE would emit single bytes only.
+  const merges = family === "gpt2" ? metaStringArray(header, KEY + "merges") : [];
+
+  // byte-level BPE adds BOS by default only for the llama3-style pre-tokenizers.
   const addBosFallback = family === "llama" || LLAMA3_STYLE_PRE.has(pre);
 
   return {
+    ...special,
     family,
-    pre,
-    tokens,
     scores,
-    types,
     merges,
-    bosId,
-    eosId,
-    optionalIds,
     addBos: metaBool(header, KEY + "add_bos_token", addBosFallback),
     addSpacePrefix: family === "llama" ? metaBool(header, KEY + "add_space_prefix", true) : false,
-    modelName: hasKey(header, "general.name") ? metaString(header, "general.name") : "",
-    architecture: hasKey(header, "general.architecture") ? metaString(header, "general.architecture") : "",
   };
 }
 
