@@ -20,7 +20,10 @@ const runtime = new Runtime((event) => {
 });
 
 type Method = keyof Runtime;
-const METHODS: Method[] = ["adapter", "load", "generate", "generateBatch", "kvOccupancy", "score", "tokenize", "memory", "buffers", "profile", "unload", "parseGguf"];
+const METHODS: Method[] = [
+  "adapter", "load", "generate", "generateBatch", "kvOccupancy", "score", "tokenize", "memory", "buffers", "profile", "unload", "parseGguf",
+  "chatOpen", "chatTurn", "chatStop", "chatClose",
+];
 
 const lab = new KernelLab();
 

@@ -1,6 +1,8 @@
 // The runtime's API inside the page. The Node harness calls these through window.webkv (main.ts); a web
 // app would call them directly. Each loaded model gets its own GPU device, so its memory report is its own.
 
+import { ChatSession } from "../engine/chat.js";
+import { chatTemplateOf, type ChatMessage } from "../engine/chat-template.js";
 import { Engine } from "../engine/engine.js";
 import { score, timingsOf } from "../engine/generate.js";
 import type { SamplingOptions } from "../engine/sampler.js";
@@ -8,6 +10,7 @@ import { runScheduler, type ExhaustionPolicy, type SchedulerStats } from "../eng
 import { acquireGpu, type AdapterDescription, type GpuContext, type GpuLimits } from "../gpu/device.js";
 import type { MemorySnapshot } from "../gpu/memory.js";
 import { readGgufHeader } from "../gguf/reader.js";
+import type { GgufHeader } from "../gguf/types.js";
 import { bytesSource, urlSource } from "../gguf/source.js";
 import type { ModelConfig } from "../model/config.js";
 import { TransformerModel, type ModelLoadOptions } from "../model/forward.js";
@@ -29,6 +32,9 @@ interface LoadedModel {
   tokenizer: GgufTokenizer;
   /** Ids that end generation (EOS, EOT, …). */
   stopIds: number[];
+  header: GgufHeader;
+  /** Open conversations, each holding its KV blocks between turns. */
+  chats: Map<number, { session: ChatSession; stopRequested: boolean }>;
 }
 
 export interface AdapterReport extends AdapterDescription {
@@ -110,6 +116,7 @@ export interface KvReport {
 
 export class Runtime {
   private readonly models = new Map<number, LoadedModel>();
+  private nextChatId = 1;
   private nextModelId = 1;
 
   constructor(private readonly emit: EventSink = () => undefined) {}
@@ -139,7 +146,7 @@ export class Runtime {
       const engine = new Engine(model);
       const modelId = this.nextModelId++;
       const stopIds = [...Array(model.config.vocabSize).keys()].filter((id) => tokenizer.isEndOfGeneration(id));
-      this.models.set(modelId, { gpu, model, engine, tokenizer, stopIds });
+      this.models.set(modelId, { gpu, model, engine, tokenizer, stopIds, header, chats: new Map() });
       return {
         modelId,
         config: plainConfig(model.config),
@@ -283,6 +290,70 @@ export class Runtime {
   /** The model's live GPU buffers, largest first: what each allocation is and its category. */
   buffers(request: { modelId: number; limit?: number }) {
     return this.get(request.modelId).gpu.memory.liveBuffers().slice(0, request.limit ?? 20);
+  }
+
+  /** Opens a conversation on a loaded model (its chat template is checked now, not at the first turn). */
+  chatOpen(request: { modelId: number }): { chatId: number } {
+    const loaded = this.get(request.modelId);
+    const session = new ChatSession(loaded.engine, chatTemplateOf(loaded.header), loaded.tokenizer, new Set(loaded.stopIds));
+    const chatId = this.nextChatId++;
+    loaded.chats.set(chatId, { session, stopRequested: false });
+    return { chatId };
+  }
+
+  /**
+   * One turn: the whole conversation so far (system/user/assistant messages, ending with the user's), of which
+   * only the tokens not already in the conversation's KV cache are prefilled. Streams "token" events when asked.
+   */
+  async chatTurn(request: { modelId: number; chatId: number; messages: ChatMessage[]; maxTokens: number; stream?: boolean; templateVariables?: Record<string, unknown> } & SamplingOptions) {
+    const { tokenizer, gpu, model } = this.get(request.modelId);
+    const chat = this.chat(request.modelId, request.chatId);
+    chat.stopRequested = false;
+    const decoder = tokenizer.createStreamDecoder();
+    gpu.memory.resetPeaks();
+    const result = await chat.session.turn(request.messages, {
+      ...request,
+      render: { variables: request.templateVariables },
+      shouldStop: () => chat.stopRequested,
+      onToken: request.stream
+        ? (id) => this.emit({ type: "token", id, text: tokenizer.isEndOfGeneration(id) ? "" : decoder.push(id), request: 0, branch: 0 })
+        : undefined,
+    });
+    if (request.stream) {
+      const tail = decoder.flush();
+      if (tail) this.emit({ type: "token", id: -1, text: tail, request: 0, branch: 0 });
+    }
+    const replyIds = result.outputIds.filter((id) => !tokenizer.isEndOfGeneration(id));
+    return {
+      output_ids: result.outputIds,
+      text: tokenizer.decode(replyIds),
+      stop_reason: result.stopReason,
+      usage: result.usage,
+      timings: {
+        ...result.timings,
+        prefill_tok_s: result.usage.prefilled_tokens / (result.timings.prefill_ms / 1000),
+        decode_tok_s: result.timings.decode_ms > 0 ? result.usage.completion_tokens / (result.timings.decode_ms / 1000) : 0,
+      },
+      memory: gpu.memory.snapshot(),
+      kv: kvReport(model),
+    };
+  }
+
+  /** Ends the running reply of a conversation after the current step (Ctrl-C in `webkv chat`). */
+  chatStop(request: { modelId: number; chatId: number }): void {
+    this.chat(request.modelId, request.chatId).stopRequested = true;
+  }
+
+  chatClose(request: { modelId: number; chatId: number }): void {
+    const { chats } = this.get(request.modelId);
+    this.chat(request.modelId, request.chatId).session.close();
+    chats.delete(request.chatId);
+  }
+
+  private chat(modelId: number, chatId: number) {
+    const chat = this.get(modelId).chats.get(chatId);
+    if (!chat) throw new Error(`no conversation ${chatId} is open on model ${modelId}`);
+    return chat;
   }
 
   unload(request: { modelId: number }): void {

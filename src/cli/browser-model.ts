@@ -57,6 +57,7 @@ export function loadOptionsFrom(values: ParsedValues, minSeqs = 1): Omit<ModelLo
     maxStepTokens: intOption(values, "max-step-tokens", 1),
     attention: choiceOption(values, "attention", ["flash", "naive"] as const, "flash"),
     maxBindingBytes: intOption(values, "max-binding-bytes", 256),
+    contextSize: intOption(values, "context", 1),
   };
 }
 

@@ -1,7 +1,9 @@
-// The webkv command line: run | score | tokenize | estimate. Exit codes: 0 ok, 1 runtime error, 2 usage.
+// The webkv command line: run | chat | score | tokenize | quality | validate | estimate. Exit codes: 0 ok, 1 runtime error, 2 usage.
 
 import { WebkvError } from "../app/wire.js";
 import { GgufError } from "../gguf/errors.js";
+import { CHAT_USAGE, chatCommand } from "./chat.js";
+import { ChatTemplateError } from "../engine/chat-template.js";
 import { estimateCommand } from "./estimate-command.js";
 import { ModelResolutionError } from "./models.js";
 import { DownloadVerificationError } from "./verified-download.js";
@@ -15,6 +17,7 @@ import { TOKENIZE_USAGE, tokenizeCommand } from "./tokenize.js";
 const USAGE = `webkv — a KV-cache inference runtime for WebGPU
 
   ${RUN_USAGE}
+  ${CHAT_USAGE}
   ${SCORE_USAGE}
   ${TOKENIZE_USAGE}
   ${QUALITY_USAGE}
@@ -35,6 +38,8 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case "run":
         return await runCommand(rest, out, err);
+      case "chat":
+        return await chatCommand(rest, out, err);
       case "score":
         return await scoreCommand(rest, out);
       case "tokenize":
@@ -61,7 +66,8 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     const known =
-      error instanceof GgufError || error instanceof WebkvError || error instanceof ModelResolutionError || error instanceof DownloadVerificationError;
+      error instanceof GgufError || error instanceof WebkvError || error instanceof ModelResolutionError || error instanceof DownloadVerificationError ||
+      error instanceof ChatTemplateError;
     err(`webkv ${command}: ${known ? (error as Error).message : (error as Error).stack ?? String(error)}\n`);
     return 1;
   }

@@ -30,6 +30,7 @@ export const MODEL_OPTIONS: OptionSpec = {
   "max-step-tokens": { type: "string" },
   attention: { type: "string" },
   "max-binding-bytes": { type: "string" },
+  context: { type: "string" },
   json: { type: "boolean" },
 };
 

@@ -9,11 +9,13 @@ import { withModelInBrowser } from "./browser-model.js";
 import { BROWSER_OPTIONS, MODEL_OPTIONS, SAMPLING_OPTIONS, choiceOption, idListOption, intOption, numberOption, parse, UsageError } from "./options.js";
 import { memoryReport, predictRun } from "./memory-report.js";
 import { formatBytes, memoryTable } from "./report.js";
+import { chatTurn, describeTurn, readMessagesFile } from "./chat.js";
+import type { ParsedValues } from "./options.js";
 
-export const RUN_USAGE = `webkv run --model <path|url|name> [--prompt TEXT | --prompt-ids 1,2,3] [--max-tokens N]
+export const RUN_USAGE = `webkv run --model <path|url|name> [--prompt TEXT | --prompt-ids 1,2,3 | --messages CHAT.json] [--max-tokens N]
            [--temperature T] [--top-k K] [--top-p P] [--seed S] [--parallel N] [--json]
            [--attention flash|naive] [--block-size N] [--kv-budget BYTES|FRACTION | --kv-blocks N]
-           [--kv-policy refuse|preempt] [--max-step-tokens N] [--max-seqs N]
+           [--kv-policy refuse|preempt] [--max-step-tokens N] [--max-seqs N] [--context N]
            [--chromium PATH] [--gpu swiftshader|real] [--headed]`;
 
 interface GenerateReply {
@@ -40,8 +42,11 @@ export async function runCommand(argv: string[], out: (text: string) => void, er
     "kv-policy": { type: "string" },
     bos: { type: "boolean" },
     "no-bos": { type: "boolean" },
+    messages: { type: "string" },
   });
-  if (values.prompt !== undefined && values["prompt-ids"] !== undefined) throw new UsageError("give --prompt or --prompt-ids, not both");
+  const promptKinds = ["prompt", "prompt-ids", "messages"].filter((name) => values[name] !== undefined);
+  if (promptKinds.length > 1) throw new UsageError(`give one of --prompt, --prompt-ids, --messages, not ${promptKinds.map((k) => `--${k}`).join(" and ")}`);
+  if (typeof values.messages === "string") return chatOnce(values, out, err);
   const promptIds = idListOption(values, "prompt-ids");
   const sampling = validateSampling({
     temperature: numberOption(values, "temperature"),
@@ -119,4 +124,37 @@ export async function runCommand(argv: string[], out: (text: string) => void, er
     );
     return reply.error ? 1 : 0;
   }, parallel);
+}
+
+/** webkv run --messages FILE.json: one chat turn over the file's conversation, through the model's template. */
+async function chatOnce(values: ParsedValues, out: (text: string) => void, err: (text: string) => void): Promise<number> {
+  if (values.parallel !== undefined) throw new UsageError("--parallel does not apply to --messages");
+  if (values.bos || values["no-bos"]) throw new UsageError("--bos / --no-bos do not apply to --messages: the chat template decides");
+  const messages = await readMessagesFile(values.messages as string);
+  const sampling = validateSampling({
+    temperature: numberOption(values, "temperature"),
+    topK: intOption(values, "top-k", 0),
+    topP: numberOption(values, "top-p"),
+    seed: intOption(values, "seed", 0),
+  });
+  const maxTokens = intOption(values, "max-tokens", 0, 128)!;
+  const json = values.json === true;
+  return withModelInBrowser(values, async ({ session, loaded, modelPath, observed }) => {
+    const { chatId } = await session.call<{ chatId: number }>("chatOpen", { modelId: loaded.modelId });
+    const reply = await chatTurn(session, loaded.modelId, chatId, messages, { maxTokens, ...sampling }, json ? undefined : out);
+    const memorySnapshot = await session.call<MemorySnapshot>("memory", { modelId: loaded.modelId });
+    const outside = await observed();
+    const predicted = await predictRun(modelPath, loaded, { promptTokens: reply.usage.prompt_tokens, generatedTokens: reply.output_ids.length });
+    const memory = memoryReport(memorySnapshot, predicted, outside);
+    if (json) {
+      out(JSON.stringify({
+        messages, output_ids: reply.output_ids, text: reply.text, stop_reason: reply.stop_reason, usage: reply.usage,
+        timings: { load_ms: loaded.load_ms, ...reply.timings }, model: loaded.config, kv: reply.kv, memory,
+      }) + "\n");
+      return 0;
+    }
+    out("\n");
+    err(`\n${describeTurn(reply)} · load ${loaded.load_ms.toFixed(0)} ms\n` + memoryTable(memory) + "\n");
+    return 0;
+  });
 }

@@ -70,9 +70,16 @@ export interface SyntheticLlamaOptions {
    * positions) that llama.cpp's Q8 rounding of activations for Q8_0/Q4_0 weights flips it.
    */
   confidence?: number;
-  /** general.name (default "synthetic-llama"). */
+  /** general.name (default "synthetic-<architecture>"). */
   name?: string;
+  /** tokenizer.chat_template: a ChatML template, with <|im_start|> and <|im_end|> as control tokens. */
+  chatml?: boolean;
 }
+
+/** The ChatML template (Qwen's, without tools) that `chatml: true` writes. */
+export const SYNTHETIC_CHATML_TEMPLATE =
+  "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}" +
+  "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
 export interface SyntheticLlama {
   metadata: Record<string, GgufWriteValue>;
@@ -229,6 +236,10 @@ export function syntheticLlama(shape: SyntheticLlamaShape, options: SyntheticLla
   const embeddingType = options.embeddingType ?? options.weightType;
   const outputType = options.outputType ?? options.weightType;
   const vocabulary = syntheticVocab(vocab);
+  if (options.chatml) {
+    vocabulary.tokens.splice(vocab - 4, 2, "<|im_start|>", "<|im_end|>");
+    vocabulary.types.set([TOKEN_TYPE_CONTROL, TOKEN_TYPE_CONTROL], vocab - 4);
+  }
   if (arch === "phi3") {
     // llama.cpp's Phi-3 vocabulary looks up <|endoftext|> by text; <|end|> ends its chat turns.
     vocabulary.tokens.splice(vocab - 2, 2, "<|end|>", "<|endoftext|>");
@@ -260,6 +271,7 @@ export function syntheticLlama(shape: SyntheticLlamaShape, options: SyntheticLla
   };
   const fileType = FILE_TYPE[options.weightType];
   if (fileType !== undefined) metadata["general.file_type"] = meta.u32(fileType);
+  if (options.chatml) metadata["tokenizer.chat_template"] = meta.str(SYNTHETIC_CHATML_TEMPLATE);
   if (shape.slidingWindow !== undefined) metadata[`${arch}.attention.sliding_window`] = meta.u32(shape.slidingWindow);
   if (arch === "gemma2") {
     metadata["gemma2.attn_logit_softcapping"] = meta.f32(50);

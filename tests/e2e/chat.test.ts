@@ -1,0 +1,109 @@
+// Chat on a synthetic ChatML model (qwen2 layout, F32 weights and KV): a conversation keeps its KV cache
+// between turns, so the second turn prefills only its new tokens — and its reply equals a one-shot run over
+// the whole conversation. Then the CLI as a user drives it: `webkv run --messages` and `webkv chat` with a
+// piped conversation.
+
+import { execFile, spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeGgufFile } from "../../src/gguf/node-writer.js";
+import { syntheticLlama } from "../../src/gguf/synthetic.js";
+import { GgmlType } from "../../src/gguf/types.js";
+import { useBrowserSession } from "../helpers/browser.js";
+
+const session = useBrowserSession();
+const tempDir = await mkdtemp(join(tmpdir(), "webkv-chat-"));
+const modelPath = join(tempDir, "chatml-qwen2.gguf");
+const bin = resolve(import.meta.dirname, "../../bin/webkv.js");
+afterAll(() => rm(tempDir, { recursive: true, force: true }));
+
+beforeAll(async () => {
+  const shape = { architecture: "qwen2" as const, dim: 128, layers: 2, heads: 4, kvHeads: 2, ffn: 256, vocab: 600, contextLength: 512 };
+  const model = syntheticLlama(shape, { seed: 5, weightType: GgmlType.F32, chatml: true });
+  await writeGgufFile(modelPath, model.metadata, model.tensors);
+});
+
+interface TurnReply {
+  output_ids: number[];
+  text: string;
+  stop_reason: string;
+  usage: { prompt_tokens: number; cached_tokens: number; prefilled_tokens: number; completion_tokens: number };
+}
+
+const system = { role: "system", content: "you are a test" } as const;
+const first = { role: "user", content: "hello there" } as const;
+const second = { role: "user", content: "and what next" } as const;
+
+describe("multi-turn chat keeps its KV cache", () => {
+  it("turn 2 prefills only its new tokens and equals a one-shot run over the whole conversation", async () => {
+    const { modelId } = await session().call<{ modelId: number }>("load", { url: session().publishFile(modelPath) });
+    const { chatId } = await session().call<{ chatId: number }>("chatOpen", { modelId });
+    const turn = (id: number, messages: unknown[]) => session().call<TurnReply>("chatTurn", { modelId, chatId: id, messages, maxTokens: 12 });
+    const one = await turn(chatId, [system, first]);
+    expect(one.usage.cached_tokens).toBe(0);
+    expect(one.usage.prefilled_tokens).toBe(one.usage.prompt_tokens);
+    const conversation = [system, first, { role: "assistant", content: one.text }, second];
+    const two = await turn(chatId, conversation);
+    // everything up to the first reply was cached; only the reply's end marker and the new user turn were computed
+    expect(two.usage.cached_tokens).toBeGreaterThanOrEqual(one.usage.prompt_tokens);
+    expect(two.usage.prefilled_tokens).toBe(two.usage.prompt_tokens - two.usage.cached_tokens);
+    expect(two.usage.prefilled_tokens).toBeLessThan(two.usage.prompt_tokens / 2);
+
+    const fresh = await session().call<{ chatId: number }>("chatOpen", { modelId });
+    const oneShot = await turn(fresh.chatId, conversation);
+    expect(oneShot.usage.cached_tokens).toBe(0);
+    expect(oneShot.usage.prompt_tokens).toBe(two.usage.prompt_tokens);
+    expect(two.output_ids).toEqual(oneShot.output_ids);
+    console.log(`turn 1: ${JSON.stringify(one.usage)}; turn 2: ${JSON.stringify(two.usage)}; one-shot: ${JSON.stringify(oneShot.usage)}`);
+    await session().call("unload", { modelId });
+  });
+
+  it("a model without a chat template is a named error", async () => {
+    const plain = join(tempDir, "plain.gguf");
+    const model = syntheticLlama({ dim: 64, layers: 1, heads: 2, kvHeads: 2, ffn: 128, vocab: 300, contextLength: 64 }, { seed: 1, weightType: GgmlType.F32 });
+    await writeGgufFile(plain, model.metadata, model.tensors);
+    const { modelId } = await session().call<{ modelId: number }>("load", { url: session().publishFile(plain) });
+    await expect(session().call("chatOpen", { modelId })).rejects.toThrow(/chat template/i);
+    await session().call("unload", { modelId });
+  });
+});
+
+const exec = promisify(execFile);
+
+describe("the CLI", () => {
+  it("webkv run --messages FILE --json: one chat turn through the template, with token counts", async () => {
+    const file = join(tempDir, "messages.json");
+    await writeFile(file, JSON.stringify([system, first]));
+    const { stdout } = await exec("node", [bin, "run", "--model", modelPath, "--messages", file, "--max-tokens", "6", "--json"], { timeout: 120_000 });
+    const result = JSON.parse(stdout);
+    expect(result.output_ids.length).toBeGreaterThan(0);
+    expect(result.usage.prompt_tokens).toBeGreaterThan(5);
+    expect(result.usage.cached_tokens).toBe(0);
+    expect(result.memory.measured.weights.live).toBeGreaterThan(0);
+  });
+
+  it("a messages file with an unknown role is a usage error (exit 2, one line)", async () => {
+    const file = join(tempDir, "bad.json");
+    await writeFile(file, JSON.stringify([{ role: "robot", content: "x" }]));
+    const failure = await exec("node", [bin, "run", "--model", modelPath, "--messages", file], { timeout: 60_000 }).catch((e) => e);
+    expect(failure.code).toBe(2);
+    expect(failure.stderr.trim().split("\n")).toHaveLength(1);
+    expect(failure.stderr).toMatch(/^webkv run: --messages .*role "robot"/);
+  });
+
+  it("webkv chat: a piped two-turn conversation, the second turn served from the cache", async () => {
+    const child = spawn("node", [bin, "chat", "--model", modelPath, "--max-tokens", "5"], { stdio: ["pipe", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.stdin.end("hello there\nand what next\n");
+    const code = await new Promise<number>((done) => child.on("close", (c) => done(c ?? -1)));
+    expect(code).toBe(0);
+    const turns = [...stderr.matchAll(/\[(\d+) prompt tokens \((\d+) cached, (\d+) prefilled\)/g)].map((m) => m.slice(1).map(Number));
+    expect(turns).toHaveLength(2);
+    expect(turns[0]![1]).toBe(0);
+    expect(turns[1]![1]).toBeGreaterThanOrEqual(turns[0]![0]!);
+  });
+});
