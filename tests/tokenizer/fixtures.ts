@@ -106,7 +106,7 @@ export function seededRandom(seed: number): () => number {
  * every pair of the bytes that occur in `texts` as a token, merged in a shuffled order. A pair can only
  * merge inside one pre-token, so two tokenizers that split differently give different ids.
  */
-export function pairVocabMetadata(pre: string, texts: string[]): Record<string, GgufWriteValue> {
+export function pairVocabMetadata(pre: string, texts: string[], options: { withBos?: boolean } = {}): Record<string, GgufWriteValue> {
   const printable = (b: number) => (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
   const symbols: string[] = [];
   for (let b = 0, shifted = 0; b < 256; b++) symbols.push(String.fromCodePoint(printable(b) ? b : 0x100 + shifted++));
@@ -124,7 +124,9 @@ export function pairVocabMetadata(pre: string, texts: string[]): Record<string, 
     "tokenizer.ggml.pre": meta.str(pre),
     "tokenizer.ggml.tokens": meta.strs(tokens),
     "tokenizer.ggml.merges": meta.strs(pairs),
-    "tokenizer.ggml.token_type": meta.i32s(tokens.map(() => 1)),
+    // withBos: the symbol of byte 0 (never in the texts) doubles as a control BOS token
+    "tokenizer.ggml.token_type": meta.i32s(tokens.map((_, id) => (options.withBos && id === 0 ? 3 : 1))),
+    ...(options.withBos ? { "tokenizer.ggml.bos_token_id": meta.u32(0) } : {}),
   };
 }
 

@@ -173,6 +173,22 @@ describe("same ids as llama.cpp", () => {
       expect(mismatches).toEqual([]);
     });
 
+    it(`${path.split("/").pop()}: BOS, EOS, add-BOS default and end-of-generation ids`, async () => {
+      const tokenizer = await tokenizerFor(path);
+      const model = await llama.loadModel({ modelPath: path, vocabOnly: true });
+      try {
+        // (llama.cpp's BPE default BOS/EOS id 11 when the keys are absent is left out on purpose: vocab.ts)
+        expect([tokenizer.bosId ?? 11, tokenizer.eosId ?? 11]).toEqual([model.tokens.bos ?? 11, model.tokens.eos ?? 11]);
+        expect(tokenizer.addBosDefault && tokenizer.bosId !== undefined).toBe(model.tokens.shouldPrependBosToken);
+        expect(tokenizer.addEosDefault).toBe(model.tokens.shouldAppendEosToken);
+        const endOfGeneration = (isEnd: (id: number) => boolean) =>
+          Array.from({ length: tokenizer.vocabSize }, (_, id) => id).filter(isEnd);
+        expect(endOfGeneration(tokenizer.isEndOfGeneration)).toEqual(endOfGeneration((id) => model.isEogToken(id as never)));
+      } finally {
+        await model.dispose();
+      }
+    });
+
     it(`${path.split("/").pop()}: ${TEXTS.length} extra texts`, async () => {
       const tokenizer = await tokenizerFor(path);
       const expected = await llamaCppTokenize(path, TEXTS);
@@ -194,6 +210,26 @@ describe("same pre-tokenizer splits as llama.cpp", () => {
     const spec = JSON.stringify(preTokenizerFor(pre));
     if (!firstNameOfSpec.has(spec)) firstNameOfSpec.set(spec, pre);
   }
+  // Every name, aliases included, on a few texts that tell the specs apart: a name llama.cpp does not
+  // know fails to load, one mapped to the wrong regex gives other ids, and add_bos must agree.
+  it(`all ${SUPPORTED_PRE_TOKENIZERS.length} names: known to llama.cpp, same splits and add-BOS default`, async () => {
+    const shortTexts = ["Hello World's 1234567 don'T ÄBc\n\n  x.y!?/\n", "e\u0301t\u00e9 中文 ١٢ \t a\u3000b"];
+    for (const pre of SUPPORTED_PRE_TOKENIZERS) {
+      const metadata = pairVocabMetadata(pre, shortTexts, { withBos: true });
+      const path = join(scratchDir, `alias-${pre}.gguf`);
+      await writeGgufFile(path, metadata, []);
+      const tokenizer = createTokenizer(await readGgufHeader(bytesSource(encodeGgufBytes(metadata, []))));
+      const model = await llama.loadModel({ modelPath: path, vocabOnly: true });
+      try {
+        const expected = shortTexts.map((text) => Array.from(model.tokenize(text, false), Number));
+        expect(shortTexts.map((text) => tokenizer.encode(text)), pre).toEqual(expected);
+        expect(tokenizer.addBosDefault, pre).toBe(model.tokens.shouldPrependBosToken);
+      } finally {
+        await model.dispose();
+      }
+    }
+  });
+
   for (const pre of firstNameOfSpec.values()) {
     it(pre, async () => {
       const metadata = pairVocabMetadata(pre, texts);
