@@ -42,17 +42,20 @@ export interface ChatTurnResult {
 export interface ChatTokenizer {
   readonly addBosDefault: boolean;
   readonly bosId: number | undefined;
-  encode(text: string, options?: { addBos?: boolean }): number[];
+  encode(text: string, options?: { addBos?: boolean; parseSpecial?: boolean }): number[];
 }
 
-/** The ids of a rendered conversation: special tokens parsed, BOS once (the template's or the vocabulary's). */
+/**
+ * The ids of a rendered conversation: the template's special tokens (<|im_start|>, <start_of_turn>) parsed as
+ * single ids, BOS once (the template's or the vocabulary's), no EOS.
+ */
 export function chatPromptIds(template: ChatTemplate, tokenizer: ChatTokenizer, messages: readonly ChatMessage[], render?: ChatRenderOptions): number[] {
   let text = template.render(messages, render);
   // A template that writes bos_token itself gives the BOS; otherwise the vocabulary's add_bos rule does.
   const templateWritesBos = template.bosToken !== "" && text.startsWith(template.bosToken);
   if (templateWritesBos) text = text.slice(template.bosToken.length);
   const addBos = (templateWritesBos || tokenizer.addBosDefault) && tokenizer.bosId !== undefined;
-  return tokenizer.encode(text, { addBos });
+  return tokenizer.encode(text, { addBos, parseSpecial: true });
 }
 
 export class ChatSession {

@@ -1,4 +1,5 @@
 // Byte-level BPE vocabulary (tokenizer.ggml.model = "gpt2") → Hugging Face BPE tokenizer.json.
+// (BPE over "▁"-marked text, the gemma4 pre-tokenizer, is in gemma4.ts.)
 //
 // llama.cpp's llm_tokenizer_bpe_session (llama-vocab.cpp) tokenizes a piece of raw text like this:
 //   1. split it with the pre-tokenizer regexes of tokenizer.ggml.pre (pretokenizers.ts);
@@ -44,7 +45,7 @@ export function bpeTokenizerJson(vocab: GgufVocab): HfTokenizerJson {
  * "left right" strings → pairs. As in llama.cpp the separator is the first space after the first
  * character, and a repeated pair keeps its first (best) rank.
  */
-function mergePairs(merges: string[]): [string, string][] {
+export function mergePairs(merges: string[]): [string, string][] {
   const seen = new Set<string>();
   const pairs: [string, string][] = [];
   for (const merge of merges) {

@@ -1,8 +1,9 @@
 // A tokenizer built from the vocabulary inside a GGUF file, giving the same token ids as llama.cpp.
 //
-// Encoding: user-defined tokens are cut out of the text first (partition.ts), then each remaining
-// piece of text goes through a Hugging Face tokenizer (@huggingface/tokenizers) whose tokenizer.json
-// we derive from the GGUF vocabulary: spm.ts for "llama" vocabularies, bpe.ts for "gpt2" ones.
+// Encoding: user-defined tokens (and, with parseSpecial, control tokens) are cut out of the text first
+// (partition.ts), then each remaining piece of text goes through a Hugging Face tokenizer
+// (@huggingface/tokenizers) whose tokenizer.json we derive from the GGUF vocabulary: spm.ts for
+// "llama" vocabularies, bpe.ts for "gpt2" ones, gemma4.ts for BPE over "▁"-marked text ("gemma4").
 // Decoding does not use the library: each id maps to the bytes llama.cpp's token_to_piece gives
 // (pieces.ts), and UTF-8 decoding happens once those bytes are joined.
 //
@@ -13,10 +14,11 @@ import { GgufError } from "../gguf/errors.js";
 import { concatBytes } from "../util/concat.js";
 import type { GgufHeader } from "../gguf/types.js";
 import { bpeTokenizerJson } from "./bpe.js";
+import { createGemma4Encoder } from "./gemma4.js";
 import type { HfTokenizerJson } from "./hf-json.js";
-import { createPartitioner } from "./partition.js";
+import { createPartitioner, type Partitioner } from "./partition.js";
 import { createPieceTable } from "./pieces.js";
-import { resolveSpecialTokens, userDefinedTokens } from "./special.js";
+import { resolveSpecialTokens, tokensCutFromText } from "./special.js";
 import { pairKey, spmTokenizerJson } from "./spm.js";
 import { readVocab, type GgufVocab } from "./vocab.js";
 
@@ -33,10 +35,19 @@ export interface GgufTokenizer {
   readonly bosId: number | undefined;
   /** tokenizer.ggml.eos_token_id (SPM vocabularies without the key: 2, as in llama.cpp). */
   readonly eosId: number | undefined;
-  /** tokenizer.ggml.add_bos_token; when absent llama.cpp's default: true for SPM and llama3-style BPE. */
+  /**
+   * tokenizer.ggml.add_bos_token; when absent llama.cpp's default: true for SPM and for BPE with the
+   * llama3, tekken or gemma4 pre-tokenizers. Always true for gemma4, as llama.cpp forces it.
+   */
   readonly addBosDefault: boolean;
-  /** Token ids of `text`, without special-token parsing; BOS first only when `addBos` is set. */
-  encode(text: string, options?: { addBos?: boolean }): number[];
+  /** tokenizer.ggml.add_eos_token; false when absent. */
+  readonly addEosDefault: boolean;
+  /**
+   * Token ids of `text`. BOS first only when `addBos` is set, EOS last only when `addEos` is set.
+   * User-defined tokens in the text always become their ids; control tokens (e.g. "<|im_start|>",
+   * "<|turn>") only with `parseSpecial`, as llama_tokenize(..., parse_special=true) does.
+   */
+  encode(text: string, options?: EncodeOptions): number[];
   /** Text of `ids`: BOS, EOS and control tokens render as nothing; SPM's added leading space is removed. */
   decode(ids: number[]): string;
   /** Incremental decoding for streaming; pieces are rendered exactly (no leading-space removal). */
@@ -47,13 +58,25 @@ export interface GgufTokenizer {
   tokenText(id: number): string;
 }
 
+export interface EncodeOptions {
+  addBos?: boolean;
+  addEos?: boolean;
+  parseSpecial?: boolean;
+}
+
 export function createTokenizer(header: GgufHeader): GgufTokenizer {
   const vocab = readVocab(header);
   const { attrs, endOfGeneration } = resolveSpecialTokens(vocab);
-  const partition = createPartitioner(vocab.tokens, attrs, userDefinedTokens(vocab.tokens, attrs));
-  const hf = vocab.family === "llama" ? spmTokenizer(vocab) : hfTokenizer(bpeTokenizerJson(vocab));
-  const pieceTable = createPieceTable(vocab.family, vocab.tokens, attrs);
+  const encodeText = textEncoder(vocab);
+  const pieceTable = createPieceTable(vocab.spaceMarks, vocab.tokens, attrs);
   const { tokens, bosId, eosId } = vocab;
+  const partitioners: Partial<Record<"plain" | "special", Partitioner>> = {};
+  const partitionerFor = (parseSpecial: boolean) =>
+    (partitioners[parseSpecial ? "special" : "plain"] ??= createPartitioner(tokens, attrs, tokensCutFromText(tokens, attrs, parseSpecial)));
+  const requireId = (id: number | undefined, key: string, role: string): number => {
+    if (id === undefined) throw new GgufError("missing_key", `GGUF metadata "tokenizer.ggml.${key}" is missing: cannot add ${role}`);
+    return id;
+  };
 
   const checkId = (id: number) => {
     if (!Number.isInteger(id) || id < 0 || id >= tokens.length) {
@@ -67,19 +90,16 @@ export function createTokenizer(header: GgufHeader): GgufTokenizer {
     bosId,
     eosId,
     addBosDefault: vocab.addBos,
+    addEosDefault: vocab.addEos,
 
     encode(text, options) {
       const ids: number[] = [];
-      if (options?.addBos) {
-        if (bosId === undefined) {
-          throw new GgufError("missing_key", 'GGUF metadata "tokenizer.ggml.bos_token_id" is missing: cannot add BOS');
-        }
-        ids.push(bosId);
-      }
-      for (const fragment of partition(text)) {
+      if (options?.addBos) ids.push(requireId(bosId, "bos_token_id", "BOS"));
+      for (const fragment of partitionerFor(options?.parseSpecial === true)(text)) {
         if (fragment.id !== undefined) ids.push(fragment.id);
-        else for (const id of hf.encode(fragment.text, { add_special_tokens: false }).ids) ids.push(id);
+        else for (const id of encodeText(fragment.text)) ids.push(id);
       }
+      if (options?.addEos) ids.push(requireId(eosId, "eos_token_id", "EOS"));
       return ids;
     },
 
@@ -102,6 +122,13 @@ export function createTokenizer(header: GgufHeader): GgufTokenizer {
 
     tokenText: (id) => (checkId(id), tokens[id]!),
   };
+}
+
+/** Plain text (no special tokens in it) → ids, by vocabulary kind. */
+function textEncoder(vocab: GgufVocab): (text: string) => number[] {
+  if (vocab.family === "bpe" && vocab.spaceMarks) return createGemma4Encoder(vocab);
+  const tokenizer = vocab.family === "spm" ? spmTokenizer(vocab) : hfTokenizer(bpeTokenizerJson(vocab));
+  return (text) => tokenizer.encode(text, { add_special_tokens: false }).ids;
 }
 
 function hfTokenizer(json: HfTokenizerJson): Tokenizer {

@@ -4,14 +4,16 @@
 // of whole characters are together (see decode and the stream decoder in index.ts).
 
 import { Attr } from "./special.js";
-import type { VocabFamily } from "./vocab.js";
 
 const EMPTY = new Uint8Array(0);
 
-/** id → bytes, computed on first use (a vocabulary can hold 250k tokens; a text uses few). */
-export function createPieceTable(family: VocabFamily, tokens: string[], attrs: Uint16Array): (id: number) => Uint8Array {
+/**
+ * id → bytes, computed on first use (a vocabulary can hold 250k tokens; a text uses few).
+ * `spaceMarks`: normal tokens are text with "▁" for spaces (SPM, gemma4); otherwise GPT-2 byte symbols.
+ */
+export function createPieceTable(spaceMarks: boolean, tokens: string[], attrs: Uint16Array): (id: number) => Uint8Array {
   const utf8 = new TextEncoder();
-  const byteOfSymbol = family === "gpt2" ? gpt2SymbolBytes() : undefined;
+  const byteOfSymbol = spaceMarks ? undefined : gpt2SymbolBytes();
   const cache: (Uint8Array | undefined)[] = new Array(tokens.length);
 
   const render = (id: number): Uint8Array => {
@@ -20,7 +22,7 @@ export function createPieceTable(family: VocabFamily, tokens: string[], attrs: U
     if (attr & (Attr.control | Attr.unknown)) return EMPTY; // not rendered without special=true
     if (attr & Attr.userDefined) return utf8.encode(text); // stored as plain text in both families
     if (attr & Attr.normal) {
-      // SPM: "▁" is a space. Byte-level BPE: every character is one byte's symbol.
+      // SPM and gemma4: "▁" is a space. Byte-level BPE: every character is one byte's symbol.
       return byteOfSymbol ? symbolsToBytes(text, byteOfSymbol, utf8) : utf8.encode(text.replaceAll("▁", " "));
     }
     if (attr & Attr.byte) return Uint8Array.of(parseInt(text.slice(3, 5), 16)); // "<0xXX>"

@@ -1,6 +1,6 @@
 // Token attributes after llama.cpp's fix-ups, and the two things they decide:
 //   - which tokens are cut out of raw text before tokenizing (user-defined tokens are, even when
-//     special-token parsing is off; control and unknown tokens are not), and
+//     special-token parsing is off; control and unknown tokens only when it is on), and
 //   - which tokens end generation.
 // GGUF stores only a token type per token; llama.cpp (llama-vocab.cpp, end of impl::load) upgrades
 // "control-looking" texts to control and sets strip flags for a few models. We replay those rules.
@@ -145,13 +145,18 @@ function applyStripRules(vocab: SpecialTokenVocab, attrs: Uint16Array, idOfText:
   }
 }
 
-/** Tokens cut out of raw text when special-token parsing is off: user-defined ones, longest first. */
-export function userDefinedTokens(tokens: string[], attrs: Uint16Array): number[] {
+/**
+ * Tokens cut out of raw text before tokenizing, longest first (llama.cpp's tokenizer_st_partition):
+ * with special-token parsing off only user-defined ones; with it on (parse_special, as chat templates
+ * need) control and unknown tokens as well, so "<|im_start|>" or "<|turn>" in the text becomes one id.
+ */
+export function tokensCutFromText(tokens: string[], attrs: Uint16Array, parseSpecial: boolean): number[] {
   const utf8 = new TextEncoder();
+  const special = Attr.control | Attr.unknown;
   const ids: number[] = [];
   for (let id = 0; id < tokens.length; id++) {
     const attr = attrs[id]!;
-    if (attr & Attr.userDefined && !(attr & (Attr.control | Attr.unknown))) ids.push(id);
+    if (parseSpecial ? attr & (special | Attr.userDefined) : attr & Attr.userDefined && !(attr & special)) ids.push(id);
   }
   // llama.cpp sorts its special-token cache by byte length, longest first; ties keep id order here.
   const byteLength = new Map(ids.map((id) => [id, utf8.encode(tokens[id]!).length]));

@@ -5,6 +5,7 @@
 import { GgufError } from "../gguf/errors.js";
 import { hasKey, metaBool, metaNumber, metaNumberArray, metaString, metaStringArray } from "../gguf/metadata.js";
 import type { GgufHeader } from "../gguf/types.js";
+import { findPreTokenizer } from "./pretokenizers.js";
 
 /** tokenizer.ggml.token_type values (llama_token_type in llama.h). */
 export const TokenType = {
@@ -16,26 +17,40 @@ export const TokenType = {
   byte: 6,
 } as const;
 
-export type VocabFamily = "llama" | "gpt2";
+/**
+ * llama.cpp's vocabulary type: "spm" for tokenizer.ggml.model = "llama" (SentencePiece merges by
+ * score), "bpe" for "gpt2" and "gemma4" (merges by rank from tokenizer.ggml.merges).
+ */
+export type VocabFamily = "spm" | "bpe";
 
 export interface GgufVocab {
   family: VocabFamily;
-  /** tokenizer.ggml.pre, "default" when absent (llama.cpp does the same, with a warning). */
+  /** tokenizer.ggml.pre, "default" when absent (llama.cpp does the same, with a warning); always "gemma4" for that model. */
   pre: string;
+  /**
+   * Token texts write a space as "▁" and hold raw UTF-8 otherwise: every SPM vocabulary, and BPE with
+   * the gemma4 pre-tokenizer (llama.cpp's escape_whitespaces). Otherwise BPE texts are GPT-2 byte symbols.
+   */
+  spaceMarks: boolean;
   /** Token texts by id. An empty text becomes "[EMPTY_<id>]" as in llama.cpp, so it can never match input. */
   tokens: string[];
   /** SPM merge priorities (tokenizer.ggml.scores); zeros when absent. */
   scores: Float64Array;
   /** tokenizer.ggml.token_type; all normal when absent. */
   types: Int32Array;
-  /** BPE merges "left right" (gpt2 family only). */
+  /** BPE merges "left right" (bpe family only). */
   merges: string[];
   bosId: number | undefined;
   eosId: number | undefined;
   /** Ids given by optional keys (tokenizer.ggml.eot_token_id, ...), only when present and in range. */
   optionalIds: Map<string, number>;
   addBos: boolean;
-  /** SPM only: prepend "▁" to each piece of raw text (tokenizer.ggml.add_space_prefix, default true). */
+  /** tokenizer.ggml.add_eos_token; false when absent. */
+  addEos: boolean;
+  /**
+   * tokenizer.ggml.add_space_prefix (default: true for SPM, false for BPE). SPM prepends "▁" to each
+   * piece of raw text; for both, decoding drops one leading space, as llama.cpp's detokenizer does.
+   */
   addSpacePrefix: boolean;
   /** general.name and general.architecture: llama.cpp keys a few per-model token attributes on them. */
   modelName: string;
@@ -62,8 +77,7 @@ export const OPTIONAL_ID_KEYS = [
 
 /**
  * The part of a vocabulary that says which tokens are special (what special.ts reads), for any
- * tokenizer.ggml.model — also those we cannot tokenize with (gemma4, ...), whose end-of-generation
- * tokens a chat still needs.
+ * tokenizer.ggml.model — also one we cannot tokenize with, whose end-of-generation tokens a chat needs.
  */
 export type SpecialTokenVocab = Pick<GgufVocab, "tokens" | "types" | "eosId" | "optionalIds" | "pre" | "modelName" | "architecture">;
 
@@ -90,10 +104,11 @@ export function readSpecialTokenVocab(header: GgufHeader): SpecialTokenVocab & {
     const id = readId(KEY + name);
     if (id !== undefined) optionalIds.set(name, id);
   }
-
   // llama.cpp's defaults when a key is absent: SPM vocabularies use <s>=1, </s>=2. (llama.cpp's BPE
   // default id 11 is a Falcon leftover that would name an ordinary token elsewhere, so we leave it out.)
+  // tokenizer.ggml.model = "gemma4" implies the gemma4 pre-tokenizer.
   const inRange = (id: number) => (id < tokens.length ? id : undefined);
+  const givenPre = hasKey(header, KEY + "pre") ? metaString(header, KEY + "pre") : "default";
   return {
     model,
     tokens,
@@ -101,7 +116,7 @@ export function readSpecialTokenVocab(header: GgufHeader): SpecialTokenVocab & {
     bosId: readId(KEY + "bos_token_id") ?? (model === "llama" ? inRange(1) : undefined),
     eosId: readId(KEY + "eos_token_id") ?? (model === "llama" ? inRange(2) : undefined),
     optionalIds,
-    pre: hasKey(header, KEY + "pre") ? metaString(header, KEY + "pre") : "default",
+    pre: model === "gemma4" ? "gemma4" : givenPre,
     modelName: hasKey(header, "general.name") ? metaString(header, "general.name") : "",
     architecture: hasKey(header, "general.architecture") ? metaString(header, "general.architecture") : "",
   };
@@ -109,13 +124,14 @@ export function readSpecialTokenVocab(header: GgufHeader): SpecialTokenVocab & {
 
 export function readVocab(header: GgufHeader): GgufVocab {
   const { model, ...special } = readSpecialTokenVocab(header);
-  if (model !== "llama" && model !== "gpt2") {
+  if (model !== "llama" && model !== "gpt2" && model !== "gemma4") {
     throw new GgufError(
       "bad_metadata",
-      `GGUF metadata "${KEY}model" is "${model}": only "llama" (SentencePiece) and "gpt2" (byte-level BPE) tokenizers are supported`,
+      `GGUF metadata "${KEY}model" is "${model}": only "llama" (SentencePiece), "gpt2" (byte-level BPE) ` +
+        `and "gemma4" (BPE over SentencePiece-style text) tokenizers are supported`,
     );
   }
-  const family: VocabFamily = model;
+  const family: VocabFamily = model === "llama" ? "spm" : "bpe";
   const { tokens, pre } = special;
 
   const scores = new Float64Array(tokens.length);
@@ -125,24 +141,26 @@ export function readVocab(header: GgufHeader): GgufVocab {
     for (let i = 0; i < tokens.length; i++) scores[i] = rawScores[i]!;
   }
 
-  // llama.cpp refuses a gpt2 vocabulary without merges: without them BPE would emit single bytes only.
-  const merges = family === "gpt2" ? metaStringArray(header, KEY + "merges") : [];
+  // llama.cpp refuses a BPE vocabulary without merges: without them BPE would emit single characters only.
+  const merges = family === "bpe" ? metaStringArray(header, KEY + "merges") : [];
 
-  // byte-level BPE adds BOS by default only for the llama3-style pre-tokenizers.
-  const addBosFallback = family === "llama" || LLAMA3_STYLE_PRE.has(pre);
+  // SPM adds BOS by default; BPE only for some pre-tokenizers (llama3, tekken, gemma4: see pretokenizers.ts).
+  // gemma4 adds BOS even when add_bos_token says false (a llama.cpp workaround for Gemma 4 files).
+  const preSpec = family === "bpe" ? findPreTokenizer(pre) : undefined;
+  const addBosFallback = family === "spm" || preSpec?.addBos === true;
+  const addBos = preSpec?.forceBos === true || metaBool(header, KEY + "add_bos_token", addBosFallback);
 
   return {
     ...special,
     family,
+    spaceMarks: family === "spm" || preSpec?.spaceMarks === true,
     scores,
     merges,
-    addBos: metaBool(header, KEY + "add_bos_token", addBosFallback),
-    addSpacePrefix: family === "llama" ? metaBool(header, KEY + "add_space_prefix", true) : false,
+    addBos,
+    addEos: metaBool(header, KEY + "add_eos_token", false),
+    addSpacePrefix: metaBool(header, KEY + "add_space_prefix", family === "spm"),
   };
 }
-
-/** Pre-tokenizer names for which llama.cpp turns add_bos on by default. */
-const LLAMA3_STYLE_PRE = new Set(["llama3", "llama-v3", "llama-bpe", "falcon3", "pixtral"]);
 
 function checkLength(found: number, expected: number, key: string): void {
   if (found < expected) {

@@ -89,6 +89,24 @@ describe("tokenizer metadata errors", () => {
     }
   });
 
+  it("EOS added only when asked; tokenizer.ggml.add_eos_token sets the default", () => {
+    expect(createTokenizer(bpe).addEosDefault).toBe(false);
+    const tokenizer = createTokenizer(edited(bpe, { "tokenizer.ggml.add_eos_token": true }));
+    expect(tokenizer.addEosDefault).toBe(true);
+    expect(tokenizer.encode("hi")).toEqual([5303]);
+    expect(tokenizer.encode("hi", { addBos: true, addEos: true })).toEqual([50256, 5303, 50256]);
+    const error = failure(() => createTokenizer(edited(bpe, { "tokenizer.ggml.eos_token_id": undefined })).encode("hi", { addEos: true }));
+    expect(error.code).toBe("missing_key");
+    expect(error.message).toContain("tokenizer.ggml.eos_token_id");
+  });
+
+  it("tokenizer.ggml.add_bos_token overrides the default, except for gemma4, where llama.cpp always adds BOS", () => {
+    expect(createTokenizer(edited(bpe, { "tokenizer.ggml.add_bos_token": true })).addBosDefault).toBe(true);
+    expect(createTokenizer(edited(spm, { "tokenizer.ggml.add_bos_token": false })).addBosDefault).toBe(false);
+    const gemma4Style = edited(bpe, { "tokenizer.ggml.pre": "gemma4", "tokenizer.ggml.add_bos_token": false });
+    expect(createTokenizer(gemma4Style).addBosDefault).toBe(true);
+  });
+
   it("BOS requested when the vocabulary has none", () => {
     const tokenizer = createTokenizer(edited(bpe, { "tokenizer.ggml.bos_token_id": undefined }));
     expect(tokenizer.bosId).toBeUndefined();

@@ -20,6 +20,10 @@ export const VOCAB_NAMES = [
   "falcon",
   "mpt",
   "refact",
+  "llama-bpe",
+  "qwen2",
+  "qwen35",
+  "gemma-4",
 ] as const;
 export type VocabName = (typeof VOCAB_NAMES)[number];
 
@@ -102,7 +106,7 @@ export function seededRandom(seed: number): () => number {
  * every pair of the bytes that occur in `texts` as a token, merged in a shuffled order. A pair can only
  * merge inside one pre-token, so two tokenizers that split differently give different ids.
  */
-export function pairVocabMetadata(pre: string, texts: string[]): Record<string, GgufWriteValue> {
+export function pairVocabMetadata(pre: string, texts: string[], options: { withBos?: boolean } = {}): Record<string, GgufWriteValue> {
   const printable = (b: number) => (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
   const symbols: string[] = [];
   for (let b = 0, shifted = 0; b < 256; b++) symbols.push(String.fromCodePoint(printable(b) ? b : 0x100 + shifted++));
@@ -120,6 +124,63 @@ export function pairVocabMetadata(pre: string, texts: string[]): Record<string, 
     "tokenizer.ggml.pre": meta.str(pre),
     "tokenizer.ggml.tokens": meta.strs(tokens),
     "tokenizer.ggml.merges": meta.strs(pairs),
-    "tokenizer.ggml.token_type": meta.i32s(tokens.map(() => 1)),
+    // withBos: the symbol of byte 0 (never in the texts) doubles as a control BOS token
+    "tokenizer.ggml.token_type": meta.i32s(tokens.map((_, id) => (options.withBos && id === 0 ? 3 : 1))),
+    ...(options.withBos ? { "tokenizer.ggml.bos_token_id": meta.u32(0) } : {}),
   };
 }
+
+/**
+ * A tiny gemma4 vocabulary (BPE over "▁"-marked text): byte tokens, three newline-run tokens that no
+ * merge builds, and merges where "▁ a" outranks "a b". Shows llama.cpp's whole-newline-run lookup,
+ * merge order, and <0xXX> fallback for characters that are not tokens.
+ */
+export function tinyGemma4Metadata(): Record<string, GgufWriteValue> {
+  const bytes = Array.from({ length: 256 }, (_, b) => `<0x${b.toString(16).toUpperCase().padStart(2, "0")}>`);
+  const tokens = ["<pad>", "<eos>", "<bos>", "<unk>", ...bytes, "\n", "\n\n", "\n\n\n", "▁", "a", "b", "▁a", "ab", "<|turn>"];
+  const types = [3, 3, 3, 3, ...bytes.map(() => 6), 1, 1, 1, 1, 1, 1, 1, 1, 3];
+  return {
+    "general.architecture": meta.str("llama"),
+    "tokenizer.ggml.model": meta.str("gemma4"),
+    "tokenizer.ggml.tokens": meta.strs(tokens),
+    "tokenizer.ggml.token_type": meta.i32s(types),
+    "tokenizer.ggml.merges": meta.strs(["▁ a", "a b"]),
+    "tokenizer.ggml.bos_token_id": meta.u32(2),
+    "tokenizer.ggml.eos_token_id": meta.u32(1),
+  };
+}
+
+/** Texts for the tiny gemma4 vocabulary and the pieces llama.cpp gives them (checked live in llama-cpp.test.ts). */
+export const TINY_GEMMA4_CASES: ReadonlyArray<[string, string[]]> = [
+  // a newline run that is a token is taken whole, though no merge builds it
+  ["a\n\n\nb", ["a", "\n\n\n", "b"]],
+  // a run that is not a token is merged as usual: no merge joins newlines
+  ["\n\n\n\n", ["\n", "\n", "\n", "\n"]],
+  // spaces become "▁"; "▁ a" (rank 0) goes before "a b" (rank 1)
+  [" ab a", ["▁a", "b", "▁a"]],
+  ["ab", ["ab"]],
+  // a character that is not a token falls back to its UTF-8 bytes
+  ["a y", ["a", "▁", "<0x79>"]],
+  ["é", ["<0xC3>", "<0xA9>"]],
+  // a control token is plain text unless special tokens are parsed
+  ["<|turn>", ["<0x3C>", "<0x7C>", "<0x74>", "<0x75>", "<0x72>", "<0x6E>", "<0x3E>"]],
+];
+
+/**
+ * Chat-template text with special tokens, and the ids llama_tokenize(text, add_special=false,
+ * parse_special=true) gives (checked live in llama-cpp.test.ts).
+ */
+export const PARSE_SPECIAL_CASES: ReadonlyArray<{ vocab: VocabName; text: string; ids: number[] }> = [
+  { vocab: "qwen35", text: "<|im_start|>user\nHi<|im_end|>", ids: [151644, 872, 198, 13048, 151645] },
+  { vocab: "qwen2", text: "<|im_start|>user\nHi<|im_end|>", ids: [151644, 872, 198, 13048, 151645] },
+  {
+    vocab: "llama-bpe",
+    text: "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>",
+    ids: [128000, 128006, 882, 128007, 271, 13347, 128009],
+  },
+  { vocab: "gemma-4", text: "<bos><|turn>user\nHi<turn|>", ids: [2, 105, 2364, 107, 10979, 106] },
+  // SPM: the text after a special token gets its own "▁" prefix
+  { vocab: "llama-spm", text: "<s>[INST] Hi </s>", ids: [1, 518, 25580, 29962, 6324, 29871, 2] },
+  // phi-3: special tokens swallow the whitespace after them (rstrip)
+  { vocab: "phi-3", text: "<|user|>\nHi<|end|>\n<|assistant|>", ids: [32010, 6324, 32007, 32001] },
+];
