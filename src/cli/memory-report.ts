@@ -60,6 +60,7 @@ export async function predictRun(modelPath: string, loaded: LoadResult, run: { p
       weightChunkBytes: loaded.plan.weight_chunk_bytes,
       decodeMaxChunks: loaded.plan.decode_max_chunks,
       ropeDim: loaded.config.ropeDim,
+      contextSize: loaded.config.contextLength,
     });
   } finally {
     await source.close?.();

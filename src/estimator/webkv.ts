@@ -3,9 +3,10 @@
 // `memory.predicted` that `webkv run` and `webkv validate` set beside the allocator's measured counts; it is
 // written from webkv's documented buffer plan (docs/memory.md, "webkv's own buffers"), not from its code.
 //
-//   weights           every matrix still quantized, split into chunks of at most one binding; per chunk
-//                     data (Q8_0: 32 B, Q4_0: 16 B per 32 values; F16/F32 as stored) + f16 scales padded to
-//                     4 bytes; norm vectors as f32; a tied output head shares the embedding
+//   weights           every matrix still quantized, split into chunks of at most one binding (a fused tensor
+//                     as its parts); per chunk data (Q8_0: 32 B, Q4_0: 16 B per 32 values; F16/F32 as stored)
+//                     + f16 scales padded to 4 bytes; norms and biases as f32; RoPE factor tensors stay on
+//                     the CPU; a tied output head shares the embedding
 //   kv                per layer numBlocks × blockBytes + tails × tailBytes, layers packed into buffers at a
 //                     256-byte stride; blockBytes per K/V format:
 //                       f32 4·B·H·D · f16 2·B·H·D · int8 B·H·D + scale bytes · int4 B·H·D/2 + scale + zero bytes
@@ -13,7 +14,8 @@
 //                       channel groups: H·D scale bytes — each area rounded up to 4 bytes
 //                     tails (quantized formats): one per sequence, 2·H·B·D·4 bytes per layer
 //   activations       the step buffers and activations for maxStepTokens tokens (x, xb, q, k|v, att, gate, up,
-//                     logit rows, logits, step inputs), k and v sharing one buffer at a 256-byte-aligned offset
+//                     logit rows, logits, step inputs), k and v sharing one buffer at a 256-byte-aligned offset;
+//                     Gemma adds the projection before its post-norms, Gemma 3 a second RoPE table
 //   attention_scratch flash: maxSeqs × H_q × maxChunks × (D + 2) × 4; naive: tokens × H_q × ⌈context/256⌉·256 × 4
 //                     of the largest step
 //   staging           the logits readback: maxLogitRows × vocab × 4
@@ -51,6 +53,8 @@ export interface WebkvRunSettings {
   decodeMaxChunks: number;
   /** RoPE dimensions (default head_dim). */
   ropeDim?: number;
+  /** The context the run serves (--context; default the model's): sizes the block tables. */
+  contextSize?: number;
 }
 
 export interface WebkvMemory {
@@ -96,12 +100,44 @@ function matrixBytes(type: number, rows: number, cols: number, maxChunk: number)
   return { bytes, chunks };
 }
 
-/** The matrices of a Llama block and the head, with GGUF types when the file lists them. */
-function weightTensors(model: ModelDescription): { matrices: { name: string; type: number; rows: number; cols: number }[]; normFloats: number } {
-  const byName = new Map<string, TensorInfo>((model.tensors ?? []).map((t) => [t.name, t]));
+interface WeightInventory {
+  /** Matrices as uploaded: a fused tensor (Phi-3's attn_qkv, ffn_up = [gate; up]) counts as its parts. */
+  matrices: { name: string; type: number; rows: number; cols: number }[];
+  /** f32 vectors on the GPU: norms, q/k norms, biases. */
+  normFloats: number;
+}
+
+/** Tensors read on the CPU only (RoPE factors are folded into the angles), never uploaded. */
+const CPU_ONLY_TENSORS = /^(rope_freqs|rope_factors_short|rope_factors_long)\.weight$/;
+
+/**
+ * What webkv uploads, from the GGUF tensor list when there is one (any architecture): every 2-D tensor as
+ * a matrix — split into its parts when fused — and every 1-D tensor as f32. Without a tensor list, the Llama
+ * block is assumed.
+ */
+function weightTensors(model: ModelDescription): WeightInventory {
   const qDim = model.heads * model.headDim;
   const kvDim = model.kvHeads * model.headDim;
-  const matrix = (name: string, cols: number, rows: number) => ({ name, type: typeId(byName.get(name)?.type ?? 0), rows, cols });
+  if (model.tensors && model.tensors.length > 0) {
+    const matrices: WeightInventory["matrices"] = [];
+    let normFloats = 0;
+    for (const t of model.tensors) {
+      if (CPU_ONLY_TENSORS.test(t.name)) continue;
+      const type = typeId(t.type);
+      const [cols, rows = 1] = t.dims;
+      if (t.dims.length === 1) {
+        normFloats += cols!;
+      } else if (/\.attn_qkv\.weight$/.test(t.name)) {
+        matrices.push({ name: t.name, type, rows: qDim, cols: cols! }, { name: t.name, type, rows: kvDim, cols: cols! }, { name: t.name, type, rows: kvDim, cols: cols! });
+      } else if (/\.ffn_up\.weight$/.test(t.name) && rows === 2 * model.ffnSize) {
+        matrices.push({ name: t.name, type, rows: model.ffnSize, cols: cols! }, { name: t.name, type, rows: model.ffnSize, cols: cols! });
+      } else {
+        matrices.push({ name: t.name, type, rows, cols: cols! });
+      }
+    }
+    return { matrices, normFloats };
+  }
+  const matrix = (name: string, cols: number, rows: number) => ({ name, type: 0, rows, cols });
   const matrices = [matrix("token_embd.weight", model.hiddenSize, model.vocabSize)];
   for (let l = 0; l < model.layers; l++) {
     const p = `blk.${l}.`;
@@ -118,6 +154,11 @@ function weightTensors(model: ModelDescription): { matrices: { name: string; typ
   if (!model.tiedEmbeddings) matrices.push(matrix("output.weight", model.hiddenSize, model.vocabSize));
   return { matrices, normFloats: (2 * model.layers + 1) * model.hiddenSize };
 }
+
+/** Architectures whose layers norm their outputs before the residual add: one more [tokens, dim] buffer. */
+const POST_NORM_ARCHITECTURES = new Set(["gemma2", "gemma3"]);
+/** Architectures with a second RoPE table for their local layers. */
+const LOCAL_ROPE_ARCHITECTURES = new Set(["gemma3"]);
 
 /** Values per quantization group along a token: 32 for wide heads, else whole heads joined up to 32. */
 function tokenGroup(kvHeads: number, headDim: number): number {
@@ -185,10 +226,13 @@ export function webkvRunMemory(model: ModelDescription, s: WebkvRunSettings): We
   const logitRows = Math.max(1, Math.min(T, Math.floor(bindingLimit / (vocab * 4))));
   const ropePairs = (s.ropeDim ?? D) / 2;
   const kvRows = T * kvDim * 4;
-  const stepInputs = 32 + T * 16 + s.maxSeqs * 32 + s.maxSeqs * Math.ceil(model.contextLength / B) * 4 + logitRows * 4 +
-    T * ropePairs * 8 + Math.max(1, Math.ceil(T / B) + s.maxSeqs) * 8;
+  const ropeTables = LOCAL_ROPE_ARCHITECTURES.has(model.architecture) ? 2 : 1;
+  const contextLength = Math.min(s.contextSize ?? model.contextLength, model.contextLength);
+  const stepInputs = 32 + T * 16 + s.maxSeqs * 32 + s.maxSeqs * Math.ceil(contextLength / B) * 4 + logitRows * 4 +
+    ropeTables * T * ropePairs * 8 + Math.max(1, Math.ceil(T / B) + s.maxSeqs) * 8;
+  const projected = POST_NORM_ARCHITECTURES.has(model.architecture) ? 4 * T * dim : 0;
   const activationBuffers = 4 * T * (2 * dim + 2 * qDim + 2 * model.ffnSize) + align(kvRows, s.offsetAlignment) + kvRows +
-    4 * logitRows * (dim + vocab);
+    4 * logitRows * (dim + vocab) + projected;
   const activations = stepInputs + activationBuffers;
   formulas.push(`activations = step inputs ${stepInputs} B + buffers for ${T} tokens and ${logitRows} logit rows ${activationBuffers} B = ${activations} B`);
 
