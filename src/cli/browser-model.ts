@@ -15,6 +15,11 @@ export interface LoadedInBrowser {
   modelPath: string;
   /** Stops watching the GPU process (started before the load) and returns what it saw, or why it could not. */
   observed: () => Promise<ObservedMemory | { unavailable: string }>;
+  /**
+   * What Ctrl-C does while the command runs. By default it closes the browser (removing its profile) and
+   * exits with 130; a command that handles it itself (webkv chat stops a reply) sets its own.
+   */
+  onInterrupt: (handler: (() => void) | undefined) => void;
 }
 
 /** --kv-budget: a size (512MiB, 2GB, 1e9) or a fraction of what the adapter allows (0.5, 50%). */
@@ -91,13 +96,24 @@ export async function withModelInBrowser<T>(
     ? { unavailable: "a real GPU: its buffers live in VRAM, which the GPU process's resident memory does not show, and no vendor counter is read" }
     : await GpuProcessMonitor.start(session.chromium.userDataDir);
   const observed = () => stopWatch(monitor);
+  let interruptHandler: (() => void) | undefined;
+  const interrupted = () => {
+    if (interruptHandler) return interruptHandler();
+    process.stderr.write("\ninterrupted\n");
+    void stopWatch(monitor).finally(() => session.close()).finally(() => process.exit(130));
+  };
+  process.on("SIGINT", interrupted);
+  process.on("SIGTERM", interrupted);
+  const onInterrupt = (handler: (() => void) | undefined) => (interruptHandler = handler);
   try {
     const loaded = await session.call<LoadResult>("load", { url: session.publishFile(path), options: loadOptionsFrom(values, minSeqs) });
     progress("");
     if (!quiet && process.stderr.isTTY) process.stderr.write("\r\x1b[K");
     unsubscribe();
-    return await run({ session, loaded, modelPath: path, observed });
+    return await run({ session, loaded, modelPath: path, observed, onInterrupt });
   } finally {
+    process.off("SIGINT", interrupted);
+    process.off("SIGTERM", interrupted);
     unsubscribe();
     await stopWatch(monitor);
     await session.close();

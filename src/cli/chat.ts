@@ -83,7 +83,7 @@ export async function chatCommand(argv: string[], out: (text: string) => void, e
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (type messages at the prompt)`);
   if (values.json) throw new UsageError("--json is for one-shot chats: webkv run --messages FILE.json --json");
   const options = { maxTokens: intOption(values, "max-tokens", 1, 512)!, ...samplingFrom(values) };
-  return withModelInBrowser(values, async ({ session, loaded }) => {
+  return withModelInBrowser(values, async ({ session, loaded, onInterrupt: setInterruptHandler }) => {
     const { chatId } = await session.call<{ chatId: number }>("chatOpen", { modelId: loaded.modelId });
     const messages: ChatMessage[] = typeof values.system === "string" ? [{ role: "system", content: values.system }] : [];
     const terminal = createInterface({ input: process.stdin, output: process.stdin.isTTY ? process.stdout : undefined, terminal: process.stdin.isTTY });
@@ -99,7 +99,7 @@ export async function chatCommand(argv: string[], out: (text: string) => void, e
       }
     };
     terminal.on("SIGINT", onInterrupt);
-    process.on("SIGINT", onInterrupt);
+    setInterruptHandler(onInterrupt);
     err(`chat with a ${loaded.config.architecture} model; Ctrl-C stops a reply, Ctrl-D or Ctrl-C at the prompt quits\n`);
     const prompt = () => process.stdin.isTTY && out("> ");
     try {
@@ -120,7 +120,7 @@ export async function chatCommand(argv: string[], out: (text: string) => void, e
         prompt();
       }
     } finally {
-      process.off("SIGINT", onInterrupt);
+      setInterruptHandler(undefined);
       terminal.close();
     }
     return 0;

@@ -68,6 +68,10 @@ export async function launchChromium(options: ChromiumOptions = {}): Promise<Lau
       args: chromiumFlags(options),
       ignoreDefaultArgs: ["--disable-gpu", "--enable-unsafe-swiftshader"],
       timeout: 60_000,
+      // The command decides what Ctrl-C means (webkv chat: stop the reply); it closes the browser itself.
+      handleSIGINT: false,
+      handleSIGTERM: false,
+      handleSIGHUP: false,
     });
   } catch (error) {
     await rm(userDataDir, { recursive: true, force: true });

@@ -106,4 +106,20 @@ describe("the CLI", () => {
     expect(turns[0]![1]).toBe(0);
     expect(turns[1]![1]).toBeGreaterThanOrEqual(turns[0]![0]!);
   });
+
+  it("webkv chat: Ctrl-C stops a reply, not the program; the next turn still runs", async () => {
+    const child = spawn("node", [bin, "chat", "--model", modelPath, "--max-tokens", "100000", "--temperature", "1", "--seed", "3"], { stdio: ["pipe", "pipe", "pipe"] });
+    let stderr = "";
+    let stdout = "";
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    const firstTokens = new Promise<void>((started) => child.stdout.on("data", (chunk) => ((stdout += chunk), stdout.length > 20 && started())));
+    child.stdin.write("tell me everything\n");
+    await firstTokens;
+    child.kill("SIGINT");
+    await expect.poll(() => stderr, { timeout: 60_000 }).toMatch(/generated \(stopped\)/);
+    child.stdin.end("and now briefly\n");
+    const code = await new Promise<number>((done) => child.on("close", (c) => done(c ?? -1)));
+    expect(code).toBe(0);
+    expect([...stderr.matchAll(/prompt tokens/g)]).toHaveLength(2);
+  });
 });
