@@ -1,6 +1,6 @@
 // Our CPU dequantizers (src/gguf/quant*.ts) against ggml's own, bit for bit: files quantized by llama.cpp
 // itself (llama_model_quantize from node-llama-cpp's libllama, tests/reference/llamacpp-quantize.ts) are
-// dequantized twice, by us and by ggml's dequantize_row_* in libggml-base (tests/reference/ggml-dequantize.ts).
+// dequantized twice, by us and by ggml's dequantize_row_* in libggml-base (tests/reference/ggml-quants.ts).
 // The synthetic Llama has every row a multiple of 256, so each K-quant appears where its ftype puts it; the test
 // checks which types each file really holds. Random blocks (random bits, finite f16 scales) then cover bit
 // patterns a quantizer rarely writes (negative Q6_K scales, every Q3_K high-bit mask, …).
@@ -14,7 +14,7 @@ import { fileSource } from "../../src/gguf/node-source.js";
 import { writeGgufFile } from "../../src/gguf/node-writer.js";
 import { Random } from "../../src/gguf/random.js";
 import { syntheticLlama } from "../../src/gguf/synthetic.js";
-import { ggmlDequantize } from "../reference/ggml-dequantize.js";
+import { ggmlDequantize } from "../reference/ggml-quants.js";
 import { quantizeWithLlamaCpp, type LlamaFtype } from "../reference/llamacpp-quantize.js";
 
 let dir: string;

@@ -1,5 +1,5 @@
 // Where node-llama-cpp keeps its prebuilt llama.cpp libraries (the CPU build for this platform), for tests
-// that call llama.cpp's C API directly through koffi (llamacpp-quantize.ts, ggml-dequantize.ts).
+// that call llama.cpp's C API directly through koffi (llamacpp-quantize.ts, ggml-quants.ts).
 //
 //   node_modules/@node-llama-cpp/<platform>-<arch>/bins/<platform>-<arch>/
 //     libllama[.vX.Y.Z].so    llama_model_quantize, llama_model_quantize_default_params
