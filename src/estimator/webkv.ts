@@ -3,9 +3,10 @@
 // `memory.predicted` that `webkv run` and `webkv validate` set beside the allocator's measured counts; it is
 // written from webkv's documented buffer plan (docs/memory.md, "webkv's own buffers"), not from its code.
 //
-//   weights           every matrix still quantized, split into chunks of at most one binding; per chunk
-//                     data (Q8_0: 32 B, Q4_0: 16 B per 32 values; F16/F32 as stored) + f16 scales padded to
-//                     4 bytes; norm vectors as f32; a tied output head shares the embedding
+//   weights           every matrix still quantized, split into chunks of at most one binding (whole rows); per
+//                     chunk data (Q8_0: 32 B, Q4_0: 16 B per 32 values + f16 scales padded to 4 bytes; other
+//                     quantized types: each GGUF block padded to 4 bytes, webkvGpuBlock in weight-formats.ts;
+//                     F32/F16/BF16 as stored); norm vectors as f32; a tied output head shares the embedding
 //   kv                per layer numBlocks × blockBytes + tails × tailBytes, layers packed into buffers at a
 //                     256-byte stride; blockBytes per K/V format:
 //                       f32 4·B·H·D · f16 2·B·H·D · int8 B·H·D + scale bytes · int4 B·H·D/2 + scale + zero bytes
@@ -18,9 +19,11 @@
 //                     of the largest step
 //   staging           the logits readback: maxLogitRows × vocab × 4
 //   other             16-byte uniforms per matmul chunk (×2: decode and prefill variants) and per embedding
-//                     chunk, a 4-byte placeholder, one block-sized copy bounce
+//                     chunk, a 4-byte placeholder (bound as the scales of matrices that have none), one
+//                     block-sized copy bounce
 
 import type { ModelDescription, TensorInfo } from "./model.js";
+import { ggmlTypeId, webkvGpuBlock } from "./weight-formats.js";
 
 export type WebkvKvType = "f32" | "f16" | "int8" | "int4";
 
@@ -66,23 +69,16 @@ export interface WebkvMemory {
 }
 
 const align = (bytes: number, to: number) => Math.ceil(bytes / to) * to;
-const GGML_TYPE_IDS: Record<string, number> = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 8 };
-
-function typeId(type: number | string): number {
-  return typeof type === "number" ? type : (GGML_TYPE_IDS[type.toUpperCase()] ?? -1);
-}
 
 /** Bytes of one row on the GPU: data and f16 scales. */
 function rowBytes(type: number, cols: number): { data: number; scales: number } {
-  if (type === 0) return { data: cols * 4, scales: 0 };
-  if (type === 1) return { data: cols * 2, scales: 0 };
-  if (type === 8) return { data: cols, scales: (cols / 32) * 2 };
-  if (type === 2) return { data: cols / 2, scales: (cols / 32) * 2 };
-  throw new Error(`webkv runs F32, F16, Q8_0 and Q4_0 matrices, not ggml type ${type}`);
+  const block = webkvGpuBlock(type);
+  const blocks = cols / block.blockElements;
+  return { data: blocks * block.data, scales: blocks * block.scales };
 }
 
-/** A matrix [rows, cols] split into chunks of at most one binding: bytes and chunk count. */
-function matrixBytes(type: number, rows: number, cols: number, maxChunk: number): { bytes: number; chunks: number } {
+/** A matrix [rows, cols] of ggml type `type` split into chunks of at most one binding: bytes and chunk count. */
+export function webkvMatrixBytes(type: number, rows: number, cols: number, maxChunk: number): { bytes: number; chunks: number } {
   const row = rowBytes(type, cols);
   const rowsPerChunk = Math.max(1, Math.floor(maxChunk / Math.max(row.data, row.scales + 2, 1)));
   let bytes = 0;
@@ -90,7 +86,7 @@ function matrixBytes(type: number, rows: number, cols: number, maxChunk: number)
   for (let first = 0; first < rows; first += rowsPerChunk) {
     const count = Math.min(rowsPerChunk, rows - first);
     bytes += align(count * row.data, 4);
-    if (row.scales > 0) bytes += Math.ceil((count * cols) / 32 / 2) * 4;
+    if (row.scales > 0) bytes += align(count * row.scales, 4);
     chunks++;
   }
   return { bytes, chunks };
@@ -101,7 +97,7 @@ function weightTensors(model: ModelDescription): { matrices: { name: string; typ
   const byName = new Map<string, TensorInfo>((model.tensors ?? []).map((t) => [t.name, t]));
   const qDim = model.heads * model.headDim;
   const kvDim = model.kvHeads * model.headDim;
-  const matrix = (name: string, cols: number, rows: number) => ({ name, type: typeId(byName.get(name)?.type ?? 0), rows, cols });
+  const matrix = (name: string, cols: number, rows: number) => ({ name, type: ggmlTypeId(byName.get(name)?.type ?? 0), rows, cols });
   const matrices = [matrix("token_embd.weight", model.hiddenSize, model.vocabSize)];
   for (let l = 0; l < model.layers; l++) {
     const p = `blk.${l}.`;
@@ -156,7 +152,7 @@ export function webkvRunMemory(model: ModelDescription, s: WebkvRunSettings): We
   let matmulChunks = 0;
   let embeddingChunks = 0;
   for (const m of matrices) {
-    const { bytes, chunks } = matrixBytes(m.type, m.rows, m.cols, maxChunk);
+    const { bytes, chunks } = webkvMatrixBytes(m.type, m.rows, m.cols, maxChunk);
     weights += bytes;
     if (m.name === "token_embd.weight") embeddingChunks = chunks;
     if (m.name !== "token_embd.weight" || model.tiedEmbeddings) matmulChunks += chunks;
@@ -209,7 +205,7 @@ export function webkvRunMemory(model: ModelDescription, s: WebkvRunSettings): We
   }
 
   const staging = logitRows * vocab * 4;
-  const placeholder = matrices.some((m) => m.type === 0 || m.type === 1) ? 4 : 0; // bound as "scales" of F32/F16 matrices
+  const placeholder = matrices.some((m) => webkvGpuBlock(m.type).scales === 0) ? 4 : 0; // bound as the "scales" of matrices without
   const other = 16 * (2 * matmulChunks + embeddingChunks) + placeholder + Math.max(blockBytes, tailBytes);
   formulas.push(`staging = ${logitRows} × ${vocab} × 4 = ${staging} B; other = uniforms, placeholder, copy bounce = ${other} B`);
   const total = weights + kv + activations + scratch + staging + other;

@@ -63,6 +63,13 @@ export function weightRowBytes(type: GpuWeightType, cols: number): { gguf: numbe
   }
 }
 
+/** Rows of a matrix that fit in one chunk of at most `maxChunkBytes` (each chunk packs its own scales from
+ *  block 0, so any row count works; at least one row). */
+export function rowsPerChunk(type: GpuWeightType, cols: number, maxChunkBytes: number): number {
+  const row = weightRowBytes(type, cols);
+  return Math.max(1, Math.floor(maxChunkBytes / Math.max(row.data, row.scales + 2, 1)));
+}
+
 export interface PackedRows {
   data: Uint8Array;
   /** f16 scales, one per block, padded to whole words ("split" types); null otherwise. */

@@ -4,7 +4,7 @@
 // on an adapter that grants only 128 MiB bindings.
 
 import type { GpuContext } from "../gpu/device.js";
-import { gpuWeightLayout, packRows, weightRowBytes, type GpuWeightType } from "./weight-layout.js";
+import { gpuWeightLayout, packRows, rowsPerChunk, type GpuWeightType } from "./weight-layout.js";
 
 export interface GpuMatrixChunk {
   rowOffset: number;
@@ -38,9 +38,7 @@ export class WeightUploader {
 
   /** Rows that fit in one chunk for this type and row length. */
   rowsPerChunk(type: GpuWeightType, cols: number): number {
-    const row = weightRowBytes(type, cols);
-    // Each chunk packs its own scales from block 0, so any row count works.
-    return Math.max(1, Math.floor(this.maxChunkBytes / Math.max(row.data, row.scales + 2, 1)));
+    return rowsPerChunk(type, cols, this.maxChunkBytes);
   }
 
   async matrix(
