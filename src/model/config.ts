@@ -4,6 +4,7 @@
 import { GgufError } from "../gguf/errors.js";
 import { metaCount, metaNumber, metaString } from "../gguf/metadata.js";
 import type { GgufHeader, GgufTensorInfo } from "../gguf/types.js";
+import { assertReadableTensorType } from "./weight-layout.js";
 
 /** Architectures that run the Llama graph (llama.cpp converts Mistral models as "llama" too). */
 const LLAMA_ARCHITECTURES = new Set(["llama", "mistral"]);
@@ -103,6 +104,7 @@ function expectDims(header: GgufHeader, name: string, expected: number[], why: s
       `tensor "${name}" has dims [${tensor.dims.join(", ")}] but the metadata implies [${expected.join(", ")}] (${why})`,
     );
   }
+  assertReadableTensorType(tensor);
 }
 
 /** Every tensor the graph reads, with the shape the metadata implies (ggml order: [in, out]). */

@@ -16,7 +16,8 @@
 // two are compared in tests/estimator/webkv.test.ts.
 
 import { GgufError } from "../gguf/errors.js";
-import { GGML_TYPE_LAYOUT, GgmlType, ggmlTypeName } from "../gguf/types.js";
+import { DEQUANTIZABLE_TYPES } from "../gguf/quant.js";
+import { GGML_TYPE_LAYOUT, GgmlType, ggmlTypeName, type GgufTensorInfo } from "../gguf/types.js";
 
 export const GPU_WEIGHT_TYPES = [
   GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1,
@@ -36,6 +37,20 @@ export function assertGpuWeightType(tensorName: string, type: GgmlType): asserts
       "unsupported_tensor_type",
       `tensor "${tensorName}" is ${ggmlTypeName(type)}, which webkv's kernels do not read yet ` +
         `(supported: ${GPU_WEIGHT_TYPES.map(ggmlTypeName).join(", ")})`,
+    );
+  }
+}
+
+/** A tensor the graph reads, checked before anything is uploaded: matrices must be a GPU weight type, vectors
+ *  (norms, dequantized on the CPU at load) a type `dequantize` reads. Either error names the tensor and its type. */
+export function assertReadableTensorType(tensor: Pick<GgufTensorInfo, "name" | "dims" | "type">): void {
+  if (tensor.dims.length >= 2) {
+    assertGpuWeightType(tensor.name, tensor.type);
+  } else if (!DEQUANTIZABLE_TYPES.includes(tensor.type)) {
+    throw new GgufError(
+      "unsupported_tensor_type",
+      `tensor "${tensor.name}" is ${ggmlTypeName(tensor.type)}, which webkv cannot read ` +
+        `(supported: ${DEQUANTIZABLE_TYPES.map(ggmlTypeName).join(", ")})`,
     );
   }
 }
