@@ -58,6 +58,7 @@ export interface LlamaCppQuantizeOptions {
 }
 
 const CHILD = fileURLToPath(new URL("./llamacpp-quantize-child.ts", import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url)); // where `--import tsx` resolves
 const run = promisify(execFile);
 
 /**
@@ -73,6 +74,7 @@ export async function quantizeWithLlamaCpp(
   const request = { input: inPath, output: outPath, ftype: LLAMA_FTYPES[ftype], nthread: 1, ...options };
   try {
     const { stdout, stderr } = await run(process.execPath, ["--import", "tsx", CHILD, JSON.stringify(request)], {
+      cwd: REPO_ROOT,
       maxBuffer: 64 * 1024 * 1024,
       timeout: 10 * 60 * 1000,
     });
