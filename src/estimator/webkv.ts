@@ -3,10 +3,11 @@
 // `memory.predicted` that `webkv run` and `webkv validate` set beside the allocator's measured counts; it is
 // written from webkv's documented buffer plan (docs/memory.md, "webkv's own buffers"), not from its code.
 //
-//   weights           every matrix still quantized, split into chunks of at most one binding (a fused tensor
-//                     as its parts); per chunk data (Q8_0: 32 B, Q4_0: 16 B per 32 values; F16/F32 as stored)
-//                     + f16 scales padded to 4 bytes; norms and biases as f32; RoPE factor tensors stay on
-//                     the CPU; a tied output head shares the embedding
+//   weights           every matrix still quantized, split into chunks of at most one binding (whole rows; a
+//                     fused tensor as its parts); per chunk data (Q8_0: 32 B, Q4_0: 16 B per 32 values + f16
+//                     scales padded to 4 bytes; other quantized types: each GGUF block padded to 4 bytes,
+//                     webkvGpuBlock in weight-formats.ts; F32/F16/BF16 as stored); norms and biases as f32;
+//                     RoPE factor tensors stay on the CPU; a tied output head shares the embedding
 //   kv                per layer numBlocks × blockBytes + tails × tailBytes, layers packed into buffers at a
 //                     256-byte stride; blockBytes per K/V format:
 //                       f32 4·B·H·D · f16 2·B·H·D · int8 B·H·D + scale bytes · int4 B·H·D/2 + scale + zero bytes
@@ -20,9 +21,11 @@
 //                     of the largest step
 //   staging           the logits readback: maxLogitRows × vocab × 4
 //   other             16-byte uniforms per matmul chunk (×2: decode and prefill variants) and per embedding
-//                     chunk, a 4-byte placeholder, one block-sized copy bounce
+//                     chunk, a 4-byte placeholder (bound as the scales of matrices that have none), one
+//                     block-sized copy bounce
 
 import type { ModelDescription, TensorInfo } from "./model.js";
+import { ggmlTypeId, webkvGpuBlock } from "./weight-formats.js";
 
 export type WebkvKvType = "f32" | "f16" | "int8" | "int4";
 
@@ -70,23 +73,16 @@ export interface WebkvMemory {
 }
 
 const align = (bytes: number, to: number) => Math.ceil(bytes / to) * to;
-const GGML_TYPE_IDS: Record<string, number> = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 8 };
-
-function typeId(type: number | string): number {
-  return typeof type === "number" ? type : (GGML_TYPE_IDS[type.toUpperCase()] ?? -1);
-}
 
 /** Bytes of one row on the GPU: data and f16 scales. */
 function rowBytes(type: number, cols: number): { data: number; scales: number } {
-  if (type === 0) return { data: cols * 4, scales: 0 };
-  if (type === 1) return { data: cols * 2, scales: 0 };
-  if (type === 8) return { data: cols, scales: (cols / 32) * 2 };
-  if (type === 2) return { data: cols / 2, scales: (cols / 32) * 2 };
-  throw new Error(`webkv runs F32, F16, Q8_0 and Q4_0 matrices, not ggml type ${type}`);
+  const block = webkvGpuBlock(type);
+  const blocks = cols / block.blockElements;
+  return { data: blocks * block.data, scales: blocks * block.scales };
 }
 
-/** A matrix [rows, cols] split into chunks of at most one binding: bytes and chunk count. */
-function matrixBytes(type: number, rows: number, cols: number, maxChunk: number): { bytes: number; chunks: number } {
+/** A matrix [rows, cols] of ggml type `type` split into chunks of at most one binding: bytes and chunk count. */
+export function webkvMatrixBytes(type: number, rows: number, cols: number, maxChunk: number): { bytes: number; chunks: number } {
   const row = rowBytes(type, cols);
   const rowsPerChunk = Math.max(1, Math.floor(maxChunk / Math.max(row.data, row.scales + 2, 1)));
   let bytes = 0;
@@ -94,7 +90,7 @@ function matrixBytes(type: number, rows: number, cols: number, maxChunk: number)
   for (let first = 0; first < rows; first += rowsPerChunk) {
     const count = Math.min(rowsPerChunk, rows - first);
     bytes += align(count * row.data, 4);
-    if (row.scales > 0) bytes += Math.ceil((count * cols) / 32 / 2) * 4;
+    if (row.scales > 0) bytes += align(count * row.scales, 4);
     chunks++;
   }
   return { bytes, chunks };
@@ -123,7 +119,7 @@ function weightTensors(model: ModelDescription): WeightInventory {
     let normFloats = 0;
     for (const t of model.tensors) {
       if (CPU_ONLY_TENSORS.test(t.name)) continue;
-      const type = typeId(t.type);
+      const type = ggmlTypeId(t.type);
       const [cols, rows = 1] = t.dims;
       if (t.dims.length === 1) {
         normFloats += cols!;
@@ -197,7 +193,7 @@ export function webkvRunMemory(model: ModelDescription, s: WebkvRunSettings): We
   let matmulChunks = 0;
   let embeddingChunks = 0;
   for (const m of matrices) {
-    const { bytes, chunks } = matrixBytes(m.type, m.rows, m.cols, maxChunk);
+    const { bytes, chunks } = webkvMatrixBytes(m.type, m.rows, m.cols, maxChunk);
     weights += bytes;
     if (m.name === "token_embd.weight") embeddingChunks = chunks;
     if (m.name !== "token_embd.weight" || model.tiedEmbeddings) matmulChunks += chunks;
@@ -253,7 +249,7 @@ export function webkvRunMemory(model: ModelDescription, s: WebkvRunSettings): We
   }
 
   const staging = logitRows * vocab * 4;
-  const placeholder = matrices.some((m) => m.type === 0 || m.type === 1) ? 4 : 0; // bound as "scales" of F32/F16 matrices
+  const placeholder = matrices.some((m) => webkvGpuBlock(m.type).scales === 0) ? 4 : 0; // bound as the "scales" of matrices without
   const other = 16 * (2 * matmulChunks + embeddingChunks) + placeholder + Math.max(blockBytes, tailBytes);
   formulas.push(`staging = ${logitRows} × ${vocab} × 4 = ${staging} B; other = uniforms, placeholder, copy bounce = ${other} B`);
   const total = weights + kv + activations + scratch + staging + other;

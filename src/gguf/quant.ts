@@ -1,5 +1,7 @@
 // ggml's tensor formats on the CPU: f16/bf16 conversion, dequantization and the reference quantizers
-// (quantize_row_q8_0_ref, quantize_row_q4_0_ref). C computes these in float32; every step here is rounded
+// (quantize_row_q8_0_ref, quantize_row_q4_0_ref). `dequantize` is the entry point for every format webkv
+// reads; the other formats live one idea per file: quant-legacy.ts (Q4_1, Q5_0, Q5_1), quant-k.ts (Q2_K..Q6_K),
+// quant-iq4.ts (IQ4_NL, IQ4_XS), f16.ts (half and bfloat16). C computes these in float32; every step here is rounded
 // with Math.fround so results are bit-identical to ggml's.
 //
 // Q8_0 block (34 bytes, 32 values): f16 d · int8 qs[32]            x[j] = qs[j]·d
@@ -7,58 +9,13 @@
 //                                                                   x[j+16] = ((qs[j] >> 4) − 8)·d
 
 import { GgufError } from "./errors.js";
-import { GgmlType, ggmlTypeName } from "./types.js";
+import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from "./f16.js";
+import { dequantizeIQ4_NL, dequantizeIQ4_XS } from "./quant-iq4.js";
+import { dequantizeQ2_K, dequantizeQ3_K, dequantizeQ4_K, dequantizeQ5_K, dequantizeQ6_K } from "./quant-k.js";
+import { dequantizeQ4_1, dequantizeQ5_0, dequantizeQ5_1 } from "./quant-legacy.js";
+import { GGML_TYPE_LAYOUT, GgmlType, ggmlTypeName } from "./types.js";
 
-const f32Scratch = new Float32Array(1);
-const u32Scratch = new Uint32Array(f32Scratch.buffer);
-
-export function f16ToF32(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exponent = (h >> 10) & 0x1f;
-  const mantissa = h & 0x3ff;
-  if (exponent === 0) return sign * mantissa * 2 ** -24;
-  if (exponent === 31) return mantissa ? NaN : sign * Infinity;
-  return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
-}
-
-/** float32 → IEEE half, round to nearest even (what F16C and ggml's fallback both do). */
-export function f32ToF16(value: number): number {
-  f32Scratch[0] = value;
-  const bits = u32Scratch[0]!;
-  const sign = (bits >>> 16) & 0x8000;
-  const exponent = (bits >>> 23) & 0xff;
-  let mantissa = bits & 0x7fffff;
-  if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 : 0); // inf / nan
-  let halfExponent = exponent - 127 + 15;
-  if (halfExponent >= 31) return sign | 0x7c00; // overflow → inf
-  if (halfExponent <= 0) {
-    if (halfExponent < -10) return sign; // underflow → ±0
-    mantissa |= 0x800000; // implicit leading one
-    const shift = 14 - halfExponent;
-    const halfway = 1 << (shift - 1);
-    const rest = mantissa & ((1 << shift) - 1);
-    let result = mantissa >>> shift;
-    if (rest > halfway || (rest === halfway && (result & 1))) result++;
-    return sign | result;
-  }
-  let result = (halfExponent << 10) | (mantissa >>> 13);
-  const rest = mantissa & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && (result & 1))) result++; // may carry into the exponent: correct
-  return sign | result;
-}
-
-export function bf16ToF32(h: number): number {
-  u32Scratch[0] = h << 16;
-  return f32Scratch[0]!;
-}
-
-/** float32 → bf16, round to nearest even (ggml_compute_fp32_to_bf16). */
-export function f32ToBf16(value: number): number {
-  f32Scratch[0] = value;
-  const bits = u32Scratch[0]!;
-  if ((bits & 0x7fffffff) > 0x7f800000) return ((bits >>> 16) | 64) & 0xffff; // quiet nan
-  return ((bits + (0x7fff + ((bits >>> 16) & 1))) >>> 16) & 0xffff;
-}
+export { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 };
 
 export const QK8_0 = 32;
 export const QK4_0 = 32;
@@ -141,8 +98,50 @@ export function dequantizeQ4_0(bytes: Uint8Array, count: number): Float32Array {
   return out;
 }
 
-/** Any supported tensor type → float32 values (ggml's dequantize_row_* definitions). */
+/** Types `dequantize` reads, in ggml's numbering. */
+export const DEQUANTIZABLE_TYPES: readonly GgmlType[] = [
+  GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1,
+  GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_NL, GgmlType.IQ4_XS,
+];
+
+const BLOCK_DEQUANTIZERS: Partial<Record<GgmlType, (bytes: Uint8Array, count: number) => Float32Array>> = {
+  [GgmlType.Q8_0]: dequantizeQ8_0,
+  [GgmlType.Q4_0]: dequantizeQ4_0,
+  [GgmlType.Q4_1]: dequantizeQ4_1,
+  [GgmlType.Q5_0]: dequantizeQ5_0,
+  [GgmlType.Q5_1]: dequantizeQ5_1,
+  [GgmlType.Q2_K]: dequantizeQ2_K,
+  [GgmlType.Q3_K]: dequantizeQ3_K,
+  [GgmlType.Q4_K]: dequantizeQ4_K,
+  [GgmlType.Q5_K]: dequantizeQ5_K,
+  [GgmlType.Q6_K]: dequantizeQ6_K,
+  [GgmlType.IQ4_NL]: dequantizeIQ4_NL,
+  [GgmlType.IQ4_XS]: dequantizeIQ4_XS,
+};
+
+/**
+ * Any supported tensor type → float32 values (ggml's dequantize_row_* definitions). `count` must be a whole
+ * number of blocks and `bytes` must hold them all: a short buffer is a "truncated" error, not a silent read
+ * past the end.
+ */
 export function dequantize(type: GgmlType, bytes: Uint8Array, count: number): Float32Array {
+  if (!DEQUANTIZABLE_TYPES.includes(type)) {
+    throw new GgufError(
+      "unsupported_tensor_type",
+      `cannot dequantize ${ggmlTypeName(type)} (supported: ${DEQUANTIZABLE_TYPES.map(ggmlTypeName).join(", ")})`,
+    );
+  }
+  const { blockElements, blockBytes } = GGML_TYPE_LAYOUT[type];
+  if (!Number.isInteger(count) || count < 0 || count % blockElements !== 0) {
+    throw new GgufError("shape_mismatch", `${ggmlTypeName(type)} holds blocks of ${blockElements} values; ${count} values is not a whole number of blocks`);
+  }
+  const needed = (count / blockElements) * blockBytes;
+  if (bytes.byteLength < needed) {
+    throw new GgufError(
+      "truncated",
+      `${ggmlTypeName(type)} data truncated: ${count} values need ${needed} bytes (${count / blockElements} blocks of ${blockBytes}), got ${bytes.byteLength}`,
+    );
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   switch (type) {
     case GgmlType.F32: {
@@ -160,12 +159,8 @@ export function dequantize(type: GgmlType, bytes: Uint8Array, count: number): Fl
       for (let i = 0; i < count; i++) out[i] = bf16ToF32(view.getUint16(i * 2, true));
       return out;
     }
-    case GgmlType.Q8_0:
-      return dequantizeQ8_0(bytes, count);
-    case GgmlType.Q4_0:
-      return dequantizeQ4_0(bytes, count);
     default:
-      throw new GgufError("unsupported_tensor_type", `cannot dequantize ${ggmlTypeName(type)} (supported: F32, F16, BF16, Q8_0, Q4_0)`);
+      return BLOCK_DEQUANTIZERS[type]!(bytes, count);
   }
 }
 

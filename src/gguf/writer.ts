@@ -1,5 +1,6 @@
-// GGUF v3 writer: typed metadata, tensors in F32/F16/BF16/Q8_0/Q4_0 (quantized with ggml's reference
-// formulas), 32-byte aligned data. Produces the file as a list of parts so large models can be streamed.
+// GGUF v3 writer: typed metadata, tensors from float values in F32/F16/BF16/Q8_0/Q4_0 (quantized with ggml's
+// reference formulas) or from block bytes already in any ggml type's layout (K-quants, IQ4… made by llama.cpp),
+// 32-byte aligned data. Produces the file as a list of parts so large models can be streamed.
 
 import { concatBytes } from "../util/concat.js";
 import { quantize } from "./quant.js";

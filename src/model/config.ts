@@ -7,6 +7,7 @@ import { GgufError } from "../gguf/errors.js";
 import { metaCount, metaNumber, metaString } from "../gguf/metadata.js";
 import type { GgufHeader, GgufTensorInfo } from "../gguf/types.js";
 import { ARCHITECTURES, supportedArchitectures, type ArchitectureDescription } from "./architecture.js";
+import { assertReadableTensorType } from "./weight-layout.js";
 
 /** How RoPE angles are made for one group of layers (see src/model/rope.ts). */
 export interface RopeConfig {
@@ -268,6 +269,8 @@ export function checkTensors(header: GgufHeader, c: ModelConfig): void {
     if (!same) {
       throw new GgufError("shape_mismatch", `tensor "${name}" has dims [${tensor.dims.join(", ")}] but the metadata implies [${dims.join(", ")}] (${why})`);
     }
+    // before anything is uploaded: a matrix in a type the kernels cannot read, or a vector we cannot dequantize
+    assertReadableTensorType(tensor);
   }
   const unknown = header.tensors.filter((t) => !expected.has(t.name) && !isKnownUnused(t.name, c));
   if (unknown.length > 0) {

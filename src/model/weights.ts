@@ -1,16 +1,16 @@
-// Uploads weights to the GPU, still quantized. A matrix whose bytes exceed one storage binding
-// (maxStorageBufferBindingSize, or a smaller cap for tests) is split into row chunks, each its own
-// buffers and its own dispatch — so a 1B model loads on an adapter that grants only 128 MiB bindings.
+// Uploads weights to the GPU, still quantized (layouts: src/model/weight-layout.ts). A matrix whose bytes
+// exceed one storage binding (maxStorageBufferBindingSize, or a smaller cap for tests) is split into row
+// chunks (whole rows, so whole GGUF blocks), each its own buffers and its own dispatch, so a 1B model loads
+// on an adapter that grants only 128 MiB bindings.
 
 import type { GpuContext } from "../gpu/device.js";
-import { GgmlType } from "../gguf/types.js";
-import { packRows, weightRowBytes, type GpuWeightType } from "./weight-layout.js";
+import { gpuWeightLayout, packRows, rowsPerChunk, type GpuWeightType } from "./weight-layout.js";
 
 export interface GpuMatrixChunk {
   rowOffset: number;
   rows: number;
   data: GPUBuffer;
-  /** f16 block scales (quantized types); a shared 4-byte placeholder for F32/F16. */
+  /** f16 block scales (Q8_0, Q4_0); a shared 4-byte placeholder for the other layouts. */
   scales: GPUBuffer;
 }
 
@@ -38,9 +38,7 @@ export class WeightUploader {
 
   /** Rows that fit in one chunk for this type and row length. */
   rowsPerChunk(type: GpuWeightType, cols: number): number {
-    const row = weightRowBytes(type, cols);
-    // Each chunk packs its own scales from block 0, so any row count works.
-    return Math.max(1, Math.floor(this.maxChunkBytes / Math.max(row.data, row.scales + 2, 1)));
+    return rowsPerChunk(type, cols, this.maxChunkBytes);
   }
 
   async matrix(
@@ -83,5 +81,5 @@ export class WeightUploader {
 }
 
 export function isQuantized(type: GpuWeightType): boolean {
-  return type === GgmlType.Q8_0 || type === GgmlType.Q4_0;
+  return gpuWeightLayout(type) !== "float";
 }

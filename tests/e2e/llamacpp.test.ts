@@ -1,6 +1,7 @@
 // webkv on the GPU (headless Chromium) against llama.cpp as the outside reference: teacher-forced logits
 // from `score` vs node-llama-cpp's raw logits (F32 KV cache, threads 1), on stories260K in F32, Q8_0 and
-// Q4_0, and on synthetic Llamas written by our GGUF writer. Top-1 agreement and max |Δlogit| are printed.
+// Q4_0, on synthetic Llamas written by our GGUF writer, and on synthetic Llamas quantized by llama.cpp itself
+// (K-quant, IQ4 and BF16 mixes). Top-1 agreement and max |Δlogit| are printed.
 // For Q8_0/Q4_0, llama.cpp rounds activations to Q8_0 inside its CPU dot products (see
 // tests/reference/llamacpp-stories.test.ts), so logits differ by a few tenths there; we do not.
 
@@ -16,6 +17,10 @@ import { modelPath } from "../helpers/env.js";
 import { compareLogits, describeComparison, randomSequence, sampleSequence } from "../reference/compare.js";
 import { loadReferenceModel } from "../reference/llama-cpu.js";
 import { disposeSharedLlama, llamaCppLogits } from "../reference/llamacpp.js";
+import { quantizeWithLlamaCpp, type LlamaFtype } from "../reference/llamacpp-quantize.js";
+import { readGgufHeader } from "../../src/gguf/reader.js";
+import { fileSource } from "../../src/gguf/node-source.js";
+import { ggmlTypeName } from "../../src/gguf/types.js";
 
 const session = useBrowserSession();
 const tempDir = await mkdtemp(join(tmpdir(), "webkv-llamacpp-"));
@@ -99,5 +104,38 @@ describe("synthetic Llamas written by our GGUF writer", () => {
     const whole = await webkvLogits(path, sequences);
     const split = await webkvLogits(path, sequences, { maxBindingBytes: 4096 });
     expect(maxAbsDiff(whole[0]!.flatMap((r) => [...r]), split[0]!.flatMap((r) => [...r]))).toBe(0);
+  });
+});
+
+// Files in llama.cpp's own mixes (Q4_K_M holds Q4_K, Q6_K and F32 tensors; Q3_K_M four K-quants…), quantized by
+// llama.cpp from an F32 synthetic Llama whose rows are multiples of 256. webkv must equal the CPU reference
+// (which dequantizes with the same bit-exact code) closely; against llama.cpp, whose CPU dot products round
+// activations to 8 bits for these formats, the top-1 must still agree.
+describe("synthetic Llamas quantized by llama.cpp (K-quants, IQ4, BF16 in llama.cpp's mixes)", () => {
+  const shape: SyntheticLlamaShape = { dim: 256, layers: 2, heads: 4, kvHeads: 2, ffn: 512, vocab: 512, contextLength: 256 };
+  let f32Path = "";
+  beforeAll(async () => {
+    f32Path = join(tempDir, "synthetic-256-f32.gguf");
+    const model = syntheticLlama(shape, { seed: 21, weightType: GgmlType.F32 });
+    await writeGgufFile(f32Path, model.metadata, model.tensors);
+  });
+
+  // Together these hold Q2_K..Q6_K, IQ4_XS, IQ4_NL, Q5_1 and BF16 (tests/kernels covers each format alone).
+  const ftypes: LlamaFtype[] = ["Q4_K_M", "Q3_K_M", "Q2_K", "IQ4_XS", "IQ4_NL", "Q5_1", "BF16"];
+  it.each(ftypes)("%s: webkv = CPU reference, top-1 agreement with llama.cpp", async (ftype) => {
+    const path = join(tempDir, `synthetic-256-${ftype}.gguf`);
+    await quantizeWithLlamaCpp(f32Path, path, ftype);
+    const source = await fileSource(path);
+    const types = [...new Set((await readGgufHeader(source)).tensors.map((t) => ggmlTypeName(t.type)))].sort();
+    await source.close?.();
+    const sequences = [0, 1].map((i) => randomSequence(SYNTHETIC_BOS_ID, 96, 3, shape.vocab, 90 + i));
+    const ours = await webkvLogits(path, sequences, { maxBindingBytes: 16384 }); // split every matrix into chunks too
+    const reference = await loadReferenceModel(path);
+    const cpu = compareLogits(ours, sequences.map((ids) => reference.logitsForSequence(ids)));
+    const theirs = compareLogits(ours, await llamaCppLogits(path, sequences));
+    console.log(`${ftype} [${types.join(", ")}]\n  ${describeComparison("webkv vs CPU reference", cpu)}\n  ${describeComparison("webkv vs llama.cpp", theirs)}`);
+    expect(cpu.top1Agreement).toBe(1);
+    expect(cpu.maxAbsDiff).toBeLessThan(1e-3);
+    expect(theirs.top1Agreement).toBeGreaterThanOrEqual(0.97);
   });
 });

@@ -2,13 +2,20 @@
 // estimator's prediction (weights and KV within 2%, total within 10% — here they agree to the byte), the
 // category counts summing to the buffers actually alive, and an outside reading of the GPU process.
 
-import { describe, expect, it } from "vitest";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LoadResult } from "../../src/app/runtime.js";
 import { memoryReport, predictRun } from "../../src/cli/memory-report.js";
 import type { MemorySnapshot } from "../../src/gpu/memory.js";
 import { GpuProcessMonitor } from "../../src/harness/process-memory.js";
 import { useBrowserSession } from "../helpers/browser.js";
 import { modelPath } from "../helpers/env.js";
+import { writeGgufFile } from "../../src/gguf/node-writer.js";
+import { syntheticLlama } from "../../src/gguf/synthetic.js";
+import { GgmlType } from "../../src/gguf/types.js";
+import { quantizeWithLlamaCpp, type LlamaFtype } from "../reference/llamacpp-quantize.js";
 
 const session = useBrowserSession();
 
@@ -18,6 +25,38 @@ const CASES = [
   { file: "stories260K-q4_0.gguf", kv: { k: { type: "int4", grouping: "channel" }, v: { type: "int4", grouping: "token" } }, attention: "naive" },
   { file: "stories260K.gguf", kv: { k: { type: "f16", grouping: "token" }, v: { type: "f16", grouping: "token" } }, attention: "naive", maxBindingBytes: 8192 },
 ] as const;
+
+/** Runs a model and expects every category of the prediction to equal the allocator's measurement. */
+async function expectPredictionExact(path: string, options: Record<string, unknown>): Promise<void> {
+  const loaded = await session().call<LoadResult>("load", { url: session().publishFile(path), options });
+  const promptIds = [1, ...Array.from({ length: 40 }, (_, i) => 3 + ((i * 37) % 500))];
+  const reply = await session().call<{ memory: MemorySnapshot; output_ids: number[] }>("generate", { modelId: loaded.modelId, promptIds, maxTokens: 8 });
+  const predicted = await predictRun(path, loaded, { promptTokens: promptIds.length, generatedTokens: reply.output_ids.length });
+  const report = memoryReport(reply.memory, predicted, { unavailable: "not read in this test" });
+  for (const [category, error] of Object.entries(report.relative_error)) expect(error, category).toBe(0);
+  await session().call("unload", { modelId: loaded.modelId });
+}
+
+describe("measured vs predicted memory, llama.cpp's quantized formats", () => {
+  let dir = "";
+  let f32Path = "";
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "webkv-memory-formats-"));
+    f32Path = join(dir, "f32.gguf");
+    const model = syntheticLlama({ dim: 256, layers: 2, heads: 4, kvHeads: 2, ffn: 512, vocab: 512, contextLength: 256 }, { seed: 4, weightType: GgmlType.F32 });
+    await writeGgufFile(f32Path, model.metadata, model.tensors);
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  // Q3_K_M holds Q3_K (110 → 112 B a block on the GPU), Q4_K, Q5_K and Q6_K (210 → 212); IQ4_NL pads 18 → 20.
+  // A 16 KiB binding cap splits the matrices into chunks. (Every format × shape × chunk size: tests/estimator/webkv.test.ts.)
+  const ftypes: LlamaFtype[] = ["Q3_K_M", "IQ4_NL"];
+  it.each(ftypes)("%s: weights and every other category predicted to the byte", async (ftype) => {
+    const path = join(dir, `${ftype}.gguf`);
+    await quantizeWithLlamaCpp(f32Path, path, ftype);
+    await expectPredictionExact(path, { kvBlocks: 8, maxStepTokens: 16, maxBindingBytes: 16384 });
+  });
+});
 
 describe("measured vs predicted memory", () => {
   it.each(CASES.map((c, i) => ({ ...c, i })))("$file, KV $kv.k.type, $attention attention", async (c) => {

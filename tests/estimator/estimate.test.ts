@@ -20,7 +20,7 @@ describe("weight formats", () => {
   it("bits per weight follow from the block sizes", () => {
     const expected: Record<string, number> = {
       f32: 32, f16: 16, bf16: 16, q8_0: 8.5, q4_0: 4.5, q4_1: 5, q5_0: 5.5, q5_1: 6,
-      q2_k: 2.625, q3_k: 3.4375, q4_k: 4.5, q5_k: 5.5, q6_k: 6.5625, q8_k: 9.125,
+      q2_k: 2.625, q3_k: 3.4375, q4_k: 4.5, q5_k: 5.5, q6_k: 6.5625, q8_k: 9.125, iq4_nl: 4.5, iq4_xs: 4.25,
       fp8: 8, int8: 8, "int4-g128": 4.125, "int4-g128-zp": 4.25, mxfp4: 4.25, nvfp4: 4.5,
     };
     for (const format of WEIGHT_FORMATS) expect(bitsPerWeight(format), format.id).toBe(expected[format.id]);
