@@ -1,6 +1,7 @@
 // Runs a command against a model loaded in the page: resolve --model, start Chromium, load with a
 // progress line on stderr, run, and always shut the browser down.
 
+import { existsSync } from "node:fs";
 import type { LoadResult } from "../app/runtime.js";
 import { GpuProcessMonitor, stopWatch, type ObservedMemory } from "../harness/process-memory.js";
 import { BrowserSession } from "../harness/session.js";
@@ -82,6 +83,9 @@ export async function withModelInBrowser<T>(
   const progress = progressLine(quiet);
   const { path } = await resolveModel(spec, progress);
   const backend = choiceOption(values, "gpu", ["swiftshader", "real"] as const, "swiftshader");
+  if (typeof values.chromium === "string" && !existsSync(values.chromium)) {
+    throw new UsageError(`--chromium ${values.chromium}: no such file (install Debian's chromium, or point --chromium at a Chromium or Chrome binary)`);
+  }
   const session = await BrowserSession.start({
     executablePath: typeof values.chromium === "string" ? values.chromium : undefined,
     backend: backend === "real" ? "gpu" : "swiftshader",

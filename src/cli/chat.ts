@@ -75,12 +75,11 @@ export async function chatTurn(
 }
 
 export async function chatCommand(argv: string[], out: (text: string) => void, err: (text: string) => void): Promise<number> {
-  const { values, positionals } = parse(argv, {
+  const { values } = parse(argv, {
     ...BROWSER_OPTIONS, ...MODEL_OPTIONS, ...SAMPLING_OPTIONS,
     system: { type: "string" },
     "max-tokens": { type: "string", short: "n" },
   });
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (type messages at the prompt)`);
   if (values.json) throw new UsageError("--json is for one-shot chats: webkv run --messages FILE.json --json");
   const options = { maxTokens: intOption(values, "max-tokens", 1, 512)!, ...samplingFrom(values) };
   return withModelInBrowser(values, async ({ session, loaded, onInterrupt: setInterruptHandler }) => {

@@ -1,15 +1,10 @@
 // The webkv command line: run | chat | score | tokenize | quality | validate | estimate. Exit codes: 0 ok, 1 runtime error, 2 usage.
 
-import { WebkvError } from "../app/wire.js";
-import { GgufError } from "../gguf/errors.js";
 import { CHAT_USAGE, chatCommand } from "./chat.js";
-import { ChatTemplateError } from "../engine/chat-template.js";
 import { estimateCommand } from "./estimate-command.js";
-import { ModelResolutionError } from "./models.js";
-import { DownloadVerificationError } from "./verified-download.js";
 import { QUALITY_USAGE, qualityCommand } from "./quality.js";
 import { VALIDATE_USAGE, validateCommand } from "./validate.js";
-import { UsageError } from "./options.js";
+import { describeFailure } from "./errors.js";
 import { RUN_USAGE, runCommand } from "./run.js";
 import { SCORE_USAGE, scoreCommand } from "./score.js";
 import { TOKENIZE_USAGE, tokenizeCommand } from "./tokenize.js";
@@ -57,19 +52,15 @@ export async function main(argv: string[]): Promise<number> {
         out(USAGE);
         return command === undefined ? 2 : 0;
       default:
-        err(`unknown command "${command}"\n\n${USAGE}`);
+        err(`webkv: unknown command "${command}" (commands: run, chat, score, tokenize, quality, validate, estimate; webkv --help)\n`);
         return 2;
     }
   } catch (error) {
-    if (error instanceof UsageError) {
-      err(`webkv ${command}: ${error.message}\n`);
-      return 2;
-    }
-    const known =
-      error instanceof GgufError || error instanceof WebkvError || error instanceof ModelResolutionError || error instanceof DownloadVerificationError ||
-      error instanceof ChatTemplateError;
-    err(`webkv ${command}: ${known ? (error as Error).message : (error as Error).stack ?? String(error)}\n`);
-    return 1;
+    const failure = describeFailure(error);
+    if (rest.includes("--json")) out(JSON.stringify({ error: { code: failure.code, message: failure.message } }) + "\n");
+    err(`webkv ${command}: ${failure.message}\n`);
+    if (rest.includes("--debug") && error instanceof Error && error.stack) err(`${error.stack}\n`);
+    return failure.exitCode;
   }
 }
 

@@ -12,13 +12,13 @@
 // as a path given with --model is.
 
 import { createHash } from "node:crypto";
-import { createReadStream, existsSync } from "node:fs";
+import { createReadStream, existsSync, statSync } from "node:fs";
 import { readFile, readdir, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
-import { DownloadVerificationError, downloadVerified } from "./verified-download.js";
+import { DownloadFailedError, DownloadVerificationError, downloadVerified } from "./verified-download.js";
 
 export interface ModelManifest {
   name: string;
@@ -101,7 +101,10 @@ export async function resolveModel(spec: string, onProgress?: (message: string) 
     await fetchIntoCache(spec, target, recorded, megabytes(spec), (message) => message);
     return { path: target };
   }
-  if (existsSync(spec)) return { path: resolve(spec) };
+  if (existsSync(spec)) {
+    if (!statSync(spec).isFile()) throw new ModelResolutionError(`--model ${spec} is a directory, not a .gguf file`);
+    return { path: resolve(spec) };
+  }
 
   const manifests = options.manifests ?? (await listManifests());
   const manifest = manifests.find((m) => m.name.toLowerCase() === spec.toLowerCase());
@@ -127,9 +130,7 @@ export async function resolveModel(spec: string, onProgress?: (message: string) 
 
   const where = `place ${manifest.file} in $WEBKV_MODELS (now ${process.env.WEBKV_MODELS ?? "unset"}) or pass --model /path/to/${manifest.file}`;
   if (!manifest.url) throw new ModelResolutionError(`${manifest.name} has no download URL: ${where}`);
-  await fetchIntoCache(manifest.url, target, known, megabytes(manifest.name), (message) =>
-    `${manifest.name} could not be downloaded (${message}): ${where}, or a URL with --model`,
-  );
+  await fetchIntoCache(manifest.url, target, known, megabytes(manifest.name), (message) => `${message}; ${where}, or a URL with --model`);
   return { path: target, manifest };
 }
 
@@ -146,6 +147,7 @@ async function fetchIntoCache(
     digest = await downloadVerified(url, target, { expectedSha256, onProgress });
   } catch (error) {
     if (error instanceof DownloadVerificationError) throw error;
+    if (error instanceof DownloadFailedError) throw new DownloadFailedError(explain(error.message));
     throw new ModelResolutionError(explain((error as Error).message));
   }
   if (!expectedSha256) await recordSha256(target, digest);

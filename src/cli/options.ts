@@ -43,13 +43,22 @@ export const SAMPLING_OPTIONS: OptionSpec = {
 
 export type ParsedValues = Record<string, string | boolean | undefined>;
 
+/** Strict parsing: an unknown option, a missing value or a stray word (an unquoted prompt) is a usage error. */
 export function parse(argv: string[], options: OptionSpec): { values: ParsedValues; positionals: string[] } {
+  let parsed: { values: unknown; positionals: string[] };
   try {
-    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-    return { values: values as ParsedValues, positionals };
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+  if (parsed.positionals.length > 0) {
+    throw new UsageError(
+      `unexpected argument "${parsed.positionals[0]}"` +
+        (parsed.positionals.length > 1 ? ` (and ${parsed.positionals.length - 1} more)` : "") +
+        `: every value belongs to an option; quote text with spaces, e.g. --prompt "Once upon a time"`,
+    );
+  }
+  return { values: parsed.values as ParsedValues, positionals: [] };
 }
 
 export function intOption(values: ParsedValues, name: string, min: number, fallback?: number): number | undefined {

@@ -191,8 +191,11 @@ export async function runScheduler(engine: Engine, requests: SequenceRequest[], 
     const needed = () => plan.reduce((n, p) => n + engine.sequences.blocksNeeded(p.branch.seqId!, p.ids.length), 0);
     while (needed() > engine.sequences.allocator.freeBlocks) {
       const free = engine.sequences.allocator.freeBlocks;
-      const message = new KvPoolExhaustedError(needed(), free, engine.sequences.allocator.totalBlocks).message;
       const victims = policy === "preempt" && running.length > 1 ? [...running].sort((a, b) => b.admittedAt - a.admittedAt).slice(0, 1) : [];
+      const hint = policy === "preempt"
+        ? "preemption cannot help a sequence that alone outgrows the pool: raise --kv-budget or lower --max-tokens"
+        : "raise --kv-budget, lower --max-tokens or the number of sequences, or use --kv-policy preempt";
+      const message = new KvPoolExhaustedError(needed(), free, engine.sequences.allocator.totalBlocks, hint).message;
       if (victims.length === 1) {
         const victim = victims[0]!;
         engine.sequences.free(victim.seqId!);

@@ -1,12 +1,18 @@
 // A static HTTP server on 127.0.0.1 for the built page (dist/page) and for model files the page loads.
 // Model files are served with Range support, so the page reads GGUF headers and tensors in pieces
 // exactly as it would from any web server. WebGPU needs a secure context: http://127.0.0.1 is one.
+//
+// Nobody else may use it: it binds 127.0.0.1 only; every path lives under a per-run secret
+// (/<128-bit hex>/…), so another local process that finds the port cannot read the model it serves; a
+// request whose Host is not 127.0.0.1:<port> is refused (a DNS-rebinding page names its own host); only GET
+// and HEAD are answered; and no request, however malformed (a bad %-escape, a path outside the root), can throw.
 
+import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { extname, join, normalize, resolve } from "node:path";
+import { extname, join, normalize, resolve, sep } from "node:path";
 
 const CONTENT_TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
@@ -19,6 +25,8 @@ const CONTENT_TYPES: Record<string, string> = {
 
 export interface PageServer {
   origin: string;
+  /** The page's URL (under the secret prefix). */
+  pageUrl: string;
   /** Publishes a local file; returns its URL on this server. */
   publishFile(path: string): string;
   close(): Promise<void>;
@@ -26,8 +34,11 @@ export interface PageServer {
 
 export async function startPageServer(pageDir: string): Promise<PageServer> {
   const root = resolve(pageDir);
-  const published = new Map<string, string>(); // url path → file path
+  const published = new Map<string, string>(); // url path (after the secret) → file path
   let nextId = 0;
+  const secret = randomBytes(16).toString("hex");
+  const prefix = `/${secret}`;
+  let expectedHost = "";
 
   async function serveFile(request: IncomingMessage, response: ServerResponse, filePath: string): Promise<void> {
     let size: number;
@@ -67,27 +78,47 @@ export async function startPageServer(pageDir: string): Promise<PageServer> {
     stream.pipe(response);
   }
 
+  const refuse = (response: ServerResponse, status: number, why: string) =>
+    void response.writeHead(status, { "Content-Type": "text/plain; charset=utf-8" }).end(why);
+
   const server: Server = createServer((request, response) => {
-    const url = new URL(request.url ?? "/", "http://127.0.0.1");
-    const publishedPath = published.get(url.pathname);
+    if (request.headers.host !== expectedHost) return refuse(response, 421, "wrong host");
+    if (request.method !== "GET" && request.method !== "HEAD") return refuse(response, 405, "method not allowed");
+    let pathname: string;
+    try {
+      pathname = new URL(request.url ?? "/", "http://127.0.0.1").pathname;
+    } catch {
+      return refuse(response, 400, "bad request");
+    }
+    if (pathname !== prefix && !pathname.startsWith(prefix + "/")) return refuse(response, 404, "not found");
+    const rest = pathname.slice(prefix.length) || "/";
+    const publishedPath = published.get(rest);
     if (publishedPath) return void serveFile(request, response, publishedPath);
-    const relative = normalize(decodeURIComponent(url.pathname === "/" ? "/index.html" : url.pathname));
-    const filePath = join(root, relative);
-    if (!filePath.startsWith(root)) return void response.writeHead(403).end();
-    void serveFile(request, response, filePath);
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(rest === "/" ? "/index.html" : rest);
+    } catch {
+      return refuse(response, 400, "bad path encoding");
+    }
+    const filePath = join(root, normalize(decoded));
+    if (filePath !== root && !filePath.startsWith(root + sep)) return refuse(response, 403, "forbidden");
+    void serveFile(request, response, filePath).catch(() => response.destroy());
   });
+  server.on("clientError", (_error, socket) => socket.destroy());
   await new Promise<void>((resolveListen, rejectListen) => {
     server.once("error", rejectListen);
     server.listen(0, "127.0.0.1", () => resolveListen());
   });
   const { port } = server.address() as AddressInfo;
-  const origin = `http://127.0.0.1:${port}`;
+  expectedHost = `127.0.0.1:${port}`;
+  const origin = `http://${expectedHost}`;
   return {
     origin,
+    pageUrl: `${origin}${prefix}/index.html`,
     publishFile(path: string) {
       const urlPath = `/files/${nextId++}/${encodeURIComponent(path.split(/[\\/]/).pop() ?? "file")}`;
       published.set(urlPath, resolve(path));
-      return origin + urlPath;
+      return origin + prefix + urlPath;
     },
     close: () =>
       new Promise((resolveClose) => {

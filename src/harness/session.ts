@@ -51,7 +51,7 @@ export class BrowserSession {
       await page.exposeFunction("__webkvEvent", (event: RuntimeEvent) => {
         for (const handler of session.eventHandlers) handler(event);
       });
-      await page.goto(`${server.origin}/index.html`);
+      await page.goto(server.pageUrl);
       await page.waitForFunction(() => window.webkv?.ready === true, undefined, { timeout: 30_000 });
       return session;
     } catch (error) {

@@ -8,11 +8,10 @@ export class KvPoolExhaustedError extends Error {
     readonly blocksNeeded: number,
     readonly blocksFree: number,
     readonly blocksTotal: number,
+    /** What the user can do; the scheduler says whether preemption could help under its policy. */
+    hint = "raise --kv-budget, lower --max-tokens or the number of sequences, or use --kv-policy preempt",
   ) {
-    super(
-      `KV cache exhausted: ${blocksNeeded} more block(s) needed, ${blocksFree} free of ${blocksTotal}; ` +
-        `raise --kv-budget, lower --max-tokens or the number of sequences, or let the scheduler preempt`,
-    );
+    super(`KV cache exhausted: ${blocksNeeded} more block(s) needed, ${blocksFree} free of ${blocksTotal}; ${hint}`);
     this.name = "KvPoolExhaustedError";
   }
 }

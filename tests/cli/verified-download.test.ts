@@ -169,7 +169,7 @@ describe("--model with a URL", () => {
     const error = await failure(resolveModel(`${base}/nohash.gguf`));
     expect(error.message).toMatch(new RegExp(`^${base}/nohash\\.gguf was not cached at ${cache}/urls/[0-9a-f]{16}/nohash\\.gguf: no sha256 is known`));
     const missing = await failure(resolveModel(`${base}/missing.gguf`));
-    expect(missing.message).toBe(`download of ${base}/missing.gguf failed: HTTP 404`);
+    expect(missing.message).toMatch(new RegExp(`^${base}/missing\\.gguf could not be downloaded to ${cache}/urls/[0-9a-f]{16}/missing\\.gguf: HTTP 404$`));
     expect((await cachedFiles()).filter((f) => !f.includes("weak.gguf"))).toEqual([]);
   });
 });

@@ -154,7 +154,17 @@ describe("an exhausted KV pool", () => {
     });
   });
 
-  it("a single run that cannot fit fails with kv_pool_exhausted", async () => {
-    await expect(session().call("generate", { modelId: smallPool, promptIds: [1], maxTokens: 400 })).rejects.toThrow(/KV cache exhausted/);
+  it("a single run that cannot fit stops as kv_exhausted, keeping its tokens, with the named error", async () => {
+    const reply = await session().call<{ output_ids: number[]; stop_reason: string; error?: string }>(
+      "generate", { modelId: smallPool, promptIds: [1], maxTokens: 400 },
+    );
+    expect(reply.stop_reason).toBe("kv_exhausted");
+    expect(reply.output_ids.length).toBeGreaterThan(100);
+    expect(reply.error).toMatch(/KV cache exhausted: .* use --kv-policy preempt/);
+    const preempting = await session().call<{ stop_reason: string; error?: string }>(
+      "generate", { modelId: smallPool, promptIds: [1], maxTokens: 400, policy: "preempt" },
+    );
+    expect(preempting.error).toMatch(/preemption cannot help/);
+    expect(preempting.error).not.toMatch(/use --kv-policy preempt/);
   });
 });
