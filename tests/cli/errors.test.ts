@@ -1,0 +1,68 @@
+// The CLI's one error style, as a user meets it: `webkv <command>: <message>` on one line, exit 2 for usage
+// errors and 1 at run time, no stack trace unless --debug, and with --json a JSON error object on stdout.
+// Each case here printed a stack trace, exited with the wrong code, or was silently ignored before.
+
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+import { modelPath, modelsDir } from "../helpers/env.js";
+
+const exec = promisify(execFile);
+const bin = resolve(import.meta.dirname, "../../bin/webkv.js");
+const tempDir = await mkdtemp(join(tmpdir(), "webkv-cli-errors-"));
+afterAll(() => rm(tempDir, { recursive: true, force: true }));
+
+async function webkv(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await exec("node", [bin, ...args], { env: { ...process.env, WEBKV_MODELS: modelsDir }, timeout: 120_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+const stories = () => modelPath("stories260K.gguf");
+
+describe("usage errors: exit 2, one line, no stack", () => {
+  const cases: [string, () => string[], RegExp][] = [
+    ["--top-p 2", () => ["run", "--model", stories(), "--top-p", "2"], /^webkv run: top-p must be in \(0, 1\], got 2$/],
+    ["--top-p 0", () => ["run", "--model", stories(), "--top-p", "0"], /^webkv run: top-p must be in \(0, 1\], got 0$/],
+    ["--temperature=-1", () => ["run", "--model", stories(), "--temperature=-1"], /^webkv run: temperature must be a number ≥ 0, got -1$/],
+    ["a stray prompt word", () => ["run", "--model", stories(), "Once", "upon", "a", "time"], /^webkv run: unexpected argument "Once" \(and 3 more\).*--prompt "Once upon a time"/],
+    ["--chromium that does not exist", () => ["run", "--model", stories(), "--chromium", "/nonexistent/chromium"], /^webkv run: --chromium \/nonexistent\/chromium: no such file/],
+    ["a missing --file", () => ["tokenize", "--model", stories(), "--file", join(tempDir, "missing.txt")], /^webkv tokenize: cannot read .*missing\.txt: no such file or directory$/],
+    ["an unknown option", () => ["score", "--model", stories(), "--idz", "1,2"], /^webkv score: Unknown option '--idz'/],
+    ["an unknown command", () => ["runn"], /^webkv: unknown command "runn"/],
+  ];
+  it.each(cases)("%s", async (_label, args, message) => {
+    const { code, stderr } = await webkv(args());
+    expect(code).toBe(2);
+    expect(stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(stderr.trimEnd()).toMatch(message);
+  });
+});
+
+describe("runtime errors: exit 1, one line; --json and --debug", () => {
+  it("a directory as --model", async () => {
+    const { code, stderr } = await webkv(["run", "--model", tempDir]);
+    expect(code).toBe(1);
+    expect(stderr.trimEnd()).toBe(`webkv run: --model ${tempDir} is a directory, not a .gguf file`);
+  });
+
+  it("--json prints a JSON error object on stdout", async () => {
+    const { code, stdout, stderr } = await webkv(["run", "--model", tempDir, "--json"]);
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout)).toEqual({ error: { code: "model_not_found", message: `--model ${tempDir} is a directory, not a .gguf file` } });
+    expect(stderr.trimEnd().split("\n")).toHaveLength(1);
+  });
+
+  it("--debug adds the stack", async () => {
+    const { stderr } = await webkv(["run", "--model", tempDir, "--debug"]);
+    expect(stderr).toMatch(/^webkv run: --model .* is a directory/);
+    expect(stderr).toMatch(/\n\s+at /);
+  });
+});
