@@ -20,16 +20,31 @@ export interface ChromiumOptions {
   extraArgs?: string[];
 }
 
-/** Flags common to every run: quiet networking (this machine has no internet), no first-run UI. */
+/**
+ * Flags common to every run: no first-run UI and no background networking. The flags stop most of Chromium's
+ * own requests, but not two: the sign-in service lists accounts at accounts.google.com as soon as a profile's
+ * network is up, and the component updater asks update.googleapis.com — no flag or preference turns those
+ * off. So every host but 127.0.0.1 resolves to "not found" inside Chromium: such a request fails before any
+ * DNS query or connection, and nothing leaves the machine but what webkv serves itself (tests/harness/netlog).
+ */
+export const LOCAL_ONLY_HOST_RULES = "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1";
 const BASE_FLAGS = [
   "--no-sandbox",
   "--enable-unsafe-webgpu",
   "--disable-background-networking",
   "--disable-component-update",
   "--disable-sync",
+  "--disable-extensions",
+  "--disable-default-apps",
+  "--disable-client-side-phishing-detection",
+  "--disable-domain-reliability",
+  "--disable-breakpad",
+  "--no-pings",
   "--no-first-run",
+  "--no-default-browser-check",
   "--disable-quic",
   "--disable-dev-shm-usage",
+  `--host-resolver-rules=${LOCAL_ONLY_HOST_RULES}`,
 ];
 
 /** WebGPU on SwiftShader, the CPU implementation of Vulkan that ships with Chromium. */
@@ -44,6 +59,8 @@ export function chromiumFlags(options: ChromiumOptions = {}): string[] {
     ...(options.headed ? [] : ["--headless=new"]),
     ...BASE_FLAGS,
     ...(backend === "swiftshader" ? SWIFTSHADER_FLAGS : REAL_GPU_FLAGS),
+    // $WEBKV_NET_LOG=FILE records Chromium's network log (every request, DNS query and connection) to FILE.
+    ...(process.env.WEBKV_NET_LOG ? [`--log-net-log=${process.env.WEBKV_NET_LOG}`, "--net-log-capture-mode=Default"] : []),
     ...(options.extraArgs ?? []),
   ];
 }
@@ -93,3 +110,4 @@ export async function launchChromium(options: ChromiumOptions = {}): Promise<Lau
     },
   };
 }
+
