@@ -24,6 +24,7 @@ export type GgufErrorCode =
   | "unsupported_tensor_type"
   | "unsupported_architecture"
   | "unexpected_tensor"
+  | "non_finite_weights"
   | "source_error";
 
 export class GgufError extends Error {

@@ -15,6 +15,7 @@
 
 import type { GpuContext } from "../gpu/device.js";
 import type { MemoryCategory } from "../gpu/memory.js";
+import { assertFiniteTensor } from "../gguf/finite.js";
 import { dequantize } from "../gguf/quant.js";
 import type { ByteSource } from "../gguf/source.js";
 import type { GgufHeader, GgufTensorInfo } from "../gguf/types.js";
@@ -43,6 +44,11 @@ import { assertGpuWeightType, weightRowBytes } from "./weight-layout.js";
 import { WeightUploader, type GpuMatrix } from "./weights.js";
 
 export type AttentionKind = "flash" | "naive";
+
+/** A step's logits hold NaN or ±Inf: the numbers are garbage, so no token is sampled from them. */
+export class NonFiniteLogitsError extends Error {
+  readonly code = "non_finite_logits";
+}
 
 export interface ModelLoadOptions {
   /** Context the runtime serves (default and maximum: the model's context_length). */
@@ -175,16 +181,20 @@ export class TransformerModel {
       const rowBytes = weightRowBytes(tensor.type, cols).gguf;
       const firstRow = part?.firstRow ?? 0;
       const rows = part?.rowCount ?? allRows;
-      const uploaded = await uploader.matrix(part ? `${name}[${part.label}]` : name, tensor.type, rows, cols, (first, count) =>
-        source.read(tensor.offset + (firstRow + first) * rowBytes, count * rowBytes),
-      );
+      const uploaded = await uploader.matrix(part ? `${name}[${part.label}]` : name, tensor.type, rows, cols, async (first, count) => {
+        const bytes = await source.read(tensor.offset + (firstRow + first) * rowBytes, count * rowBytes);
+        assertFiniteTensor(name, tensor.type, bytes, (firstRow + first) * cols); // a cheap scan while uploading
+        return bytes;
+      });
       loadedBytes += (tensor.byteLength * rows) / allRows;
       progress(`loading ${name}`, loadedBytes / totalBytes);
       return uploaded;
     };
     const values = async (name: string): Promise<Float32Array> => {
       const tensor: GgufTensorInfo = header.tensorByName.get(name)!;
-      return dequantize(tensor.type, await source.read(tensor.offset, tensor.byteLength), tensor.elementCount);
+      const bytes = await source.read(tensor.offset, tensor.byteLength);
+      assertFiniteTensor(name, tensor.type, bytes);
+      return dequantize(tensor.type, bytes, tensor.elementCount);
     };
     const vector = async (name: string): Promise<GPUBuffer> => {
       const uploaded = await uploader.vector(name, await values(name));
@@ -452,6 +462,14 @@ export class TransformerModel {
     const logits = new Float32Array(this.act.logitsReadback.getMappedRange(0, logitBytes).slice(0));
     this.act.logitsReadback.unmap();
     if (this.gpu.lostReason) throw new Error(this.gpu.lostReason);
+    const bad = logits.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) {
+      const row = Math.floor(bad / this.config.vocabSize);
+      throw new NonFiniteLogitsError(
+        `the model produced a non-finite logit (${logits[bad]}) for token ${bad % this.config.vocabSize} at logit row ${row} of this step: ` +
+          `its weights overflow float32 (a corrupt or mis-scaled file)`,
+      );
+    }
     return logits;
   }
 
