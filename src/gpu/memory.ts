@@ -56,9 +56,15 @@ export class GpuMemory {
     if (memoryError || validationError) {
       buffer.destroy();
       const reason = memoryError ? "the GPU is out of memory" : validationError!.message;
+      const advice: Partial<Record<MemoryCategory, string>> = {
+        kv: "lower --kv-budget or --kv-blocks, or --context",
+        weights: "this model does not fit this GPU: pick a smaller model or quantization",
+        activations: "lower --max-step-tokens",
+        attention_scratch: "use --attention flash",
+      };
       throw new GpuOutOfMemoryError(
         `${label}: could not allocate ${bytes} bytes of ${category} (${reason}); ` +
-          `${this.usage.total.live} bytes are already allocated`,
+          `${this.usage.total.live} bytes are already allocated${advice[category] ? `; ${advice[category]}` : ""}`,
       );
     }
     this.track(buffer, { category, size: bytes, label });

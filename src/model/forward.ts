@@ -65,7 +65,7 @@ export interface ModelLoadOptions {
   kvBlocks?: number;
   /** KV budget in bytes, all layers together. */
   kvBudgetBytes?: number;
-  /** KV budget as a fraction of the most the adapter allows (one binding per layer). */
+  /** KV budget as a fraction of the largest useful pool: maxSeqs sequences at full context, capped by one binding per layer. */
   kvBudgetFraction?: number;
   attention?: AttentionKind;
   /** Cap on one weight chunk / binding, below the adapter's limit (tests use it to force splitting). */
@@ -503,7 +503,9 @@ function chooseKvBlocks(
   else if (options.kvBudgetBytes !== undefined) blocks = Math.floor(options.kvBudgetBytes / blockBytesAllLayers);
   else if (options.kvBudgetFraction !== undefined) {
     if (!(options.kvBudgetFraction > 0 && options.kvBudgetFraction <= 1)) throw new Error(`a KV budget fraction must be in (0, 1], got ${options.kvBudgetFraction}`);
-    blocks = Math.floor(options.kvBudgetFraction * adapterMax);
+    // A fraction of the largest pool that is of use: every sequence at full context, within one binding per layer.
+    const useful = Math.min(adapterMax, maxSeqs * Math.ceil(contextLength / blockSize));
+    blocks = Math.max(1, Math.floor(options.kvBudgetFraction * useful));
   } else blocks = Math.min(maxSeqs * Math.ceil(contextLength / blockSize), adapterMax);
   if (!Number.isInteger(blocks) || blocks < 1) {
     throw new Error(

@@ -66,3 +66,16 @@ describe("runtime errors: exit 1, one line; --json and --debug", () => {
     expect(stderr).toMatch(/\n\s+at /);
   });
 });
+
+describe("documented forms that used to fail", () => {
+  it("--kv-budget 1, 0.5 and 100%: fractions of the largest useful pool (full context), not of the adapter's 1 GiB per layer", async () => {
+    const blocks: number[] = [];
+    for (const budget of ["1", "0.5", "100%"]) {
+      const { code, stdout } = await webkv(["run", "--model", "stories260K", "--prompt-ids", "1", "--max-tokens", "2", "--kv-budget", budget, "--json"]);
+      expect(code).toBe(0);
+      blocks.push(JSON.parse(stdout).kv.blocks_total);
+    }
+    // stories260K: context 2048 in blocks of 16 = 128 blocks for one sequence
+    expect(blocks).toEqual([128, 64, 128]);
+  });
+});

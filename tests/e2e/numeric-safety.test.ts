@@ -25,7 +25,7 @@ async function modelWith(name: string, type: GgmlType, tensor: string, edit: (va
   const entry = model.tensors.find((t) => t.name === tensor)!;
   const original = entry.values;
   entry.values = () => {
-    const values = Float32Array.from(original());
+    const values = Float32Array.from(typeof original === "function" ? original() : original!);
     edit(values);
     return values;
   };
