@@ -18,6 +18,7 @@ import { Random } from "../gguf/random.js";
 import { randomTokenIds } from "../engine/random-prompt.js";
 import { formatName } from "../kv/formats.js";
 import { createTokenizer, type GgufTokenizer } from "../tokenizer/index.js";
+import { RequestError } from "../engine/errors.js";
 
 export type RuntimeEvent =
   | { type: "progress"; message: string; fraction: number }
@@ -42,7 +43,9 @@ export interface AdapterReport extends AdapterDescription {
 }
 
 export interface LoadRequest {
-  url: string;
+  /** Where the GGUF is: a URL (read with range requests), or its bytes (the fuzzer, drag-and-drop). */
+  url?: string;
+  bytes?: Uint8Array;
   options?: Omit<ModelLoadOptions, "onProgress">;
 }
 
@@ -123,7 +126,7 @@ export class Runtime {
 
   private get(modelId: number): LoadedModel {
     const loaded = this.models.get(modelId);
-    if (!loaded) throw new Error(`no model ${modelId} is loaded`);
+    if (!loaded) throw new RequestError(`no model ${modelId} is loaded`);
     return loaded;
   }
 
@@ -137,7 +140,10 @@ export class Runtime {
   async load(request: LoadRequest): Promise<LoadResult> {
     const start = performance.now();
     const progress = (message: string, fraction: number) => this.emit({ type: "progress", message, fraction });
-    const source = await urlSource(request.url, (loaded, total) => progress("downloading", loaded / total));
+    if ((request.url === undefined) === (request.bytes === undefined)) throw new RequestError("load needs exactly one of url or bytes");
+    const source = request.bytes
+      ? bytesSource(request.bytes, "model bytes")
+      : await urlSource(request.url!, (loaded, total) => progress("downloading", loaded / total));
     const header = await readGgufHeader(source);
     const tokenizer = createTokenizer(header);
     const gpu = await acquireGpu();
@@ -350,7 +356,7 @@ export class Runtime {
 
   private chat(modelId: number, chatId: number) {
     const chat = this.get(modelId).chats.get(chatId);
-    if (!chat) throw new Error(`no conversation ${chatId} is open on model ${modelId}`);
+    if (!chat) throw new RequestError(`no conversation ${chatId} is open on model ${modelId}`);
     return chat;
   }
 

@@ -11,6 +11,7 @@
 import type { ChatMessage, ChatRenderOptions, ChatTemplate } from "./chat-template.js";
 import type { Engine } from "./engine.js";
 import { Sampler, type SamplingOptions } from "./sampler.js";
+import { ContextOverflowError } from "./engine.js";
 
 export interface ChatTurnOptions extends SamplingOptions {
   maxTokens: number;
@@ -82,7 +83,7 @@ export class ChatSession {
     const sampler = new Sampler(options);
     const contextLength = this.engine.maxSequenceLength;
     if (promptIds.length >= contextLength) {
-      throw new Error(`the conversation has ${promptIds.length} tokens, no room left in a context of ${contextLength}`);
+      throw new ContextOverflowError(`the conversation has ${promptIds.length} tokens, no room left in a context of ${contextLength}`);
     }
     const keep = this.reusableLength(promptIds);
     this.engine.sequences.truncate(this.seqId, keep);

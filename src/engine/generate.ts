@@ -5,6 +5,7 @@
 import { Engine } from "./engine.js";
 import { argmax, logProbability } from "./sampler.js";
 import { runScheduler, type SchedulerStats, type SequenceRequest, type StopReason } from "./scheduler.js";
+import { RequestError } from "./errors.js";
 
 export interface GenerateTimings {
   prefill_ms: number;
@@ -50,9 +51,9 @@ export interface ScoreResult {
 
 /** One teacher-forced pass over `ids`. */
 export async function score(engine: Engine, ids: number[], keepLogits = false): Promise<ScoreResult> {
-  if (ids.length < 2) throw new Error("scoring needs at least two ids (a context and a next token)");
+  if (ids.length < 2) throw new RequestError("scoring needs at least two ids (a context and a next token)");
   const bad = ids.find((id) => !Number.isInteger(id) || id < 0 || id >= engine.vocabSize);
-  if (bad !== undefined) throw new Error(`token id ${bad} is outside the vocabulary of ${engine.vocabSize}`);
+  if (bad !== undefined) throw new RequestError(`token id ${bad} is outside the vocabulary of ${engine.vocabSize}`);
   const sequence = engine.sequences.create();
   try {
     const start = performance.now();

@@ -17,8 +17,9 @@
 //               preemption). A sequence that cannot fit even alone is refused.
 
 import { KvPoolExhaustedError } from "../kv/allocator.js";
-import { Engine, type StepRequest } from "./engine.js";
+import { ContextOverflowError, Engine, type StepRequest } from "./engine.js";
 import { Sampler, type SamplingOptions } from "./sampler.js";
+import { RequestError } from "./errors.js";
 
 export type ExhaustionPolicy = "refuse" | "preempt";
 
@@ -97,13 +98,13 @@ export async function runScheduler(engine: Engine, requests: SequenceRequest[], 
   const blockSize = engine.sequences.blockSize;
 
   requests.forEach((r, i) => {
-    if (r.promptIds.length === 0) throw new Error(`request ${i}: the prompt is empty (give at least BOS)`);
+    if (r.promptIds.length === 0) throw new RequestError(`request ${i}: the prompt is empty (give at least BOS)`);
     if (r.promptIds.length > contextLength) {
-      throw new Error(`request ${i}: the prompt has ${r.promptIds.length} tokens, more than the model's context of ${contextLength}`);
+      throw new ContextOverflowError(`request ${i}: the prompt has ${r.promptIds.length} tokens, more than the model's context of ${contextLength}`);
     }
     const bad = r.promptIds.find((id) => !Number.isInteger(id) || id < 0 || id >= engine.vocabSize);
-    if (bad !== undefined) throw new Error(`request ${i}: token id ${bad} is outside the vocabulary of ${engine.vocabSize}`);
-    if ((r.parallel ?? 1) > maxRunning) throw new Error(`request ${i}: --parallel ${r.parallel} exceeds the ${maxRunning} sequences a step holds`);
+    if (bad !== undefined) throw new RequestError(`request ${i}: token id ${bad} is outside the vocabulary of ${engine.vocabSize}`);
+    if ((r.parallel ?? 1) > maxRunning) throw new RequestError(`request ${i}: --parallel ${r.parallel} exceeds the ${maxRunning} sequences a step holds`);
   });
 
   let admissions = 0;

@@ -83,6 +83,10 @@ export function modelConfigFromGguf(header: GgufHeader, options: ConfigOptions =
   const key = (name: string) => `${architecture}.${name}`;
   const dim = metaCount(header, key("embedding_length"));
   const layers = metaCount(header, key("block_count"));
+  // Every layer has tensors of its own: a count beyond the tensors present is corrupt (and must not size arrays).
+  if (layers > header.tensors.length) {
+    throw new GgufError("bad_metadata", `GGUF metadata "${key("block_count")}" is ${layers}, more layers than the file's ${header.tensors.length} tensors can hold`);
+  }
   const qHeads = metaCount(header, key("attention.head_count"));
   const kvHeads = metaCount(header, key("attention.head_count_kv"), qHeads);
   if (!header.metadata.has(key("attention.key_length")) && dim % qHeads !== 0) {

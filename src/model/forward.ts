@@ -42,6 +42,7 @@ import type { RopeAngles } from "./rope.js";
 import { StepBuffers, type StepBatch } from "./step.js";
 import { assertGpuWeightType, weightRowBytes } from "./weight-layout.js";
 import { WeightUploader, type GpuMatrix } from "./weights.js";
+import { RequestError } from "../engine/errors.js";
 
 export type AttentionKind = "flash" | "naive";
 
@@ -163,7 +164,7 @@ export class TransformerModel {
   static async load(gpu: GpuContext, header: GgufHeader, source: ByteSource, options: ModelLoadOptions = {}): Promise<TransformerModel> {
     const config = modelConfigFromGguf(header, { contextSize: options.contextSize });
     const contextLength = Math.min(options.contextSize ?? config.contextLength, config.contextLength);
-    if (!Number.isInteger(contextLength) || contextLength < 1) throw new Error(`context size must be a positive integer, got ${options.contextSize}`);
+    if (!Number.isInteger(contextLength) || contextLength < 1) throw new RequestError(`context size must be a positive integer, got ${options.contextSize}`);
     const arch = config.description;
     const tuning = { ...chooseTuning(gpu), ...options.tuning };
     const bindingLimit = Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
@@ -243,7 +244,7 @@ export class TransformerModel {
     // KV pool: sized from the budget, or room for every sequence at full context.
     const maxSeqs = options.maxSeqs ?? 1;
     const blockSize = options.kvBlockSize ?? 16;
-    if (!Number.isInteger(blockSize) || blockSize < 1 || blockSize > 1024) throw new Error(`KV block size must be 1..1024 tokens, got ${blockSize}`);
+    if (!Number.isInteger(blockSize) || blockSize < 1 || blockSize > 1024) throw new RequestError(`KV block size must be 1..1024 tokens, got ${blockSize}`);
     const kvShape = { layers: config.layers, kvHeads: config.kvHeads, headDim: config.headDim };
     const kvFormat = options.kvFormat ?? F32_KV;
     validateKvFormat({ blockSize, kvHeads: config.kvHeads, headDim: config.headDim }, kvFormat);
@@ -502,13 +503,13 @@ function chooseKvBlocks(
   if (options.kvBlocks !== undefined) blocks = options.kvBlocks;
   else if (options.kvBudgetBytes !== undefined) blocks = Math.floor(options.kvBudgetBytes / blockBytesAllLayers);
   else if (options.kvBudgetFraction !== undefined) {
-    if (!(options.kvBudgetFraction > 0 && options.kvBudgetFraction <= 1)) throw new Error(`a KV budget fraction must be in (0, 1], got ${options.kvBudgetFraction}`);
+    if (!(options.kvBudgetFraction > 0 && options.kvBudgetFraction <= 1)) throw new RequestError(`a KV budget fraction must be in (0, 1], got ${options.kvBudgetFraction}`);
     // A fraction of the largest pool that is of use: every sequence at full context, within one binding per layer.
     const useful = Math.min(adapterMax, maxSeqs * Math.ceil(contextLength / blockSize));
     blocks = Math.max(1, Math.floor(options.kvBudgetFraction * useful));
   } else blocks = Math.min(maxSeqs * Math.ceil(contextLength / blockSize), adapterMax);
   if (!Number.isInteger(blocks) || blocks < 1) {
-    throw new Error(
+    throw new RequestError(
       `the KV budget holds no block: one block of ${blockSize} tokens takes ${blockBytesAllLayers} bytes across ${shape.layers} layers`,
     );
   }
