@@ -8,7 +8,7 @@ import { score, timingsOf } from "../engine/generate.js";
 import type { SamplingOptions } from "../engine/sampler.js";
 import { runScheduler, type ExhaustionPolicy, type SchedulerStats } from "../engine/scheduler.js";
 import { acquireGpu, type AdapterDescription, type GpuContext, type GpuLimits } from "../gpu/device.js";
-import type { MemorySnapshot } from "../gpu/memory.js";
+import { GpuMemory, type MemorySnapshot } from "../gpu/memory.js";
 import { readGgufHeader } from "../gguf/reader.js";
 import type { GgufHeader } from "../gguf/types.js";
 import { bytesSource, urlSource } from "../gguf/source.js";
@@ -120,6 +120,7 @@ export interface KvReport {
 export class Runtime {
   private readonly models = new Map<number, LoadedModel>();
   private nextChatId = 1;
+  private device: GpuContext | undefined;
   private nextModelId = 1;
 
   constructor(private readonly emit: EventSink = () => undefined) {}
@@ -131,10 +132,24 @@ export class Runtime {
   }
 
   async adapter(): Promise<AdapterReport> {
-    const gpu = await acquireGpu();
-    const report = { ...gpu.adapter, limits: gpu.limits };
-    gpu.device.destroy();
-    return report;
+    const gpu = await this.sharedGpu();
+    return { ...gpu.adapter, limits: gpu.limits };
+  }
+
+  /**
+   * One WebGPU device for every model of this page, each model with its own allocator on it. Compiled
+   * pipelines are cached per device, so a second load compiles nothing; and unloading frees the model's
+   * buffers without destroying the device (a device per load cost ~3 MiB of renderer memory a cycle). A lost
+   * device is replaced at the next load.
+   */
+  private async sharedGpu(): Promise<GpuContext> {
+    if (!this.device || this.device.lostReason) this.device = await acquireGpu();
+    return this.device;
+  }
+
+  private async modelGpu(): Promise<GpuContext> {
+    const shared = await this.sharedGpu();
+    return { ...shared, memory: new GpuMemory(shared.device, shared.limits.maxBufferSize), get lostReason() { return shared.lostReason; } };
   }
 
   async load(request: LoadRequest): Promise<LoadResult> {
@@ -146,7 +161,7 @@ export class Runtime {
       : await urlSource(request.url!, (loaded, total) => progress("downloading", loaded / total));
     const header = await readGgufHeader(source);
     const tokenizer = createTokenizer(header);
-    const gpu = await acquireGpu();
+    const gpu = await this.modelGpu();
     try {
       const model = await TransformerModel.load(gpu, header, source, { ...request.options, onProgress: progress });
       const engine = new Engine(model);
@@ -171,7 +186,6 @@ export class Runtime {
       };
     } catch (error) {
       gpu.memory.destroyAll();
-      gpu.device.destroy();
       throw error;
     }
   }
@@ -363,7 +377,6 @@ export class Runtime {
   unload(request: { modelId: number }): void {
     const loaded = this.get(request.modelId);
     loaded.gpu.memory.destroyAll();
-    loaded.gpu.device.destroy();
     this.models.delete(request.modelId);
   }
 
