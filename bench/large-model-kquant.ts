@@ -82,7 +82,7 @@ const markdown = [
   markdownTable(["", "value"], [
     ["teacher-forced positions", String(comparison.positions)],
     ["top-1 agreement with llama.cpp", `${comparison.top1Matches}/${comparison.positions} (${(100 * comparison.top1Agreement).toFixed(2)}%)`],
-    ["max |Δlogit|", comparison.maxAbsDiff.toExponential(2)],
+    ["max abs Δlogit", comparison.maxAbsDiff.toExponential(2)],
     ["largest buffer", `${result.largest?.label} (${result.largest?.size} B)`],
     ["load ms", result.loaded.load_ms.toFixed(0)],
     ["prefill tok/s (SwiftShader)", result.scored.timings.prefill_tok_s.toFixed(2)],
