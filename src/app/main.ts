@@ -22,7 +22,7 @@ const runtime = new Runtime((event) => {
 type Method = keyof Runtime;
 const METHODS: Method[] = [
   "adapter", "load", "generate", "generateBatch", "kvOccupancy", "score", "tokenize", "memory", "buffers", "profile", "unload", "parseGguf",
-  "chatOpen", "chatTurn", "chatStop", "chatClose",
+  "chatOpen", "chatTurn", "chatStop", "chatClose", "liveBytes",
 ];
 
 const lab = new KernelLab();

@@ -294,6 +294,13 @@ export class Runtime {
     return this.get(request.modelId).tokenizer.encode(request.text, { addBos: request.addBos ?? false });
   }
 
+  /** Bytes webkv holds on the GPU over every loaded model, and how many models (the soak bench's baseline check). */
+  liveBytes(): { bytes: number; models: number } {
+    let bytes = 0;
+    for (const loaded of this.models.values()) bytes += loaded.gpu.memory.snapshot().total.live;
+    return { bytes, models: this.models.size };
+  }
+
   memory(request: { modelId: number }): MemorySnapshot {
     return this.get(request.modelId).gpu.memory.snapshot();
   }

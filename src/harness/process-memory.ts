@@ -22,23 +22,32 @@ async function readText(path: string): Promise<string | undefined> {
 
 /** The GPU process of the browser whose command line names `userDataDir`. */
 export async function findGpuProcess(userDataDir: string): Promise<number | undefined> {
-  if (process.platform !== "linux") return undefined;
+  return (await findChromiumProcesses(userDataDir, "gpu-process"))[0];
+}
+
+/**
+ * The child processes of one type ("gpu-process", "renderer", …) of the browser whose command line names
+ * `userDataDir`: those whose ancestry reaches that browser (renderers hang off its zygote).
+ */
+export async function findChromiumProcesses(userDataDir: string, type: string): Promise<number[]> {
+  if (process.platform !== "linux") return [];
   const pids = (await readdir("/proc")).filter((name) => /^\d+$/.test(name)).map(Number);
   const commandLines = new Map<number, string>();
+  const parents = new Map<number, number>();
   await Promise.all(
     pids.map(async (pid) => {
       const cmdline = await readText(`/proc/${pid}/cmdline`);
+      const stat = await readText(`/proc/${pid}/stat`);
       if (cmdline) commandLines.set(pid, cmdline.replaceAll("\0", " "));
+      if (stat) parents.set(pid, Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
     }),
   );
-  const browsers = [...commandLines].filter(([, cmd]) => cmd.includes(`--user-data-dir=${userDataDir}`) && !cmd.includes("--type=")).map(([pid]) => pid);
-  for (const [pid, cmd] of commandLines) {
-    if (!cmd.includes("--type=gpu-process")) continue;
-    const stat = await readText(`/proc/${pid}/stat`);
-    const parent = Number(stat?.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-    if (browsers.includes(parent) || cmd.includes(userDataDir)) return pid;
-  }
-  return undefined;
+  const browsers = new Set([...commandLines].filter(([, cmd]) => cmd.includes(`--user-data-dir=${userDataDir}`) && !cmd.includes("--type=")).map(([pid]) => pid));
+  const descendsFromBrowser = (pid: number) => {
+    for (let at = parents.get(pid), hops = 0; at !== undefined && at > 1 && hops < 8; at = parents.get(at), hops++) if (browsers.has(at)) return true;
+    return false;
+  };
+  return [...commandLines].filter(([pid, cmd]) => cmd.includes(`--type=${type}`) && (descendsFromBrowser(pid) || cmd.includes(userDataDir))).map(([pid]) => pid);
 }
 
 export async function sampleProcessMemory(pid: number): Promise<ProcessMemorySample | undefined> {
