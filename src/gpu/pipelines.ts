@@ -3,6 +3,11 @@
 
 const cache = new WeakMap<GPUDevice, Map<string, ComputeProgram>>();
 
+/** A kernel that does not compile or validate on this adapter: a webkv bug or an adapter limit, never the user's input. */
+export class KernelBuildError extends Error {
+  readonly code = "kernel_build_failed";
+}
+
 export interface ComputeProgram {
   pipeline: GPUComputePipeline;
   layout: GPUBindGroupLayout;
@@ -61,7 +66,7 @@ export async function createComputeProgram(
     const detail = errors
       .map((m) => `  line ${m.lineNum}: ${m.message}\n    ${lines[m.lineNum - 1]?.trim() ?? ""}`)
       .join("\n");
-    throw new Error(`WGSL compile error in ${label}:\n${detail}`);
+    throw new KernelBuildError(`WGSL compile error in ${label}:\n${detail}`);
   }
   device.pushErrorScope("validation");
   const pipeline = await device.createComputePipelineAsync({
@@ -70,7 +75,7 @@ export async function createComputeProgram(
     compute: { module, entryPoint },
   });
   const error = await device.popErrorScope();
-  if (error) throw new Error(`pipeline ${label}: ${error.message}`);
+  if (error) throw new KernelBuildError(`pipeline ${label}: ${error.message}`);
   const program = { pipeline, layout };
   perDevice.set(key, program);
   return program;

@@ -79,3 +79,15 @@ describe("documented forms that used to fail", () => {
     expect(blocks).toEqual([128, 64, 128]);
   });
 });
+
+describe("lost output", () => {
+  it("--json under KV exhaustion (refuse) prints the tokens produced and the error, exit 1", async () => {
+    const { code, stdout } = await webkv(["run", "--model", "stories260K", "--prompt-ids", "1", "--max-tokens", "100", "--kv-blocks", "2", "--json"]);
+    expect(code).toBe(1);
+    const result = JSON.parse(stdout);
+    expect(result.stop_reason).toBe("kv_exhausted");
+    expect(result.output_ids.length).toBe(32); // 2 blocks of 16 slots hold the prompt and 31 tokens; the 32nd is sampled from them
+    expect(result.text.startsWith("Once upon a time")).toBe(true);
+    expect(result.error).toMatch(/^KV cache exhausted: 1 more block\(s\) needed, 0 free of 2; .*--kv-policy preempt/);
+  });
+});
