@@ -22,7 +22,7 @@ const runtime = new Runtime((event) => {
 type Method = keyof Runtime;
 const METHODS: Method[] = [
   "adapter", "load", "generate", "generateBatch", "kvOccupancy", "score", "tokenize", "memory", "buffers", "profile", "unload", "parseGguf",
-  "chatOpen", "chatTurn", "chatStop", "chatClose", "liveBytes",
+  "chatOpen", "chatTurn", "chatStop", "chatClose", "liveBytes", "stop",
 ];
 
 const lab = new KernelLab();

@@ -120,6 +120,8 @@ export interface KvReport {
 export class Runtime {
   private readonly models = new Map<number, LoadedModel>();
   private nextChatId = 1;
+  /** Set by stop(): the running generation ends after its current step (Ctrl-C in webkv run). */
+  private stopRequested = false;
   private device: GpuContext | undefined;
   private nextModelId = 1;
 
@@ -214,6 +216,7 @@ export class Runtime {
     const promptIds = request.requests.map((r) => r.promptIds ?? tokenizer.encode(r.prompt ?? "", { addBos: r.addBos ?? tokenizer.addBosDefault }));
     const decoders = new Map<string, ReturnType<GgufTokenizer["createStreamDecoder"]>>();
     gpu.memory.resetPeaks();
+    this.stopRequested = false;
     const { outputs, stats } = await runScheduler(
       engine,
       request.requests.map((r, i) => ({ ...r, promptIds: promptIds[i]!, stopIds })),
@@ -221,6 +224,7 @@ export class Runtime {
         policy: request.policy,
         maxRunning: request.maxRunning,
         prefixSharing: request.prefixSharing,
+        shouldStop: () => this.stopRequested,
         onToken: request.stream
           ? (req, branch, id) => {
               const key = `${req}/${branch}`;
@@ -362,6 +366,11 @@ export class Runtime {
       memory: gpu.memory.snapshot(),
       kv: kvReport(model),
     };
+  }
+
+  /** Ends the running generation after its current step; its outputs so far come back with stop_reason "aborted". */
+  stop(): void {
+    this.stopRequested = true;
   }
 
   /** Ends the running reply of a conversation after the current step (Ctrl-C in `webkv chat`). */

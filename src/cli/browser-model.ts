@@ -72,6 +72,11 @@ export function progressLine(quiet: boolean): (message: string) => void {
   return (message) => process.stderr.write(`\r\x1b[K${message}`);
 }
 
+/** Ctrl-C before the model ran: nothing was produced; exit 130. */
+export class AbortedError extends Error {
+  readonly code = "aborted";
+}
+
 export async function withModelInBrowser<T>(
   values: ParsedValues,
   run: (context: LoadedInBrowser) => Promise<T>,
@@ -86,40 +91,56 @@ export async function withModelInBrowser<T>(
   if (typeof values.chromium === "string" && !existsSync(values.chromium)) {
     throw new UsageError(`--chromium ${values.chromium}: no such file (install Debian's chromium, or point --chromium at a Chromium or Chrome binary)`);
   }
-  const session = await BrowserSession.start({
-    executablePath: typeof values.chromium === "string" ? values.chromium : undefined,
-    backend: backend === "real" ? "gpu" : "swiftshader",
-    headed: values.headed === true,
-    debug: values.debug === true,
-  });
-  const unsubscribe = session.onEvent((event) => {
-    if (event.type === "progress") progress(`${event.message} ${(event.fraction * 100).toFixed(0)}%`);
-  });
-  // The outside reading: SwiftShader keeps GPU buffers in the GPU process's RAM; a real GPU keeps them in VRAM.
-  const monitor = backend === "real"
-    ? { unavailable: "a real GPU: its buffers live in VRAM, which the GPU process's resident memory does not show, and no vendor counter is read" }
-    : await GpuProcessMonitor.start(session.chromium.userDataDir);
-  const observed = () => stopWatch(monitor);
+  // Ctrl-C from here on: before the page answers, the browser is closed as soon as it is up; once it runs,
+  // the command's own handler (or the default: close, exit 130) decides.
   let interruptHandler: (() => void) | undefined;
+  let session: BrowserSession | undefined;
+  let monitor: Awaited<ReturnType<typeof GpuProcessMonitor.start>> | { unavailable: string } | undefined;
+  let abortRequested = false;
   const interrupted = () => {
     if (interruptHandler) return interruptHandler();
-    process.stderr.write("\ninterrupted\n");
-    void stopWatch(monitor).finally(() => session.close()).finally(() => process.exit(130));
+    if (abortRequested) process.exit(130); // a second Ctrl-C does not wait for the cleanup
+    abortRequested = true; // the load ends, then the browser is closed below and the command exits with 130
   };
   process.on("SIGINT", interrupted);
   process.on("SIGTERM", interrupted);
+  try {
+    session = await BrowserSession.start({
+      executablePath: typeof values.chromium === "string" ? values.chromium : undefined,
+      backend: backend === "real" ? "gpu" : "swiftshader",
+      headed: values.headed === true,
+      debug: values.debug === true,
+    });
+  } catch (error) {
+    process.off("SIGINT", interrupted);
+    process.off("SIGTERM", interrupted);
+    throw error;
+  }
+  const started = session;
+  const unsubscribe = started.onEvent((event) => {
+    if (event.type === "progress") progress(`${event.message} ${(event.fraction * 100).toFixed(0)}%`);
+  });
+  // The outside reading: SwiftShader keeps GPU buffers in the GPU process's RAM; a real GPU keeps them in VRAM.
+  monitor = backend === "real"
+    ? { unavailable: "a real GPU: its buffers live in VRAM, which the GPU process's resident memory does not show, and no vendor counter is read" }
+    : await GpuProcessMonitor.start(started.chromium.userDataDir);
+  const watch = monitor;
+  const observed = () => stopWatch(watch);
   const onInterrupt = (handler: (() => void) | undefined) => (interruptHandler = handler);
   try {
-    const loaded = await session.call<LoadResult>("load", { url: session.publishFile(path), options: loadOptionsFrom(values, minSeqs) });
+    if (abortRequested) throw new AbortedError("interrupted before the model ran");
+    const loaded = await started.call<LoadResult>("load", { url: started.publishFile(path), options: loadOptionsFrom(values, minSeqs) });
+    if (abortRequested) throw new AbortedError("interrupted before the model ran");
     progress("");
     if (!quiet && process.stderr.isTTY) process.stderr.write("\r\x1b[K");
     unsubscribe();
-    return await run({ session, loaded, modelPath: path, observed, onInterrupt });
+    return await run({ session: started, loaded, modelPath: path, observed, onInterrupt });
   } finally {
+    interruptHandler = () => undefined; // closing now: a Ctrl-C here waits for the profile to be removed
+    unsubscribe();
+    await stopWatch(watch);
+    await started.close();
     process.off("SIGINT", interrupted);
     process.off("SIGTERM", interrupted);
-    unsubscribe();
-    await stopWatch(monitor);
-    await session.close();
   }
 }

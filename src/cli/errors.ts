@@ -8,7 +8,8 @@ import { SamplingError } from "../engine/sampler.js";
 import { UsageError } from "./options.js";
 
 export interface CliFailure {
-  exitCode: 1 | 2;
+  /** 2 usage, 1 runtime, 130 interrupted (Ctrl-C). */
+  exitCode: 1 | 2 | 130;
   /** Stable code: the error's own (GgufError, page errors, …), or "usage", or "error". */
   code: string;
   /** One line. */
@@ -33,5 +34,6 @@ export function describeFailure(error: unknown): CliFailure {
     return { exitCode: 2, code: e.code, message: `cannot read ${e.path}: ${SYSTEM_ERRORS[e.code]}` };
   }
   const message = typeof e?.message === "string" && e.message !== "" ? e.message : String(error);
+  if (e?.code === "aborted") return { exitCode: 130, code: "aborted", message: oneLine(message) };
   return { exitCode: 1, code: typeof e?.code === "string" ? e.code : "error", message: oneLine(message) };
 }

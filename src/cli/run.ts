@@ -60,8 +60,15 @@ export async function runCommand(argv: string[], out: (text: string) => void, er
   const json = values.json === true;
   const stream = !json && parallel === 1;
 
-  return withModelInBrowser(values, async ({ session, loaded, modelPath, observed }) => {
+  return withModelInBrowser(values, async ({ session, loaded, modelPath, observed, onInterrupt }) => {
     let streamed = false;
+    // Ctrl-C ends the generation after its current step; what was produced is printed (JSON too), exit 130.
+    let interrupted = false;
+    onInterrupt(() => {
+      if (interrupted) process.exit(130); // a second Ctrl-C does not wait
+      interrupted = true;
+      void session.call("stop").catch(() => undefined);
+    });
     if (stream && typeof values.prompt === "string") out(values.prompt);
     const unsubscribe = session.onEvent((event) => {
       if (event.type === "token" && stream) {
@@ -106,7 +113,7 @@ export async function runCommand(argv: string[], out: (text: string) => void, er
           ...(reply.error ? { error: reply.error } : {}),
         }) + "\n",
       );
-      return reply.error ? 1 : 0;
+      return interrupted ? 130 : reply.error ? 1 : 0;
     }
     if (streamed) out("\n");
     if (parallel > 1) {
@@ -122,7 +129,7 @@ export async function runCommand(argv: string[], out: (text: string) => void, er
         `GPU memory — measured by webkv's allocator, predicted by the estimator, observed in the GPU process:\n` +
         memoryTable(memory) + "\n",
     );
-    return reply.error ? 1 : 0;
+    return interrupted ? 130 : reply.error ? 1 : 0;
   }, parallel);
 }
 

@@ -33,7 +33,7 @@ export interface SequenceRequest extends SamplingOptions {
   keepLogits?: boolean;
 }
 
-export type StopReason = "eos" | "max_tokens" | "context_full" | "kv_exhausted";
+export type StopReason = "eos" | "max_tokens" | "context_full" | "kv_exhausted" | "aborted";
 
 export interface SequenceOutput {
   outputIds: number[];
@@ -66,6 +66,8 @@ export interface SchedulerOptions {
   /** Share the KV blocks of common prompt prefixes between sequences (default true). */
   prefixSharing?: boolean;
   onToken?: (requestIndex: number, branch: number, id: number) => void;
+  /** Checked between steps: true ends every sequence with stop_reason "aborted", keeping what it produced. */
+  shouldStop?: () => boolean;
 }
 
 interface Branch {
@@ -138,6 +140,11 @@ export async function runScheduler(engine: Engine, requests: SequenceRequest[], 
   const start = performance.now();
   let allPrefilled = false;
   while (waiting.length > 0 || running.length > 0) {
+    if (options.shouldStop?.()) {
+      for (const b of [...running]) finish(b, "aborted");
+      for (const b of waiting.splice(0)) finished.push({ ...b, done: "aborted" });
+      break;
+    }
     // Admit waiting branches while there is room in the step (a parallel request needs room for its forks).
     const seatsTaken = () => running.reduce((n, b) => n + 1 + b.forksPending, 0);
     while (waiting.length > 0 && seatsTaken() + 1 + waiting[0]!.forksPending <= maxRunning) {
