@@ -58,7 +58,7 @@ async function loadModel(path: string): Promise<ModelDescription> {
     const source = await fileSource(path);
     try {
       const header = await readGgufHeader(source);
-      const tensors = header.tensors.map((t) => ({ name: t.name, dims: t.dims, type: t.type as number }));
+      const tensors = header.tensors.map((t) => ({ name: t.name, dims: t.dims, type: t.type as number, offset: t.relativeOffset }));
       return fromGgufMetadata(Object.fromEntries(header.metadata), tensors);
     } finally {
       await source.close?.();
