@@ -14,6 +14,7 @@ import type { RuntimeEstimate } from "./runtime-estimate.js";
 import { formatBytes, formatCount } from "./units.js";
 
 export interface LlamaCppSettings {
+  /** -c: cells for all --parallel sequences together. */
   context: number;
   /** --parallel: sequences (n_seq_max). Default 1. */
   sequences?: number;
@@ -45,9 +46,11 @@ export function estimateLlamaCpp(model: ModelDescription, s: LlamaCppSettings): 
   if (isQuantizedCacheType(v) && !flash) {
     throw new EstimatorError(`llama.cpp refuses a quantized V cache (${v}) without flash attention: use --flash-attention on or --kv-v f16`);
   }
-  if (s.context > model.contextLength && !s.ropeScaling) {
+  // -c is shared by the --parallel slots: each sequence gets n_ctx / n_seq (n_ctx_seq) tokens
+  const perSequence = Math.floor(s.context / sequences);
+  if (perSequence > model.contextLength && !s.ropeScaling) {
     throw new EstimatorError(
-      `context ${formatCount(s.context)} is beyond the ${formatCount(model.contextLength)} tokens ${model.name} was trained for, and no rope scaling is given`,
+      `context ${formatCount(perSequence)} per sequence is beyond the ${formatCount(model.contextLength)} tokens ${model.name} was trained for, and no rope scaling is given`,
     );
   }
   const weights = llamaCppModelBuffers(model, { ...(s.weightFormat ? { weightFormat: s.weightFormat } : {}), repack: s.repack ?? "none" });
