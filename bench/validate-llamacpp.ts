@@ -6,10 +6,11 @@
 // Predicted figures come from the GGUF header of the file llama.cpp loads, the way `webkv estimate --model` reads it.
 // llama.cpp prints MiB with two decimals: weights, KV and output must print the same; compute is compared
 // with the four-decimal figure it prints at context free (≤ 5%), the total with the sum of what it printed (≤ 2%).
-// Writes bench/results/validate-llamacpp.{json,md,svg}.
+// Writes bench/results/validate-llamacpp.{json,md,svg}. The model files are kept in bench/results/tmp/ (ignored by
+// git) and reused by the next run: they are a pure function of shape, weight type and seed.
 //   npx tsx bench/validate-llamacpp.ts [--only smollm2|qwen2.5|llama-3.2|8b]
 
-import { writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { fromGgufMetadata } from "../src/estimator/parse-gguf.js";
@@ -20,7 +21,7 @@ import { writeGgufFile } from "../src/gguf/node-writer.js";
 import { syntheticLlama, type SyntheticLlamaShape } from "../src/gguf/synthetic.js";
 import { GgmlType } from "../src/gguf/types.js";
 import { disposeLlamaCppBuffers, LlamaCppBuffers, type LlamaCppKvType } from "../tests/reference/llamacpp-buffers.js";
-import { markdownTable, resultsDir, scratchDir, writeResults } from "./lib.js";
+import { markdownTable, resultsDir, writeResults } from "./lib.js";
 import { validationSvg, type ValidationDot } from "./validate-llamacpp-svg.js";
 
 const { values } = parseArgs({ options: { only: { type: "string" } } });
@@ -32,11 +33,13 @@ interface Case {
   realLayers: number;
   weights: GgmlType[];
   contexts: number[];
+  /** --parallel values besides 1, checked at the first two contexts. */
+  parallel?: number[];
 }
 
 const cases: Case[] = [
   {
-    name: "smollm2-135m", realLayers: 30, weights: [GgmlType.Q8_0, GgmlType.Q4_0], contexts: [512, 1000, 4096, 8192],
+    name: "smollm2-135m", realLayers: 30, weights: [GgmlType.Q8_0, GgmlType.Q4_0], contexts: [512, 1000, 4096, 8192], parallel: [3],
     shape: { dim: 576, layers: 30, heads: 9, kvHeads: 3, ffn: 1536, vocab: 49152, contextLength: 8192, tiedOutput: true },
   },
   {
@@ -57,12 +60,13 @@ const MODES: { kv: LlamaCppKvType; flash: boolean }[] = [
 ];
 
 interface Point {
-  shape: string; layers: number; weights: string; context: number; kv: string; flash: boolean;
+  shape: string; layers: number; weights: string; context: number; sequences: number; kv: string; flash: boolean;
   predicted: Record<string, number>; reported: Record<string, number>; reportedText: Record<string, string>;
   exact: { weights: boolean; kv: boolean; output: boolean }; computeError: number; totalError: number;
 }
 
-const dir = scratchDir("webkv-validate-llamacpp-");
+const dir = join(resultsDir, "tmp", "validate-llamacpp");
+mkdirSync(dir, { recursive: true });
 const points: Point[] = [];
 /** Bytes as C's printf("%.2f") prints them in MiB: exact ties (…625 when the bytes are whole KiB) round to even. */
 function mib2(bytes: number): string {
@@ -79,8 +83,11 @@ for (const c of cases) {
     const typeName = GgmlType[type];
     const path = join(dir, `${c.name}-${typeName}.gguf`);
     const started = Date.now();
-    const synthetic = syntheticLlama(c.shape, { seed: 13, weightType: type, name: `${c.name}-shape` });
-    await writeGgufFile(path, synthetic.metadata, synthetic.tensors);
+    if (!existsSync(path)) {
+      const synthetic = syntheticLlama(c.shape, { seed: 13, weightType: type, name: `${c.name}-shape` });
+      await writeGgufFile(`${path}.partial`, synthetic.metadata, synthetic.tensors);
+      renameSync(`${path}.partial`, path);
+    }
     const source = await fileSource(path);
     const header = await readGgufHeader(source);
     await source.close?.();
@@ -88,14 +95,17 @@ for (const c of cases) {
       Object.fromEntries(header.metadata),
       header.tensors.map((t) => ({ name: t.name, dims: t.dims, type: t.type as number, offset: t.relativeOffset })),
     );
-    console.log(`${c.name} ${typeName}: written in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    console.log(`${c.name} ${typeName}: ready in ${((Date.now() - started) / 1000).toFixed(0)} s`);
     const llama = await LlamaCppBuffers.load(path);
     const reportedWeights = Object.values(llama.modelReport.model);
-    for (const context of c.contexts) {
+    const runs = c.contexts.map((context) => ({ context, sequences: 1 }))
+      .concat((c.parallel ?? []).flatMap((sequences) => c.contexts.slice(0, 2).map((context) => ({ context, sequences }))));
+    for (const { context, sequences } of runs) {
       for (const mode of MODES) {
-        const reported = await llama.context({ contextSize: context, kvType: mode.kv, flashAttention: mode.flash });
+        // node-llama-cpp's contextSize is per sequence: it asks llama.cpp for n_ctx = contextSize × sequences
+        const reported = await llama.context({ contextSize: context, kvType: mode.kv, flashAttention: mode.flash, sequences });
         const e = estimateLlamaCpp(model, {
-          context, kvK: mode.kv.toLowerCase(), flashAttention: mode.flash, repack: "avx2",
+          context: context * sequences, sequences, kvK: mode.kv.toLowerCase(), flashAttention: mode.flash, repack: "avx2",
         });
         const rep = {
           weights: reportedWeights.reduce((s, b) => s + b.mib, 0),
@@ -108,7 +118,7 @@ for (const c of cases) {
           .every(([name, b]) => mib2(e.bytes[`model_${name}`] ?? NaN) === b.text) &&
           Object.keys(llama.modelReport.model).length === Object.keys(e.bytes).filter((k) => k.startsWith("model_")).length;
         const point: Point = {
-          shape: c.name, layers: c.shape.layers, weights: typeName, context, kv: mode.kv.toLowerCase(), flash: mode.flash,
+          shape: c.name, layers: c.shape.layers, weights: typeName, context, sequences, kv: mode.kv.toLowerCase(), flash: mode.flash,
           predicted: { weights: e.bytes.weights / MiB, kv: e.bytes.kv / MiB, compute: e.bytes.compute! / MiB, output: e.bytes.output! / MiB, total: e.bytes.total / MiB },
           reported: { ...rep, total },
           reportedText: {
@@ -117,14 +127,14 @@ for (const c of cases) {
           },
           exact: {
             weights: weightsExact,
-            kv: reported.kv.length === 1 && mib2(e.bytes.kv) === reported.kv[0]!.text && reported.kvCells[0] === e.figures.cells,
+            kv: reported.kv.length === 1 && mib2(e.bytes.kv) === reported.kv[0]!.text && reported.kvCells[0] === e.figures.cells_per_sequence,
             output: mib2(e.bytes.output!) === reported.output.text,
           },
           computeError: e.bytes.compute! / MiB / rep.compute - 1,
           totalError: e.bytes.total / MiB / total - 1,
         };
         points.push(point);
-        console.log(`${c.name} ${typeName} ctx ${context} ${mode.kv} fa ${mode.flash ? "on" : "off"}: exact ${JSON.stringify(point.exact)} ` +
+        console.log(`${c.name} ${typeName} ctx ${context} × ${sequences} ${mode.kv} fa ${mode.flash ? "on" : "off"}: exact ${JSON.stringify(point.exact)} ` +
           `compute ${(point.computeError * 100).toFixed(2)}% total ${(point.totalError * 100).toFixed(2)}%`);
       }
     }
@@ -135,7 +145,7 @@ await disposeLlamaCppBuffers();
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 const rows = points.map((p) => [
-  `${p.shape} (${p.layers} layers)`, p.weights, p.context, p.kv, p.flash ? "on" : "off",
+  `${p.shape} (${p.layers} layers)`, p.weights, p.sequences > 1 ? `${p.context} × ${p.sequences}` : p.context, p.kv, p.flash ? "on" : "off",
   `${p.predicted.weights!.toFixed(2)} / ${p.reportedText.weights}`, `${p.predicted.kv!.toFixed(2)} / ${p.reportedText.kv}`,
   `${p.predicted.output!.toFixed(2)} / ${p.reportedText.output}`, `${p.predicted.compute!.toFixed(4)} / ${p.reportedText.compute}`, pct(p.computeError),
   `${p.predicted.total!.toFixed(2)} / ${p.reported.total!.toFixed(2)}`, pct(p.totalError),
@@ -157,14 +167,14 @@ const markdown = [
   "# webkv estimate --runtime llamacpp vs llama.cpp's reported buffers",
   "",
   "llama.cpp v0.5.0 as bundled by node-llama-cpp 3.22.1, CPU backend (haswell build: Q4_0 matrices repacked), one thread, mmap,",
-  "n_ubatch 512, one sequence. Synthetic models of real shapes written by src/gguf/synthetic.ts; layer counts cut where shown.",
+  "n_ubatch 512, one sequence unless a context says × N (--parallel N: N streams of that many cells). Synthetic models of real shapes written by src/gguf/synthetic.ts; layer counts cut where shown.",
   "Each cell: predicted MiB / what llama.cpp printed (two decimals; compute: the four-decimal figure it prints at context free).",
   "",
   `Points: ${summary.points} over ${summary.shapes} shapes. Weights, KV and output printed identically: ${exactAll} of ${points.length}. ` +
     `Compute error ${pct(summary.compute_error_min)} … ${pct(summary.compute_error_max)} (${summary.compute_within_5pct} within 5%); ` +
     `total error ${pct(summary.total_error_min)} … ${pct(summary.total_error_max)} (${summary.total_within_2pct} within 2%).`,
   "",
-  markdownTable(["shape", "weights", "context", "KV", "flash", "model MiB", "KV MiB", "output MiB", "compute MiB", "compute err", "total MiB", "total err", "exact"], rows),
+  markdownTable(["shape", "weights", "context (× --parallel)", "KV", "flash", "model MiB", "KV MiB", "output MiB", "compute MiB", "compute err", "total MiB", "total err", "exact"], rows),
   "",
   "Chart: validate-llamacpp.svg (predicted vs reported, every category, log-log).",
 ].join("\n");

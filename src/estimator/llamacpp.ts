@@ -56,7 +56,7 @@ export function estimateLlamaCpp(model: ModelDescription, s: LlamaCppSettings): 
   const weights = llamaCppModelBuffers(model, { ...(s.weightFormat ? { weightFormat: s.weightFormat } : {}), repack: s.repack ?? "none" });
   const kv = llamaCppKv(model, { context: s.context, sequences, ubatch: ubatchRequested, k, v });
   const ubatch = Math.min(ubatchRequested, kv.cells);
-  const compute = llamaCppCompute(model, { cells: kv.cells, ubatch, flashAttention: flash });
+  const compute = llamaCppCompute(model, { cells: kv.cellsPerSequence, ubatch, flashAttention: flash });
   const output = model.vocabSize * 4 * sequences;
   const total = weights.total + kv.bytes + compute.bytes + output;
   return {
@@ -67,7 +67,7 @@ export function estimateLlamaCpp(model: ModelDescription, s: LlamaCppSettings): 
       repack: s.repack ?? "none", weight_format: s.weightFormat ?? "gguf",
     },
     bytes: { weights: weights.total, kv: kv.bytes, compute: compute.bytes, output, total, ...prefixed("model_", weights.buffers) },
-    figures: { cells: kv.cells, swa_cells: kv.swaCells, kv_bytes_per_token: kv.bytesPerToken },
+    figures: { cells: kv.cells, cells_per_sequence: kv.cellsPerSequence, swa_cells: kv.swaCells, kv_bytes_per_token: kv.bytesPerToken },
     formulas: [
       ...weights.formulas,
       ...kv.formulas,

@@ -1,7 +1,7 @@
 // The llama.cpp profile against llama.cpp itself, small enough for every test run: a SmolLM2-135M-shaped model
 // cut to 2 layers (full vocabulary, so the output and compute buffers keep their real size) in Q8_0 and Q4_0
-// (Q4_0 matrices are repacked on this x86 build), at a context that llama.cpp pads (1000 → 1024 cells) and one
-// where attention scores outgrow the logits, KV f16 without flash attention and q8_0/q4_0 with it.
+// (Q4_0 matrices are repacked on this x86 build), at a context that llama.cpp pads (1000 → 1024 cells), one
+// where attention scores outgrow the logits and three parallel sequences (three streams of 1024 cells), KV f16 without flash attention and q8_0/q4_0 with it.
 // The long sweep over four shapes is bench/validate-llamacpp.ts.
 
 import { mkdtempSync } from "node:fs";
@@ -48,13 +48,14 @@ describe("llama.cpp profile vs llama.cpp's reported buffers", () => {
       const { path, model } = await writeModel(type);
       const llama = await LlamaCppBuffers.load(path);
       try {
-        for (const context of [1000, 8192]) {
+        for (const [context, sequences] of [[1000, 1], [8192, 1], [1000, 3]] as const) {
           for (const mode of MODES) {
-            const where = `${GgmlType[type]} ctx ${context} kv ${mode.kv} fa ${mode.flash}`;
-            const reported = await llama.context({ contextSize: context, kvType: mode.kv, flashAttention: mode.flash });
-            const e = estimateLlamaCpp(model, { context, kvK: mode.kv.toLowerCase(), flashAttention: mode.flash, repack: "avx2" });
+            const where = `${GgmlType[type]} ctx ${context} × ${sequences} kv ${mode.kv} fa ${mode.flash}`;
+            // node-llama-cpp's contextSize is per sequence (n_ctx = contextSize × sequences); llama.cpp prints one stream's cells
+            const reported = await llama.context({ contextSize: context, kvType: mode.kv, flashAttention: mode.flash, sequences });
+            const e = estimateLlamaCpp(model, { context: context * sequences, sequences, kvK: mode.kv.toLowerCase(), flashAttention: mode.flash, repack: "avx2" });
             for (const [name, buffer] of Object.entries(llama.modelReport.model)) expect(mib2(e.bytes[`model_${name}`]!), `${where} ${name}`).toBe(buffer.text);
-            expect(reported.kvCells, where).toEqual([e.figures.cells]);
+            expect(reported.kvCells, where).toEqual([e.figures.cells_per_sequence]);
             expect(mib2(e.bytes.kv), where).toBe(reported.kv[0]!.text);
             expect(mib2(e.bytes.output!), where).toBe(reported.output.text);
             const compute = reported.computeFine?.mib ?? reported.compute.mib;
