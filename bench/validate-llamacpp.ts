@@ -6,7 +6,7 @@
 // Predicted figures come from the GGUF header of the file llama.cpp loads, the way `webkv estimate --model` reads it.
 // llama.cpp prints MiB with two decimals: weights, KV and output must print the same; compute is compared
 // with the four-decimal figure it prints at context free (≤ 5%), the total with the sum of what it printed (≤ 2%).
-// Writes bench/results/validate-llamacpp.{json,md,svg}. The model files are kept in bench/results/tmp/ (ignored by
+// Writes bench/results/validate-llamacpp.{json,md,svg} and validate-llamacpp-errors.svg. The model files are kept in bench/results/tmp/ (ignored by
 // git) and reused by the next run: they are a pure function of shape, weight type and seed.
 //   npx tsx bench/validate-llamacpp.ts [--only smollm2|qwen2.5|llama-3.2|8b]
 
@@ -22,7 +22,7 @@ import { syntheticLlama, type SyntheticLlamaShape } from "../src/gguf/synthetic.
 import { GgmlType } from "../src/gguf/types.js";
 import { disposeLlamaCppBuffers, LlamaCppBuffers, type LlamaCppKvType } from "../tests/reference/llamacpp-buffers.js";
 import { markdownTable, resultsDir, writeResults } from "./lib.js";
-import { validationSvg, type ValidationDot } from "./validate-llamacpp-svg.js";
+import { errorSvg, validationSvg, type ValidationDot } from "./validate-llamacpp-svg.js";
 
 const { values } = parseArgs({ options: { only: { type: "string" } } });
 const MiB = 1024 * 1024;
@@ -176,9 +176,11 @@ const markdown = [
   "",
   markdownTable(["shape", "weights", "context (× --parallel)", "KV", "flash", "model MiB", "KV MiB", "output MiB", "compute MiB", "compute err", "total MiB", "total err", "exact"], rows),
   "",
-  "Chart: validate-llamacpp.svg (predicted vs reported, every category, log-log).",
+  "Charts: validate-llamacpp.svg (predicted vs reported, every category, log-log) and validate-llamacpp-errors.svg (compute and total error per point).",
 ].join("\n");
 writeResults("validate-llamacpp", { llama_cpp: "v0.5.0 (node-llama-cpp 3.22.1)", summary, points }, markdown);
 const dots: ValidationDot[] = points.flatMap((p) => ["weights", "kv", "compute", "output", "total"]
   .map((category) => ({ category, predicted: p.predicted[category]!, reported: p.reported[category]! })));
 writeFileSync(join(resultsDir, "validate-llamacpp.svg"), validationSvg(dots, "webkv's llama.cpp profile vs llama.cpp's reported buffers"));
+writeFileSync(join(resultsDir, "validate-llamacpp-errors.svg"), errorSvg(
+  points.map((p) => ({ compute: p.computeError, total: p.totalError, shape: p.shape })), "Compute and total: predicted / reported − 1 per point"));

@@ -10,9 +10,11 @@
 //   output:                   logits V × T × 4 + 3h × T × 4 + out_ids T × 4
 // plus the small inputs every step holds (token ids, positions, K/V cell indices: T × 28 B) in the first two.
 // The per-token constants (5h + 2Kd, 3f + 4h, 3h) count the activations alive at that moment; they were read
-// off llama.cpp's reports for three shapes and hold to the printed precision for f16 caches
-// (bench/validate-llamacpp.ts shows every point). With a quantized cache the FFN moment is ~h × T × 4
-// smaller; only the maximum of the three is the buffer, and for real vocabularies that is the output or,
+// off llama.cpp's reports for three shapes (bench/validate-llamacpp.ts shows every point). Where they miss, it is
+// the allocator placing a tensor into a hole an earlier one left: at the output moment one of the three
+// hidden-wide buffers often fits into freed space (flash attention with an f16 cache, short contexts), so the
+// prediction is up to h × T × 4 high (+3.0% on the 8B shape); with a quantized cache the FFN moment is ~h × T × 4
+// smaller. Only the maximum of the three is the buffer, and for real vocabularies that is the output or,
 // without flash attention at long contexts, the attention scores.
 
 import type { ModelDescription } from "./model.js";
