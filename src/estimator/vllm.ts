@@ -54,6 +54,9 @@ export interface VllmSettings {
   /** Non-torch memory per GPU (CUDA context, NCCL buffers). Default 0.4 GiB, what vLLM logs for one GPU
    *  (0.20–0.35 GiB in the logs cited in docs/memory.md) rounded up. */
   nonTorchBytes?: number;
+  /** CUDA-graph memory subtracted from the KV budget (newer vLLM estimates it before sizing the cache). Default 0:
+   *  the graphs are captured after the KV cache, inside the (1 − utilization) headroom. */
+  cudaGraphBytes?: number;
   /** Allow max_model_len beyond the trained context (rope scaling / VLLM_ALLOW_LONG_MAX_MODEL_LEN). */
   ropeScaling?: boolean;
 }
@@ -133,7 +136,8 @@ export function estimateVllm(model: ModelDescription, s: VllmSettings): RuntimeE
   const activations = s.activationBytes ?? activationEstimate;
   const nonTorch = s.nonTorchBytes ?? 0.4 * GiB;
   const budget = s.gpuMemory * util;
-  const available = budget - weights - activations - nonTorch;
+  const cudaGraphs = s.cudaGraphBytes ?? 0;
+  const available = budget - weights - activations - nonTorch - cudaGraphs;
   const cap = vllmKvCapacity(model, { availableBytes: available, tp, blockSize, dtypeBytes, maxModelLen: s.maxModelLen });
   const kv = cap.numBlocks * cap.pageBytesPerLayer * model.layers;
   const oneRequest = Math.ceil(s.maxModelLen / blockSize) * cap.pageBytesPerLayer * model.layers;
@@ -148,7 +152,8 @@ export function estimateVllm(model: ModelDescription, s: VllmSettings): RuntimeE
       ? `peak activations (given) = ${formatBytes(activations)}`
       : `peak activations (estimate) = ${T} tokens × 2 B × (3×${f}/${tp} + ${qkv}/${tp} + 2×${model.hiddenSize}) + ${maxNumSeqs} seqs × ${model.vocabSize} × 4 B × 2 = ${formatBytes(activations)}`,
     `non-torch memory = ${formatBytes(nonTorch)}`,
-    `available KV = ${formatBytes(budget)} − ${formatBytes(weights)} − ${formatBytes(activations)} − ${formatBytes(nonTorch)} = ${formatBytes(available)}`,
+    `available KV = ${formatBytes(budget)} − ${formatBytes(weights)} − ${formatBytes(activations)} − ${formatBytes(nonTorch)}` +
+      (cudaGraphs ? ` − CUDA graphs ${formatBytes(cudaGraphs)}` : "") + ` = ${formatBytes(available)}`,
     `page = 2 × block ${blockSize} × ${model.mla ? "latent" : `${kvHeadsPerGpu(model.kvHeads, tp)} KV heads/GPU × ${model.headDim}`} × ${dtypeBytes} B = ` +
       `${formatCount(cap.pageBytesPerLayer)} B per layer; blocks = available // page // ${model.layers} layers = ${formatCount(cap.numBlocks)}`,
     `GPU KV cache size = ${formatCount(cap.numBlocks)} × ${blockSize} = ${formatCount(cap.tokens)} tokens; maximum concurrency at ` +
@@ -170,7 +175,7 @@ export function estimateVllm(model: ModelDescription, s: VllmSettings): RuntimeE
       max_model_len: s.maxModelLen, tp, gpu_memory: s.gpuMemory, gpu_memory_utilization: util, kv_cache_dtype: dtype,
       block_size: blockSize, max_num_batched_tokens: T, max_num_seqs: maxNumSeqs, weight_format: format?.id ?? "gguf",
     },
-    bytes: { weights, kv, activations, non_torch: nonTorch, total: weights + kv + activations + nonTorch, available_kv: available, one_request_kv: oneRequest },
+    bytes: { weights, kv, activations, non_torch: nonTorch, cuda_graphs: cudaGraphs, total: weights + kv + activations + nonTorch + cudaGraphs, available_kv: available, one_request_kv: oneRequest },
     figures: { num_gpu_blocks: cap.numBlocks, kv_tokens: cap.tokens, max_concurrency: cap.maxConcurrency, fits: fits ? 1 : 0 },
     formulas,
     notes,
