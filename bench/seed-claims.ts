@@ -16,8 +16,13 @@ import {
   kvFormat,
   kvVectorBytes,
   MiB,
+  estimateVllm,
+  parseGpus,
+  planLlamaCpp,
+  planVllm,
   preset,
   type ModelDescription,
+  type RuntimeEstimate,
 } from "../src/estimator/index.js";
 
 const DEVICES_GB = [24, 40, 80];
@@ -262,8 +267,117 @@ function peerMistakes(): Section {
   };
 }
 
+/** One vLLM estimate as a table row: KV budget per GPU, tokens, concurrency at max_model_len, fits or short by. */
+function vllmRow(label: string, e: RuntimeEstimate): string {
+  const margin = e.bytes.available_kv! - e.bytes.one_request_kv!;
+  return row([
+    label, String(e.settings.tp), String(e.settings.kv_cache_dtype), both(e.bytes.weights), both(e.bytes.activations!),
+    both(Math.max(0, e.bytes.available_kv!)), formatCount(e.figures.kv_tokens!), `${e.figures.max_concurrency!.toFixed(2)}×`,
+    margin >= 0 ? `fits, ${formatBinary(margin)} to spare per GPU` : `short by ${formatBinary(-margin)} per GPU`,
+  ]);
+}
+
+const VLLM_HEADER = ["case", "tp", "kv dtype", "weights / GPU", "activations / GPU", "KV budget / GPU", "KV tokens", "requests of 128K at once", "one 128K request"];
+
+function llama405Vllm(): Section {
+  const m = preset("llama-3.1-405b");
+  const gpus = parseGpus("8xH100-80GB");
+  const context = 131072;
+  // vllm#6746 (Meta-Llama-3.1-405B-Instruct-FP8 on 8×H100): "Loading model weights took 57.7520 GB" on every rank.
+  // vLLM's "GB" there is 2^30 bytes. Meta's FP8 checkpoint keeps attention, the first and last layers' FFN and the
+  // head in bf16, which is why it is 10 GiB more per GPU than every matrix in FP8.
+  const logged = 57.752 * GiB;
+  const cases: [string, RuntimeEstimate][] = [];
+  for (const dtype of ["auto", "fp8"]) {
+    cases.push([`every matrix FP8 (computed), util 0.90`, estimateVllm(m, { maxModelLen: context, tp: 8, gpuMemory: gpus.gpu.memory, weightFormat: "fp8", kvCacheDtype: dtype })]);
+    cases.push([`Meta's FP8 checkpoint (57.75 GiB/GPU as vLLM logged), util 0.90`, estimateVllm(m, { maxModelLen: context, tp: 8, gpuMemory: gpus.gpu.memory, weightsBytes: logged, kvCacheDtype: dtype })]);
+  }
+  cases.push([`bf16 weights (computed), util 0.95`, estimateVllm(m, { maxModelLen: context, tp: 8, gpuMemory: gpus.gpu.memory, weightFormat: "bf16", gpuMemoryUtilization: 0.95 })]);
+  const planFp8 = planVllm(m, { context, gpus, weightFormat: "fp8", modelRef: "meta-llama/Llama-3.1-405B-Instruct-FP8" });
+  const planLogged = planVllm(m, { context, gpus, weightsBytesAtGpus: logged, modelRef: "meta-llama/Llama-3.1-405B-Instruct-FP8" });
+  const planBf16 = planVllm(m, { context, gpus, weightFormat: "bf16", modelRef: "meta-llama/Llama-3.1-405B-Instruct" });
+  const e = cases[1]![1];
+  const lines = [
+    `vLLM's policy (docs/memory.md, vLLM profile): per GPU, KV budget = 80 GiB × gpu_memory_utilization − weights − peak activations ` +
+      `− non-torch memory; blocks = budget // (2 × 16 tokens × KV heads per GPU × 128 × dtype bytes) // 126 layers. Llama-3.1-405B has ` +
+      `8 KV heads, so at tp 8 each GPU holds one: 2 × 1 × 128 × 2 B × 126 layers = 64,512 B per token in bf16, ` +
+      `${formatBinary(64512 * context)} for one 128K request (half in fp8). Activations are webkv's estimate for 8,192 batched tokens and ` +
+      `256 sequences; non-torch memory 0.4 GiB.`,
+    "",
+    ...header(VLLM_HEADER),
+    ...cases.map(([label, est]) => vllmRow(label, est)),
+    "",
+    "Arithmetic, Meta's FP8 checkpoint with bf16 KV:",
+    "",
+    ...e.formulas.map((f) => `- ${f}`),
+    "",
+    "Launch settings (`webkv estimate --preset llama-3.1-405b --context 128K --for vllm --gpus 8xH100-80GB ...`):",
+    "",
+    `- every matrix FP8 (\`--weights fp8\`): \`${planFp8.command}\``,
+    `- the checkpoint as vLLM loaded it: \`${planLogged.command}\``,
+    `- bf16: ${planBf16.lines[0]}`,
+    "",
+    `**Corrected:** not dead on arrival in FP8. With the checkpoint's logged ${formatBinary(logged)} of weights per GPU, ` +
+      `${formatBinary(e.bytes.available_kv!)} per GPU is left for KV at utilization 0.90: ${formatCount(e.figures.kv_tokens!)} tokens, ` +
+      `${e.figures.max_concurrency!.toFixed(2)} requests of 128K at once in bf16 KV (twice as many in fp8). In bf16 the weights alone ` +
+      `(${formatBinary(cases[4]![1].bytes.weights)} per GPU) exceed an H100, so that one is dead on arrival on a single node.`,
+  ];
+  return {
+    claim: "Llama-3.1-405B FP8 at 128K on 8 × H100 is dead on arrival (vLLM)",
+    verdict: `corrected: fits with ${e.figures.max_concurrency!.toFixed(2)} requests of 128K (bf16 KV, Meta's FP8 checkpoint), ` +
+      `${cases[3]![1].figures.max_concurrency!.toFixed(2)} with fp8 KV; bf16 weights do not fit`,
+    lines,
+  };
+}
+
+function llama70Vllm(): Section {
+  const m: ModelDescription = { ...preset("llama-3-70b"), name: "Llama-3.1-70B", contextLength: 131072 };
+  const context = 131072;
+  const lines = [
+    "Llama-3.1-70B (the 128K-context Llama-3-70B: 80 layers, 8 KV heads of 128) with bf16 weights, one 8-GPU node, max_model_len 128K. " +
+      "vLLM's kv_cache_dtype offers fp8 (1 byte, the int8 question's size) but no 4-bit or int8 cache: `--kv int4` is refused by name; " +
+      "the 4-bit answer is llama.cpp's q4_0 cache (4.5 bits), planned below.",
+    "",
+    ...header(VLLM_HEADER),
+  ];
+  const rows: [string, RuntimeEstimate][] = [];
+  for (const gpu of ["8xH100-80GB", "8xA100-80GB", "8xL40S-48GB"]) {
+    const g = parseGpus(gpu);
+    for (const dtype of ["auto", "fp8"]) rows.push([`${gpu}`, estimateVllm(m, { maxModelLen: context, tp: 8, gpuMemory: g.gpu.memory, kvCacheDtype: dtype })]);
+  }
+  lines.push(...rows.map(([label, e]) => vllmRow(label, e)));
+  const plan = planVllm(m, { context, gpus: parseGpus("8xH100-80GB"), modelRef: "meta-llama/Llama-3.1-70B-Instruct" });
+  const planFp8 = planVllm(m, { context, gpus: parseGpus("8xH100-80GB"), kvCacheDtype: "fp8", modelRef: "meta-llama/Llama-3.1-70B-Instruct" });
+  const planL40 = planVllm(m, { context, gpus: parseGpus("8xL40S-48GB"), kvCacheDtype: "fp8", modelRef: "meta-llama/Llama-3.1-70B-Instruct" });
+  const llamacpp = planLlamaCpp(m, { context, gpus: parseGpus("8xH100-80GB"), weightFormat: "q8_0", kvCacheType: "q4_0", modelRef: "Llama-3.1-70B-Q8_0.gguf" });
+  const fp8 = rows[1]![1];
+  lines.push(
+    "",
+    "Arithmetic, 8 × H100 with fp8 KV:",
+    "",
+    ...fp8.formulas.map((f) => `- ${f}`),
+    "",
+    "Launch settings:",
+    "",
+    `- smallest node share, bf16 KV: \`${plan.command}\``,
+    `- smallest node share, fp8 KV: \`${planFp8.command}\``,
+    `- 8 × L40S, fp8 KV: \`${planL40.command || planL40.lines[0]}\``,
+    `- llama.cpp, Q8_0 weights and q4_0 KV: \`${llamacpp.command}\``,
+    "",
+    `**Computed:** at tp 8 on H100s the bf16 cache holds ${rows[0]![1].figures.max_concurrency!.toFixed(2)} requests of 128K; fp8 doubles it to ` +
+      `${fp8.figures.max_concurrency!.toFixed(2)}. The planner prefers the smallest tensor-parallel size that fits one request: ` +
+      `${plan.flags["--tensor-parallel-size"]} GPUs in bf16 KV, ${planFp8.flags["--tensor-parallel-size"]} in fp8.`,
+  );
+  return {
+    claim: "Llama-3-70B with int8/int4 KV at 128K on one 8-GPU node (vLLM)",
+    verdict: `computed: 8 × H100 holds ${rows[0]![1].figures.max_concurrency!.toFixed(2)} requests of 128K in bf16 KV, ` +
+      `${fp8.figures.max_concurrency!.toFixed(2)} in fp8; vLLM has no 4-bit KV (llama.cpp q4_0 planned instead)`,
+    lines,
+  };
+}
+
 export function seedClaimsMarkdown(): string {
-  const sections = [llama2Kv(), llama3Fits(), llama405(), mla(), nvfp4(), mistral(), peerMistakes()];
+  const sections = [llama2Kv(), llama3Fits(), llama405(), mla(), nvfp4(), mistral(), peerMistakes(), llama405Vllm(), llama70Vllm()];
   const lines = [
     "# Seed claims, recomputed",
     "",

@@ -23,6 +23,16 @@ import {
   type Estimate,
   type EstimateSettings,
   type ModelDescription,
+  estimateLlamaCpp,
+  estimateVllm,
+  estimateWebLlm,
+  GPU_CATALOG,
+  parseGpus,
+  planLlamaCpp,
+  planVllm,
+  RUNTIME_IDS,
+  type LaunchPlan,
+  type RuntimeEstimate,
 } from "../estimator/index.js";
 
 export const ESTIMATE_USAGE = [
@@ -41,6 +51,17 @@ export const ESTIMATE_USAGE = [
   "  --tp T               tensor-parallel GPUs (default 1); sizes are per GPU",
   "  --gpu-memory SIZE    e.g. 24GiB, 80GB: also print the longest context that fits",
   "  --json               one JSON object instead of the readable breakdown",
+  "other runtimes (what that engine itself allocates; see docs/memory.md):",
+  "  --runtime webkv|llamacpp|vllm|webllm   (default webkv)",
+  "    llamacpp: --kv f16|q8_0|q4_0|q4_1|q5_0|q5_1|iq4_nl|bf16|f32, --flash-attention on|off (default on),",
+  "              --sequences N (--parallel), --ubatch N (default 512), --repack avx2|none (default none), --weights TYPE",
+  "    vllm:     --gpu-memory SIZE or --gpus 8xH100-80GB, --tp T, --gpu-memory-utilization F (default 0.9),",
+  "              --kv auto|fp8, --block-size N, --weights FMT (default bf16), --max-num-batched-tokens N",
+  "    webllm:   --weights q4f16_1|q4f32_1|q0f16|q0f32, --prefill-chunk N (default 1024)",
+  "    --rope-scaling       allow a context beyond the model's trained length (llamacpp, vllm)",
+  "launch settings: webkv estimate ... --context N --for vllm|llamacpp --gpus COUNTxGPU [--sequences N] [--kv TYPE]",
+  "  prints the engine's command line that fits, or the failing constraint and by how much (exit 1)",
+  "  GPUs: " + GPU_CATALOG.map((g) => g.id).join(", "),
 ];
 
 class UsageError extends Error {}
@@ -53,12 +74,36 @@ function parseCount(what: string, text: string): number {
   return Number(match[1]) * scale;
 }
 
+function printRuntimeEstimate(e: RuntimeEstimate, out: (line: string) => void): void {
+  out(`${e.model} on ${e.runtime}: ` + Object.entries(e.settings).map(([k, v]) => `${k} ${v}`).join(", "));
+  for (const [name, bytes] of Object.entries(e.bytes)) out(`  ${name.replace(/_/g, " ").padEnd(18)} ${formatBytes(bytes)}`);
+  for (const [name, value] of Object.entries(e.figures)) out(`  ${name.replace(/_/g, " ").padEnd(18)} ${formatCount(Math.round(value * 100) / 100)}`);
+  out("arithmetic:");
+  for (const formula of e.formulas) out(`  ${formula}`);
+  if (e.notes.length > 0) {
+    out("notes:");
+    for (const note of e.notes) out(`  - ${note}`);
+  }
+}
+
+function printPlan(plan: LaunchPlan, out: (line: string) => void): void {
+  if (plan.command) out(plan.command);
+  for (const line of plan.lines) out(`  ${line}`);
+}
+
+function onOff(what: string, text: string | undefined): boolean | undefined {
+  if (text === undefined) return undefined;
+  if (text === "on") return true;
+  if (text === "off") return false;
+  throw new UsageError(`${what} must be on or off, got "${text}"`);
+}
+
 async function loadModel(path: string): Promise<ModelDescription> {
   if (path.toLowerCase().endsWith(".gguf")) {
     const source = await fileSource(path);
     try {
       const header = await readGgufHeader(source);
-      const tensors = header.tensors.map((t) => ({ name: t.name, dims: t.dims, type: t.type as number }));
+      const tensors = header.tensors.map((t) => ({ name: t.name, dims: t.dims, type: t.type as number, offset: t.relativeOffset }));
       return fromGgufMetadata(Object.fromEntries(header.metadata), tensors);
     } finally {
       await source.close?.();
@@ -124,6 +169,15 @@ export async function estimateCommand(argv: string[], out: (line: string) => voi
         "gpu-memory": { type: "string" },
         tp: { type: "string" },
         json: { type: "boolean" },
+        runtime: { type: "string" },
+        for: { type: "string" },
+        gpus: { type: "string" },
+        "gpu-memory-utilization": { type: "string" },
+        "flash-attention": { type: "string" },
+        ubatch: { type: "string" },
+        repack: { type: "string" },
+        "max-num-batched-tokens": { type: "string" },
+        "rope-scaling": { type: "boolean" },
         sweep: { type: "string" },
         svg: { type: "string" },
         help: { type: "boolean", short: "h" },
@@ -137,6 +191,65 @@ export async function estimateCommand(argv: string[], out: (line: string) => voi
       throw new UsageError("give exactly one of --model <file> or --preset ID");
     }
     const model = values.preset !== undefined ? preset(values.preset) : await loadModel(values.model!);
+    const runtime = values.runtime ?? "webkv";
+    if (!(RUNTIME_IDS as readonly string[]).includes(runtime)) throw new UsageError(`--runtime must be one of ${RUNTIME_IDS.join(", ")}, got "${runtime}"`);
+    if (values.for !== undefined || runtime !== "webkv") {
+      if (values.sweep !== undefined) throw new UsageError("--sweep works with the webkv runtime only");
+      if (values.context === undefined) throw new UsageError("--context N is required");
+      const context = parseCount("--context", values.context);
+      const sequences = values.sequences !== undefined ? parseCount("--sequences", values.sequences) : undefined;
+      const gpus = values.gpus !== undefined ? parseGpus(values.gpus) : undefined;
+      const ropeScaling = values["rope-scaling"] ?? false;
+      if (values.for !== undefined) {
+        if (!gpus) throw new UsageError("--for needs --gpus, e.g. --gpus 8xH100-80GB");
+        const modelRef = values.model ?? values.preset!;
+        let plan: LaunchPlan;
+        if (values.for === "vllm") {
+          plan = planVllm(model, { context, gpus, sequences, ropeScaling, modelRef, ...(values.weights ? { weightFormat: values.weights } : {}), ...(values.kv ? { kvCacheDtype: values.kv } : {}) });
+        } else if (values.for === "llamacpp") {
+          plan = planLlamaCpp(model, { context, gpus, sequences, ropeScaling, modelRef, ...(values.weights ? { weightFormat: values.weights } : {}), ...(values.kv ? { kvCacheType: values.kv } : {}) });
+        } else {
+          throw new UsageError(`--for must be vllm or llamacpp, got "${values.for}"`);
+        }
+        if (values.json) out(JSON.stringify(plan));
+        else printPlan(plan, out);
+        return plan.fits ? 0 : 1;
+      }
+      let result: RuntimeEstimate;
+      if (runtime === "llamacpp") {
+        const repack = values.repack ?? "none";
+        if (repack !== "avx2" && repack !== "none") throw new UsageError(`--repack must be avx2 or none, got "${repack}"`);
+        result = estimateLlamaCpp(model, {
+          context, sequences, ropeScaling, repack,
+          kvK: values["kv-k"] ?? values.kv ?? "f16", kvV: values["kv-v"] ?? values.kv ?? "f16",
+          flashAttention: onOff("--flash-attention", values["flash-attention"]) ?? true,
+          ...(values.ubatch !== undefined ? { ubatch: parseCount("--ubatch", values.ubatch) } : {}),
+          ...(values.weights ? { weightFormat: values.weights } : {}),
+        });
+      } else if (runtime === "vllm") {
+        const gpuMemory = values["gpu-memory"] !== undefined ? parseByteSize(values["gpu-memory"]) : gpus?.gpu.memory;
+        if (gpuMemory === undefined) throw new UsageError("--runtime vllm needs --gpu-memory SIZE or --gpus COUNTxGPU");
+        const util = values["gpu-memory-utilization"] !== undefined ? Number(values["gpu-memory-utilization"]) : undefined;
+        if (util !== undefined && !(util > 0 && util <= 1)) throw new UsageError(`--gpu-memory-utilization must be in (0, 1], got "${values["gpu-memory-utilization"]}"`);
+        result = estimateVllm(model, {
+          maxModelLen: context, gpuMemory, ropeScaling,
+          tp: values.tp !== undefined ? parseCount("--tp", values.tp) : (gpus?.count ?? 1),
+          ...(util !== undefined ? { gpuMemoryUtilization: util } : {}),
+          ...(values.kv ? { kvCacheDtype: values.kv } : {}),
+          ...(values["block-size"] !== undefined ? { blockSize: parseCount("--block-size", values["block-size"]) } : {}),
+          ...(values.weights ? { weightFormat: values.weights } : {}),
+          ...(values["max-num-batched-tokens"] !== undefined ? { maxNumBatchedTokens: parseCount("--max-num-batched-tokens", values["max-num-batched-tokens"]) } : {}),
+        });
+      } else {
+        result = estimateWebLlm(model, {
+          context, quantization: values.weights ?? "q4f16_1",
+          ...(values["prefill-chunk"] !== undefined ? { prefillChunk: parseCount("--prefill-chunk", values["prefill-chunk"]) } : {}),
+        });
+      }
+      if (values.json) out(JSON.stringify(result));
+      else printRuntimeEstimate(result, out);
+      return 0;
+    }
     const attention = values.attention ?? "flash";
     if (attention !== "flash" && attention !== "naive") throw new UsageError(`--attention must be flash or naive, got "${attention}"`);
     const settings: Omit<EstimateSettings, "context"> = {

@@ -44,6 +44,8 @@ export interface TensorInfo {
   name: string;
   dims: number[];
   type: number | string;
+  /** Byte offset of the tensor's data from the start of the GGUF data section, when read from a file. */
+  offset?: number;
 }
 
 export interface ModelDescription {

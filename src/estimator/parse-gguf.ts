@@ -116,6 +116,6 @@ export function fromGgufMetadata(metadata: GgufMetadata, tensors?: readonly Tens
       : allLocalLayers(layers);
     model.slidingWindow = { size: window, localLayers };
   }
-  if (tensors && tensors.length > 0) model.tensors = tensors.map((t) => ({ name: t.name, dims: [...t.dims], type: t.type }));
+  if (tensors && tensors.length > 0) model.tensors = tensors.map((t) => ({ name: t.name, dims: [...t.dims], type: t.type, ...(t.offset !== undefined ? { offset: t.offset } : {}) }));
   return model;
 }
