@@ -1,8 +1,24 @@
-// Two builds: the page (the runtime, served to Chromium) and, with --mode cli, the Node CLI + harness.
+// Three builds: the page (the runtime, served to Chromium by the harness), with --mode cli the Node CLI +
+// harness, and with --mode lib the npm library (dist/lib: the public API and its worker, self-contained ES
+// modules; types from tsconfig.lib.json).
 import { resolve } from "node:path";
 import { defineConfig } from "vite";
 
 export default defineConfig(({ mode }) => {
+  if (mode === "lib") {
+    return {
+      base: "./",
+      build: {
+        lib: { entry: resolve(import.meta.dirname, "src/lib/index.ts"), formats: ["es"], fileName: "index" },
+        outDir: resolve(import.meta.dirname, "dist/lib"),
+        emptyOutDir: true,
+        target: "es2022",
+        sourcemap: true,
+        copyPublicDir: false,
+      },
+      worker: { format: "es" },
+    };
+  }
   if (mode === "cli") {
     return {
       build: {
