@@ -34,6 +34,22 @@ export interface GeneratedToken {
   text: string;
 }
 
+/** A run's token counts and the prefill/decode split. */
+export interface GenerateSummary {
+  finish_reason: "stop" | "length";
+  prompt_tokens: number;
+  completion_tokens: number;
+  prefill_ms: number;
+  decode_ms: number;
+  prefill_tok_s: number;
+  decode_tok_s: number;
+}
+
+/** The tokens as they come; `summary` settles when the run ends (rejects like the iteration). */
+export interface GenerateStream extends AsyncIterableIterator<GeneratedToken> {
+  readonly summary: Promise<GenerateSummary>;
+}
+
 export interface ChatCompletionRequest {
   messages: ChatMessage[];
   stream?: boolean;
@@ -113,21 +129,31 @@ export class WebkvEngine {
   }
 
   /** Streams `{ id, text }` per generated token for a text prompt (or token ids, used as given). */
-  generate(prompt: string | number[], options: GenerateOptions = {}): AsyncIterableIterator<GeneratedToken> {
+  generate(prompt: string | number[], options: GenerateOptions = {}): GenerateStream {
     const { signal, ...sampling } = options;
     const stream = new EventStream<GeneratedToken>();
     if (signal?.aborted) {
       stream.fail(new AbortedError());
-      return stream;
+      const summary = Promise.reject(new AbortedError());
+      summary.catch(() => undefined);
+      return Object.assign(stream, { summary });
     }
     const { id, result } = this.transport.call<RunResult>("generate", { prompt, ...sampling }, { onToken: (token, text) => stream.push({ id: token, text }) });
     const onAbort = () => this.transport.abort(id);
     signal?.addEventListener("abort", onAbort, { once: true });
-    result.then(
+    const settled = result.finally(() => signal?.removeEventListener("abort", onAbort));
+    settled.then(
       () => stream.end(),
       (error) => stream.fail(error),
-    ).finally(() => signal?.removeEventListener("abort", onAbort));
-    return stream;
+    );
+    const summary = settled.then((done): GenerateSummary => ({
+      finish_reason: done.finishReason,
+      prompt_tokens: done.usage.prompt_tokens,
+      completion_tokens: done.usage.completion_tokens,
+      ...done.timings,
+    }));
+    summary.catch(() => undefined); // the iteration reports the error; an unread summary must not
+    return Object.assign(stream, { summary });
   }
 
   private createCompletion(request: ChatCompletionRequest & { stream: true }): Promise<AsyncIterableIterator<ChatCompletionChunk>>;

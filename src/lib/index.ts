@@ -2,7 +2,7 @@
 
 export { createEngine, WebkvEngine } from "./engine.js";
 export type {
-  EngineOptions, GenerateOptions, GeneratedToken, ChatCompletionRequest, ChatCompletion, ChatCompletionChunk, Usage, WebkvRunDetails,
+  EngineOptions, GenerateOptions, GeneratedToken, GenerateStream, GenerateSummary, ChatCompletionRequest, ChatCompletion, ChatCompletionChunk, Usage, WebkvRunDetails,
 } from "./engine.js";
 export type { LoadInfo, ModelInfo, AdapterInfo, MemoryReport, FinishReason } from "./core.js";
 export type { KvMap, KvBlockInfo, KvSequenceInfo } from "./kv-map.js";
@@ -18,3 +18,7 @@ export {
   WebkvError, BadModelError, UnsupportedModelError, AdapterTooSmallError, KvExhaustedError, DeviceLostError, AbortedError,
   StorageFullError, NoWebGpuError, DownloadError, IntegrityError, BadRequestError, UnloadedError, type WebkvErrorCode,
 } from "./errors.js";
+export {
+  estimate, sweep, sweepSvg, fromHfConfig, PRESETS, preset, formatBytes, contextLabel, describeGgufUrl, describeGgufFile,
+  type Estimate, type EstimateSettings, type MemoryBytes, type ModelDescription, type SweepSeries,
+} from "./estimator.js";
