@@ -162,7 +162,12 @@ async function download(dir: FileSystemDirectoryHandle, key: string, url: string
     const length = Number(response.headers.get("Content-Length") ?? NaN);
     const rangeTotal = response.headers.get("Content-Range")?.match(/\/(\d+)\s*$/)?.[1];
     total = rangeTotal !== undefined ? Number(rangeTotal) : Number.isFinite(length) ? writeAt + length : total;
-    if (options.bytes == null && Number.isFinite(length)) await checkQuota(url, length);
+    if (options.bytes == null && Number.isFinite(length)) {
+      await checkQuota(url, length).catch(async (error: unknown) => {
+        await response.body?.cancel();
+        throw error;
+      });
+    }
 
     let writable = await partial.createWritable({ keepExistingData: true });
     await writable.seek(writeAt);

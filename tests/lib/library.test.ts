@@ -3,8 +3,10 @@
 // greedy tokens through engine.generate; a synthetic ChatML model streams chat completions; abort, unload,
 // errors, the OPFS model cache (request counts, corruption, resume) and the page's responsiveness.
 
-import { rm } from "node:fs/promises";
-import { join } from "node:path";
+import { execFile } from "node:child_process";
+import { rm, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
 import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium, type LaunchedChromium } from "../../src/harness/chromium.js";
@@ -14,6 +16,9 @@ import { GgmlType } from "../../src/gguf/types.js";
 import { modelPath } from "../helpers/env.js";
 import { siteWithPackedLibrary } from "../helpers/packed-library.js";
 import { startStaticServer, type StaticServer } from "../helpers/static-server.js";
+
+const exec = promisify(execFile);
+const repoRoot = resolve(import.meta.dirname, "..", "..");
 
 type Webkv = typeof import("../../src/lib/index.js");
 declare const webkv: Webkv;
@@ -59,8 +64,36 @@ async function openPage(context: BrowserContext): Promise<Page> {
   return opened;
 }
 
+describe("the packed library's types", () => {
+  it("type-check a user's TypeScript against the tarball's declarations (and reject a wrong call)", async () => {
+    await writeFile(
+      join(site, "user.ts"),
+      `import { createEngine, AbortedError, type ChatCompletionChunk, type KvMap } from "webkv";
+const engine = await createEngine({ model: "stories260K", kv: "int8", onProgress: (p) => console.log(p.phase, p.fraction) });
+for await (const token of engine.generate("Once upon a time", { maxTokens: 4, signal: new AbortController().signal })) console.log(token.id, token.text.length);
+const reply = await engine.chat.completions.create({ messages: [{ role: "user", content: "hi" }], max_tokens: 8 });
+const promptTokens: number = reply.usage.prompt_tokens;
+const stream = await engine.chat.completions.create({ messages: [{ role: "user", content: "hi" }], stream: true });
+for await (const chunk of stream) { const piece: string | undefined = (chunk satisfies ChatCompletionChunk).choices[0]?.delta.content; console.log(piece); }
+const map: KvMap = await engine.kv();
+console.log(promptTokens, map.blocksUsed, (await engine.memory()).measured.total.live, new AbortedError().code === "aborted");
+// @ts-expect-error generate takes a prompt, not a number
+engine.generate(42);
+`,
+    );
+    await writeFile(
+      join(site, "tsconfig.json"),
+      JSON.stringify({ compilerOptions: { target: "ES2022", module: "ESNext", moduleResolution: "Bundler", strict: true, noEmit: true, skipLibCheck: true, lib: ["ES2023", "DOM", "DOM.Iterable"], types: [] }, files: ["user.ts"] }),
+    );
+    const tsc = join(repoRoot, "node_modules", ".bin", "tsc");
+    const run = await exec(tsc, ["-p", join(site, "tsconfig.json")]).then(() => ({ code: 0, out: "" }), (error: { code: number; stdout: string }) => ({ code: error.code, out: error.stdout }));
+    expect(run.out).toBe("");
+    expect(run.code).toBe(0);
+  });
+});
+
 describe("the packed library in a page", () => {
-  it("exports createEngine, the error classes and the catalog, with types in the tarball", async () => {
+  it("exports createEngine, the error classes and the catalog", async () => {
     const exported = await page.evaluate(() => ({
       names: Object.keys(webkv).sort(),
       catalog: webkv.CATALOG.map((m) => m.name),
@@ -196,7 +229,7 @@ describe("the packed library in a page", () => {
     expect(inWorker.p99).toBeLessThan(50);
   });
 
-  it("bad input is a named error: 404, a PNG, a truncated GGUF, no WebGPU (before any download)", async () => {
+  it("bad input is a named error: 404, a PNG, a truncated GGUF, an unknown name, no WebGPU (before any download), no storage left", async () => {
     const errors = await page.evaluate(async (origin) => {
       const attempt = async (options: Parameters<Webkv["createEngine"]>[0]) => {
         try {
@@ -215,11 +248,17 @@ describe("the packed library in a page", () => {
         truncated: await attempt({ model: truncated }),
         badName: await attempt({ model: "no-such-catalog-model" }),
         noWebgpu: "",
+        storageFull: "",
       };
       const gpu = Object.getOwnPropertyDescriptor(Navigator.prototype, "gpu")!;
       Object.defineProperty(Navigator.prototype, "gpu", { get: () => undefined, configurable: true });
       results.noWebgpu = await attempt({ model: `${origin}/models/never-requested.gguf`, worker: false });
       Object.defineProperty(Navigator.prototype, "gpu", gpu);
+      // An origin with 1 KB of quota left: the download is refused before its body is read.
+      const estimate = StorageManager.prototype.estimate;
+      StorageManager.prototype.estimate = async () => ({ quota: 10_000_000, usage: 10_000_000 - 1024 });
+      results.storageFull = await attempt({ model: `${origin}/models/stories260K.gguf?quota`, worker: false });
+      StorageManager.prototype.estimate = estimate;
       return results;
     }, server.origin);
     expect(errors).toEqual({
@@ -228,6 +267,7 @@ describe("the packed library in a page", () => {
       truncated: "BadModelError:bad_model",
       badName: "BadRequestError:bad_request",
       noWebgpu: "NoWebGpuError:no_webgpu",
+      storageFull: "StorageFullError:storage_full",
     });
     expect(server.requestsFor("/models/never-requested.gguf")).toHaveLength(0);
   });
