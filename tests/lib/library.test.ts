@@ -160,6 +160,60 @@ describe("the packed library in a page", () => {
     console.log(`stream: ${result.chunkCount} chunks; turn 2 usage ${JSON.stringify(secondUsage)}; kv ${result.kv.blocksUsed}/${result.kv.blocksTotal} blocks`);
   });
 
+  it("a stop string ends the reply before it, streamed and not, with finish_reason stop", async () => {
+    const result = await page.evaluate(async (url) => {
+      const engine = await webkv.createEngine({ model: url });
+      const messages = [{ role: "user" as const, content: "tell me something" }];
+      const full = (await engine.chat.completions.create({ messages, max_tokens: 16 })).choices[0]!.message.content;
+      const stop = full.slice(Math.floor(full.length / 2), Math.floor(full.length / 2) + 2);
+      await engine.chat.reset();
+      const cut = await engine.chat.completions.create({ messages, max_tokens: 16, stop });
+      await engine.chat.reset();
+      let streamed = "";
+      let finish: string | null = null;
+      for await (const chunk of await engine.chat.completions.create({ messages, max_tokens: 16, stop: [stop], stream: true })) {
+        streamed += chunk.choices[0]?.delta.content ?? "";
+        finish = chunk.choices[0]?.finish_reason ?? finish;
+      }
+      await engine.unload();
+      return { full, stop, cut: cut.choices[0]!, streamed, finish };
+    }, CHATML);
+    expect(result.full.length).toBeGreaterThan(4);
+    expect(result.cut.message.content).toBe(result.full.slice(0, result.full.indexOf(result.stop)));
+    expect(result.cut.finish_reason).toBe("stop");
+    expect(result.streamed).toBe(result.cut.message.content);
+    expect(result.finish).toBe("stop");
+  });
+
+  it("engine.kv() answers while tokens arrive: with int8 KV, full blocks are sealed and the newest partial block is the tail", async () => {
+    const seen = await page.evaluate(async (url) => {
+      const engine = await webkv.createEngine({ model: url, kv: "int8", blockSize: 8 });
+      const maps = [];
+      let count = 0;
+      for await (const _token of engine.generate([1], { maxTokens: 40 })) {
+        count++;
+        if (count === 13 || count === 30) maps.push(await engine.kv());
+      }
+      const after = await engine.kv();
+      await engine.unload();
+      return { maps, after };
+    }, STORIES);
+    expect(seen.maps).toHaveLength(2);
+    for (const map of seen.maps) {
+      expect(map.format).toEqual({ k: "int8-channel", v: "int8-token" });
+      expect(map.sequences).toHaveLength(1);
+      const { tokens, blocks, tailTokens } = map.sequences[0]!;
+      expect(tokens).toBeGreaterThan(13);
+      expect(blocks).toHaveLength(Math.ceil(tokens / 8));
+      expect(map.blocksUsed).toBe(blocks.length);
+      expect(tailTokens).toBe(tokens % 8);
+      expect(map.blocks.filter((b) => b.sealed)).toHaveLength(Math.floor(tokens / 8));
+      expect(map.sharedBlocks).toEqual([]);
+    }
+    expect(seen.maps[1]!.sequences[0]!.tokens).toBeGreaterThan(seen.maps[0]!.sequences[0]!.tokens);
+    expect(seen.after.blocksUsed).toBe(0);
+  });
+
   it("an AbortSignal stops generation within one step, as AbortedError", async () => {
     const result = await page.evaluate(async (url) => {
       const engine = await webkv.createEngine({ model: url });
