@@ -2,13 +2,13 @@
 // and whether it fits the adapter's limits; a URL field; drag-and-drop (or a file chooser) for a local GGUF;
 // the cached models with their sizes.
 
-import { CATALOG, deleteCachedModel, estimate, listCachedModels, preset, webgpuAdapter, type AdapterInfo, type CatalogEntry } from "webkv";
+import { CATALOG, deleteCachedModel, describeGgufUrl, estimate, listCachedModels, preset, webgpuAdapter, type AdapterInfo, type CatalogEntry, type ModelDescription } from "webkv";
 import { h, labeled } from "../dom.js";
 import { bytes, errorText } from "../format.js";
 import { showError, state } from "../state.js";
 import { loadModel } from "./load.js";
 
-/** Catalog models whose shapes the estimator has as presets (the others are read by header in Estimator). */
+/** Catalog models whose shapes the estimator has as presets (the others: their headers, read on request). */
 const PRESET_OF: Record<string, string> = { stories260K: "stories260k", "smollm2-135m": "smollm2-135m", "qwen2.5-0.5b": "qwen2.5-0.5b" };
 
 function presetFor(entry: CatalogEntry): string | undefined {
@@ -71,6 +71,16 @@ export function renderModels(root: HTMLElement): void {
   const cachedBox = h("div", { id: "cached" });
   let adapter: AdapterInfo | undefined;
   let adapterError = "";
+  /** Shapes read from catalog models' headers (Range requests to their own URLs, on request). */
+  const described = new Map<string, ModelDescription>();
+  const readHeader = async (entry: CatalogEntry) => {
+    try {
+      described.set(entry.name, await describeGgufUrl(entry.url));
+      await renderCatalog();
+    } catch (error) {
+      showError(error);
+    }
+  };
 
   async function loadAndRefresh(model: string | Blob) {
     await loadModel(model, progress);
@@ -81,12 +91,14 @@ export function renderModels(root: HTMLElement): void {
     const contextSize = state.settings.contextSize;
     const rows = CATALOG.map((entry) => {
       const presetId = presetFor(entry);
-      let predicted = "not a preset: read its header in Estimator";
+      const fromHeader = described.get(entry.name);
+      let predicted: string | HTMLElement = h("button", { onclick: () => void readHeader(entry) }, "read its header");
       let fits = adapter ? "—" : adapterError || "…";
-      if (presetId) {
+      if (presetId || fromHeader) {
         try {
-          const model = preset(presetId);
-          const result = estimate(model, { context: contextSize ?? model.contextLength, kvFormat: state.settings.kv, weightFormat: weightFormatOf(entry), sequences: 1 });
+          const model = fromHeader ?? preset(presetId!);
+          const weights = fromHeader ? {} : { weightFormat: weightFormatOf(entry) };
+          const result = estimate(model, { context: contextSize ?? model.contextLength, kvFormat: state.settings.kv, ...weights, sequences: 1 });
           predicted = bytes(result.bytes.total);
           if (adapter) {
             const kvPerLayer = result.bytes.kv / Math.max(1, model.layers);
