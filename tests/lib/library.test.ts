@@ -118,6 +118,8 @@ describe("the packed library in a page", () => {
     expect(result.tokens.map((t) => t.text).join("").length).toBeGreaterThan(0);
     expect(result.phases).toEqual(expect.arrayContaining(["download", "upload", "compile"]));
     expect(result.loaded).toBeGreaterThan(result.weights);
+    // the estimator's prediction for this load and run, beside the allocator's count (the CLI's 2% bar)
+    expect(Math.abs(result.predicted - result.loaded) / result.loaded).toBeLessThan(0.02);
     expect(result.weights).toBeGreaterThan(1_000_000);
     // unload returns every byte: the live total goes back to the pre-load baseline of 0
     expect(result.left).toBe(0);
