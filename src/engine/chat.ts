@@ -93,8 +93,7 @@ export class ChatSession {
     // When the whole prompt is cached (a regenerated reply), its last token is recomputed for its logits.
     const reused = keep === promptIds.length ? keep - 1 : keep;
     this.engine.sequences.truncate(this.seqId, reused);
-    const logits0 = await this.engine.prefill(this.seqId, promptIds.slice(reused), "last");
-    let logits = logits0;
+    let logits = await this.engine.prefill(this.seqId, promptIds.slice(reused), "last");
     this.cached = [...promptIds];
     const prefillMs = performance.now() - prefillStart;
 
