@@ -34,7 +34,7 @@ describe("Ctrl-C", () => {
     // generating: streamed text on stdout, or (--json) the browser is up and a few seconds have passed
     if (json) {
       await expect.poll(async () => (await readdir(tempDir)).some((name) => name.startsWith("webkv-chromium-")), { timeout: 60_000 }).toBe(true);
-      await new Promise((wait) => setTimeout(wait, 12_000));
+      await new Promise((wait) => setTimeout(wait, 20_000));
     } else {
       await new Promise<void>((started) => child.stdout.once("data", () => started()));
     }
@@ -43,9 +43,15 @@ describe("Ctrl-C", () => {
     const code = await new Promise<number | null>((done) => child.on("close", (c) => done(c)));
     expect(code).toBe(130);
     if (json) {
+      // one JSON object: the result with what was produced, or — when a slow machine was still loading the
+      // model at the Ctrl-C — the "aborted" error object
       const result = JSON.parse(stdout);
-      expect(result.stop_reason).toBe("aborted");
-      expect(result.output_ids.length).toBeGreaterThan(0);
+      if (result.error) {
+        expect(result.error.code).toBe("aborted");
+      } else {
+        expect(result.stop_reason).toBe("aborted");
+        expect(result.output_ids.length).toBeGreaterThan(0);
+      }
     } else {
       expect(stdout.length).toBeGreaterThan(0);
       expect(stderr).toMatch(/\d+ generated \(aborted\)/);
