@@ -8,10 +8,9 @@ import { createInterface } from "node:readline";
 import type { KvReport } from "../app/runtime.js";
 import { CHAT_ROLES, type ChatMessage } from "../engine/chat-template.js";
 import type { ChatStopReason, ChatTurnResult } from "../engine/chat.js";
-import { validateSampling } from "../engine/sampler.js";
 import type { BrowserSession } from "../harness/session.js";
 import { withModelInBrowser } from "./browser-model.js";
-import { BROWSER_OPTIONS, MODEL_OPTIONS, SAMPLING_OPTIONS, intOption, numberOption, parse, UsageError, type ParsedValues } from "./options.js";
+import { BROWSER_OPTIONS, MODEL_OPTIONS, SAMPLING_OPTIONS, intOption, parse, samplingFrom, UsageError } from "./options.js";
 
 export const CHAT_USAGE = `webkv chat --model <path|url|name> [--system TEXT] [--max-tokens N] [--temperature T] [--top-k K]
            [--top-p P] [--seed S] [--context N] [--kv FMT] [...model options as for run]`;
@@ -43,15 +42,6 @@ export async function readMessagesFile(path: string): Promise<ChatMessage[]> {
     }
     if (typeof content !== "string") throw new UsageError(`--messages ${path}: message ${i} has no string content`);
     return { role: role as ChatMessage["role"], content };
-  });
-}
-
-function samplingFrom(values: ParsedValues) {
-  return validateSampling({
-    temperature: numberOption(values, "temperature"),
-    topK: intOption(values, "top-k", 0),
-    topP: numberOption(values, "top-p"),
-    seed: intOption(values, "seed", 0),
   });
 }
 

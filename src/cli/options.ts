@@ -2,6 +2,7 @@
 // a bad value is an error naming the option and what it accepts.
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { validateSampling, type SamplingOptions } from "../engine/sampler.js";
 
 export class UsageError extends Error {
   readonly code = "usage";
@@ -42,6 +43,16 @@ export const SAMPLING_OPTIONS: OptionSpec = {
 };
 
 export type ParsedValues = Record<string, string | boolean | undefined>;
+
+/** --temperature, --top-k, --top-p, --seed, checked (a bad value is a SamplingError: a usage error). */
+export function samplingFrom(values: ParsedValues): Required<SamplingOptions> {
+  return validateSampling({
+    temperature: numberOption(values, "temperature"),
+    topK: intOption(values, "top-k", 0),
+    topP: numberOption(values, "top-p"),
+    seed: intOption(values, "seed", 0),
+  });
+}
 
 /** Strict parsing: an unknown option, a missing value or a stray word (an unquoted prompt) is a usage error. */
 export function parse(argv: string[], options: OptionSpec): { values: ParsedValues; positionals: string[] } {

@@ -3,14 +3,12 @@
 
 import type { AdapterReport, KvReport } from "../app/runtime.js";
 import type { MemorySnapshot } from "../gpu/memory.js";
-import { validateSampling } from "../engine/sampler.js";
 import type { GenerateTimings } from "../engine/generate.js";
 import { withModelInBrowser } from "./browser-model.js";
-import { BROWSER_OPTIONS, MODEL_OPTIONS, SAMPLING_OPTIONS, choiceOption, idListOption, intOption, numberOption, parse, UsageError } from "./options.js";
+import { BROWSER_OPTIONS, MODEL_OPTIONS, SAMPLING_OPTIONS, choiceOption, idListOption, intOption, parse, samplingFrom, UsageError, type ParsedValues } from "./options.js";
 import { memoryReport, predictRun } from "./memory-report.js";
 import { formatBytes, memoryTable } from "./report.js";
 import { chatTurn, describeTurn, readMessagesFile } from "./chat.js";
-import type { ParsedValues } from "./options.js";
 
 export const RUN_USAGE = `webkv run --model <path|url|name> [--prompt TEXT | --prompt-ids 1,2,3 | --messages CHAT.json] [--max-tokens N]
            [--temperature T] [--top-k K] [--top-p P] [--seed S] [--parallel N] [--json]
@@ -48,12 +46,7 @@ export async function runCommand(argv: string[], out: (text: string) => void, er
   if (promptKinds.length > 1) throw new UsageError(`give one of --prompt, --prompt-ids, --messages, not ${promptKinds.map((k) => `--${k}`).join(" and ")}`);
   if (typeof values.messages === "string") return chatOnce(values, out, err);
   const promptIds = idListOption(values, "prompt-ids");
-  const sampling = validateSampling({
-    temperature: numberOption(values, "temperature"),
-    topK: intOption(values, "top-k", 0),
-    topP: numberOption(values, "top-p"),
-    seed: intOption(values, "seed", 0),
-  });
+  const sampling = samplingFrom(values);
   const maxTokens = intOption(values, "max-tokens", 0, 128)!;
   const parallel = intOption(values, "parallel", 1, 1)!;
   const policy = choiceOption(values, "kv-policy", ["refuse", "preempt"] as const, "refuse");
@@ -138,12 +131,7 @@ async function chatOnce(values: ParsedValues, out: (text: string) => void, err: 
   if (values.parallel !== undefined) throw new UsageError("--parallel does not apply to --messages");
   if (values.bos || values["no-bos"]) throw new UsageError("--bos / --no-bos do not apply to --messages: the chat template decides");
   const messages = await readMessagesFile(values.messages as string);
-  const sampling = validateSampling({
-    temperature: numberOption(values, "temperature"),
-    topK: intOption(values, "top-k", 0),
-    topP: numberOption(values, "top-p"),
-    seed: intOption(values, "seed", 0),
-  });
+  const sampling = samplingFrom(values);
   const maxTokens = intOption(values, "max-tokens", 0, 128)!;
   const json = values.json === true;
   return withModelInBrowser(values, async ({ session, loaded, modelPath, observed }) => {
