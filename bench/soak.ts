@@ -78,7 +78,9 @@ function drift(samples: Sample[], key: keyof Sample) {
 const drifts = { renderer_rss: drift(result.generationSamples, "rendererRss"), gpu_rss: drift(result.generationSamples, "gpuRss"), js_heap: drift(result.generationSamples, "jsHeap") };
 const cycleGrowth = (key: keyof Sample) => {
   const s = result.cycleSamples;
-  return { first: s[0]![key], last: s.at(-1)![key], per_cycle: (s.at(-1)![key] - s[0]![key]) / Math.max(1, s.at(-1)!.step - s[0]!.step) };
+  const perCycle = (from: Sample, to: Sample) => (to[key] - from[key]) / Math.max(1, to.step - from.step);
+  const secondHalf = s.find((x) => x.step >= cycles / 2) ?? s[0]!;
+  return { first: s[0]![key], last: s.at(-1)![key], per_cycle: perCycle(s[0]!, s.at(-1)!), per_cycle_second_half: perCycle(secondHalf, s.at(-1)!) };
 };
 const cyclesReport = { renderer_rss: cycleGrowth("rendererRss"), gpu_rss: cycleGrowth("gpuRss"), js_heap: cycleGrowth("jsHeap") };
 const flat = Object.values(drifts).every((d) => Math.abs(d.growth) <= 0.05);
@@ -101,7 +103,10 @@ const markdown = [
   "",
   "Load/unload cycles (MiB, first sample → last sample, per cycle):",
   "",
-  markdownTable(["", "first", "last", "per cycle (KiB)"], Object.entries(cyclesReport).map(([k, v]) => [k, mib(v.first), mib(v.last), (v.per_cycle / 1024).toFixed(1)])),
+  markdownTable(["", "first", "last", "per cycle (KiB)", "per cycle, second half (KiB)"],
+    Object.entries(cyclesReport).map(([k, v]) => [k, mib(v.first), mib(v.last), (v.per_cycle / 1024).toFixed(1), (v.per_cycle_second_half / 1024).toFixed(1)])),
+  "",
+  "Samples over the cycles (MiB): " + result.cycleSamples.map((x) => `${x.step}: renderer ${mib(x.rendererRss)} · GPU ${mib(x.gpuRss)} · heap ${mib(x.jsHeap)}`).join("; "),
   "",
   `Last 500 generations (flat within 5%: ${flat ? "yes" : "no"}):`,
   "",
