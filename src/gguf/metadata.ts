@@ -22,8 +22,9 @@ export function metaNumber(header: GgufHeader, key: string, fallback?: number): 
 /** A positive integer (a dimension or count). */
 export function metaCount(header: GgufHeader, key: string, fallback?: number): number {
   const value = metaNumber(header, key, fallback);
-  if (!Number.isInteger(value) || value < 1) {
-    throw new GgufError("bad_metadata", `GGUF metadata "${key}" should be a positive integer, found ${value}`);
+  // Counts and dimensions are u32 in every file llama.cpp writes; anything larger is corrupt, and would not fit a kernel constant.
+  if (!Number.isInteger(value) || value < 1 || value > 0xffffffff) {
+    throw new GgufError("bad_metadata", `GGUF metadata "${key}" should be a positive integer below 2^32, found ${value}`);
   }
   return value;
 }

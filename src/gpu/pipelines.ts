@@ -39,6 +39,7 @@ export function wgslWithConstants(source: string, constants: Record<string, Wgsl
     if (typeof value === "boolean") return `const ${name}: bool = ${value};`;
     if (value instanceof F32Constant) return `const ${name}: f32 = ${f32Literal(name, value.value)};`;
     if (!Number.isInteger(value) || value < 0) return `const ${name}: f32 = ${f32Literal(name, value)};`;
+    if (value > 0xffffffff) throw new KernelBuildError(`kernel constant ${name} is ${value}, beyond what a u32 holds`);
     return `const ${name}: u32 = ${value}u;`;
   });
   return `${lines.join("\n")}\n${source}`;

@@ -114,7 +114,8 @@ export function modelConfigFromGguf(header: GgufHeader, options: ConfigOptions =
     ? metaCount(header, key("attention.sliding_window"))
     : 0;
   const isLocal = (l: number) => slidingWindow > 0 && (description.slidingWindowLayer?.(l) ?? true);
-  const layerWindows = Array.from({ length: layers }, (_, l) => (isLocal(l) ? slidingWindow : 0));
+  // A window at least as long as the context never masks anything: the context bounds it (and its kernel constant).
+  const layerWindows = Array.from({ length: layers }, (_, l) => (isLocal(l) ? Math.min(slidingWindow, contextLength) : 0));
   const layerRope = Array.from({ length: layers }, (_, l) => (ropes.length > 1 && isLocal(l) ? 1 : 0));
 
   const softcap = (name: string, fallback: number) => {

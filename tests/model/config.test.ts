@@ -63,6 +63,11 @@ describe("what each architecture reads", () => {
     expect(c.ropes.map((r) => r.freqBase)).toEqual([1e6, 10000]);
   });
 
+  it("a sliding window longer than the context is bounded by it (the fuzzer's u32-overflowing window)", async () => {
+    const c = modelConfigFromGguf(await headerOf({ ...base, architecture: "gemma2", slidingWindow: 4294967295 }));
+    expect(c.layerWindows).toEqual([256, 0]);
+  });
+
   it("phi3: partial rotary, LongRoPE short factors for a context up to the original, long ones beyond", async () => {
     const shape = { ...base, architecture: "phi3", ropeDim: 8, ropeScaling: { type: "longrope", originalContext: 128, attnFactor: 1.19 } } as const;
     const short = modelConfigFromGguf(await headerOf(shape), { contextSize: 128 });
@@ -120,6 +125,10 @@ describe("files wrong for their architecture are named errors", () => {
     {
       name: "a RoPE scaling factor of 0", shape: { ...base, ropeScaling: { type: "linear", factor: 2 } },
       edit: (m) => (m.metadata["llama.rope.scaling.factor"] = meta.f32(0)), code: "bad_metadata", message: /rope\.scaling\.factor/,
+    },
+    {
+      name: "a count of 1e30 (the fuzzer's WGSL constant overflow)", shape: { ...base, architecture: "gemma2" },
+      edit: (m) => (m.metadata["gemma2.attention.sliding_window"] = meta.f32(1e30)), code: "bad_metadata", message: /sliding_window.*below 2\^32/,
     },
     { name: "an unknown RoPE scaling", shape: base, edit: (m) => (m.metadata["llama.rope.scaling.type"] = meta.str("ntk")), code: "bad_metadata", message: /rope scaling "ntk"/ },
     { name: "a Gemma 2 soft-cap below 0", shape: { ...base, architecture: "gemma2" }, edit: (m) => (m.metadata["gemma2.final_logit_softcapping"] = meta.f32(-1)), code: "bad_metadata", message: /final_logit_softcapping/ },
