@@ -1,4 +1,4 @@
-// Matrix × activations with the weights dequantized on the fly (include weights.wgsl first).
+// Matrix × activations with the weights dequantized on the fly (include weights.wgsl and activation.wgsl first).
 //
 //   y[t, ROW_OFFSET + r] (+)= Σ_c W[r, c] · x[t, c]       W: [rows of this chunk, COLS]   x: [n, COLS]
 //
@@ -6,6 +6,13 @@
 // reused for every token of the tile (TOKEN_TILE = 1 for decode, more for prefill). Rows of a tensor
 // larger than one binding arrive in chunks; each chunk is its own dispatch with its own ROW_OFFSET.
 // n is the step's token count, or its logit-row count for the output head (X_ROWS_ARE_LOGIT_ROWS).
+//
+// Fused prologue and epilogue (each saves a dispatch and a pass over an activation buffer):
+//   NORM_INPUT  x is the residual stream and the matmul reads rmsnorm(x)·g instead: every invocation
+//               computes the row's 1/rms itself, summing squares in rmsnorm.wgsl's exact order (NORM_LANES
+//               lane partials, then the same tree), so the normalized values are bit-identical to its output.
+//   GLU         y holds the gate projection; y[t, r] = act(y[t, r]) · (W·x)[t, r] (the up projection), the
+//               very expression of glu.wgsl.
 
 struct MatmulParams {
   rows: u32,        // rows in this chunk
@@ -20,6 +27,32 @@ struct MatmulParams {
 @group(0) @binding(3) var<storage, read> w_scales: array<u32>;
 @group(0) @binding(4) var<storage, read> x: array<vec4<f32>>;
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;
+@group(0) @binding(6) var<storage, read> norm_g: array<vec4<f32>>; // NORM_INPUT: the norm's weight [COLS]
+
+/// x[t, c] as a scalar.
+fn x_at(t: u32, c: u32) -> f32 {
+  let i = t * COLS + c;
+  return x[i >> 2u][i & 3u];
+}
+
+/// 1 / sqrt(mean(x[t, :]²) + EPS), summed as rmsnorm.wgsl sums with NORM_LANES lanes.
+fn inverse_rms(t: u32) -> f32 {
+  var partial: array<f32, NORM_LANES>;
+  for (var lane = 0u; lane < NORM_LANES; lane++) {
+    var sum = 0.0;
+    for (var c = lane; c < COLS; c += NORM_LANES) {
+      let v = x_at(t, c);
+      sum += v * v;
+    }
+    partial[lane] = sum;
+  }
+  for (var width = NORM_LANES / 2u; width > 0u; width /= 2u) {
+    for (var lane = 0u; lane < width; lane++) {
+      partial[lane] += partial[lane + width];
+    }
+  }
+  return 1.0 / sqrt(partial[0] / f32(COLS) + EPS);
+}
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -29,6 +62,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (row >= params.rows || first_token >= n) {
     return;
   }
+  var scale: array<f32, TOKEN_TILE>;
+  if (NORM_INPUT) {
+    for (var tt = 0u; tt < TOKEN_TILE; tt++) {
+      scale[tt] = inverse_rms(min(first_token + tt, n - 1u));
+    }
+  }
   var acc: array<f32, TOKEN_TILE>;
   for (var b = 0u; b < BLOCKS_PER_ROW; b++) {
     let w = load_weight_block(row, b);
@@ -37,7 +76,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       let x_base = t * (COLS / 4u) + b * BLOCK_VEC4;
       var sum = 0.0;
       for (var j = 0u; j < BLOCK_VEC4; j++) {
-        sum += dot(w[j], x[x_base + j]);
+        if (NORM_INPUT) {
+          sum += dot(w[j], x[x_base + j] * scale[tt] * norm_g[b * BLOCK_VEC4 + j]);
+        } else {
+          sum += dot(w[j], x[x_base + j]);
+        }
       }
       acc[tt] += sum;
     }
@@ -46,7 +89,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let t = first_token + tt;
     if (t < n) {
       let at = t * params.y_stride + params.row_offset + row;
-      if (ACCUMULATE) {
+      if (GLU) {
+        y[at] = glu(y[at], acc[tt]);
+      } else if (ACCUMULATE) {
         y[at] += acc[tt];
       } else {
         y[at] = acc[tt];

@@ -1,10 +1,13 @@
-// Wrapper of shaders/matmul.wgsl: y (+)= W·x with W quantized on the GPU. Owns one pipeline per
-// (format, row length, token tile, accumulate, logit-rows) and one small uniform per weight chunk.
+// Wrapper of shaders/matmul.wgsl: y (+)= W·x with W quantized on the GPU, optionally reading rmsnorm(x)·g
+// (the norm folded in) and/or writing act(y)·(W·x) (the GLU folded in). Owns one pipeline per (format, row
+// length, token tile, accumulate, logit-rows, fusions) and one small uniform per weight chunk.
 
+import activationWgsl from "../../shaders/activation.wgsl?raw";
 import matmulWgsl from "../../shaders/matmul.wgsl?raw";
 import weightsWgsl from "../../shaders/weights.wgsl?raw";
 import type { GpuContext } from "../gpu/device.js";
-import { bindGroup, createComputeProgram, layoutEntries, type BufferBinding } from "../gpu/pipelines.js";
+import { bindGroup, createComputeProgram, f32, layoutEntries, type BufferBinding } from "../gpu/pipelines.js";
+import type { GatedActivation } from "../model/architecture.js";
 import { kernelSource } from "./wgsl.js";
 import type { GpuMatrix } from "../model/weights.js";
 import { ceilDiv, type KernelCall } from "./kernel-call.js";
@@ -17,6 +20,10 @@ export interface MatmulOptions {
   /** x has the step's logit rows (output head) instead of all its tokens. */
   xRowsAreLogitRows?: boolean;
   workgroupSize: number;
+  /** Read rmsnorm(x)·weight instead of x, 1/rms summed over `lanes` partials like rmsnorm.wgsl with that workgroup size. */
+  norm?: { weight: GPUBuffer; eps: number; lanes: number };
+  /** y holds the gate projection: y = act(y)·(W·x). */
+  glu?: GatedActivation;
 }
 
 /** Calls computing y[:, 0:W.rows] (+)= W·x for every chunk of W. */
@@ -29,19 +36,26 @@ export async function matmulCalls(
   yStride: number,
   options: MatmulOptions,
 ): Promise<KernelCall[]> {
-  const code = kernelSource(weightsWgsl + matmulWgsl, {
+  const norm = options.norm;
+  if (options.glu && options.accumulate) throw new Error("a GLU matmul writes y = act(y)·(W·x); it cannot accumulate");
+  const code = kernelSource(weightsWgsl + activationWgsl + matmulWgsl, {
     WEIGHT_FORMAT: weight.type,
     COLS: weight.cols,
     TOKEN_TILE: options.tokenTile,
     ACCUMULATE: options.accumulate,
     X_ROWS_ARE_LOGIT_ROWS: options.xRowsAreLogitRows ?? false,
     WORKGROUP_SIZE: options.workgroupSize,
+    NORM_INPUT: norm !== undefined,
+    NORM_LANES: norm?.lanes ?? 1,
+    EPS: f32(norm?.eps ?? 0),
+    GLU: options.glu !== undefined,
+    GELU_TANH: options.glu === "gelu_tanh",
   });
   const program = await createComputeProgram(
     gpu.device,
-    `matmul ${weight.type}x${weight.cols} tile${options.tokenTile}${options.accumulate ? "+=" : ""}`,
+    `matmul ${weight.type}x${weight.cols} tile${options.tokenTile}${options.accumulate ? "+=" : ""}${norm ? " norm" : ""}${options.glu ? ` ${options.glu}` : ""}`,
     code,
-    layoutEntries(["uniform", "uniform", "read", "read", "read", "write"]),
+    layoutEntries(["uniform", "uniform", "read", "read", "read", "write", "read"]),
   );
   const calls: KernelCall[] = [];
   for (const chunk of weight.chunks) {
@@ -52,7 +66,7 @@ export async function matmulCalls(
     calls.push({
       label: `matmul ${weight.name}`,
       pipeline: program.pipeline,
-      bindGroup: bindGroup(gpu.device, program, weight.name, [stepUniform, params, chunk.data, chunk.scales, x, y]),
+      bindGroup: bindGroup(gpu.device, program, weight.name, [stepUniform, params, chunk.data, chunk.scales, x, y, norm?.weight ?? x]),
       workgroups: (s) => [
         ceilDiv(chunk.rows, options.workgroupSize),
         ceilDiv(logitRows ? s.numLogitRows : s.numTokens, tokenTile),

@@ -20,6 +20,10 @@ export interface KernelTuning {
   /** Split-K decode: a sequence of n keys is cut into clamp(⌈n / min chunk⌉, 1, max chunks) chunks. */
   decodeMinChunk: number;
   decodeMaxChunks: number;
+  /** Fold each layer's RMSNorm into the matmuls that read it (every row recomputes 1/rms: one dispatch less per norm). */
+  fuseNorm: boolean;
+  /** Fold the GLU into the up projection (y = act(gate)·(Wup·x)): one dispatch and one activation pass less. */
+  fuseGlu: boolean;
 }
 
 function largestPowerOfTwoAtMost(value: number): number {
@@ -41,5 +45,7 @@ export function chooseTuning(gpu: Pick<GpuContext, "limits" | "adapter">): Kerne
     // SwiftShader runs 2–16 CPU threads: a few long chunks; a real GPU wants many short ones in flight.
     decodeMinChunk: isCpuAdapter ? 256 : 64,
     decodeMaxChunks: isCpuAdapter ? 16 : 64,
+    fuseNorm: true,
+    fuseGlu: true,
   };
 }

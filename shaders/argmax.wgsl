@@ -1,0 +1,48 @@
+// Greedy sampling on the GPU: the index of the largest logit of each logit row, the first one on ties
+// (what src/engine/sampler.ts argmax returns), so a greedy decode step reads back 4 bytes per row.
+//
+//   ids[r] = argmax_i logits[r, i]          logits: [num_logit_rows, VOCAB]   ids: [num_logit_rows] u32
+//
+// One workgroup per row: lane l scans i = l, l + WORKGROUP_SIZE, … keeping its first largest value, then a
+// tree reduction keeps the larger value, or the smaller index of two equal ones.
+
+@group(0) @binding(0) var<uniform> step: Step;
+@group(0) @binding(1) var<storage, read> logits: array<f32>;
+@group(0) @binding(2) var<storage, read_write> ids: array<u32>;
+
+var<workgroup> best_value: array<f32, WORKGROUP_SIZE>;
+var<workgroup> best_index: array<u32, WORKGROUP_SIZE>;
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
+  let r = wid.x;
+  if (r >= step.num_logit_rows) {
+    return; // uniform across the workgroup
+  }
+  var value = logits[r * VOCAB + min(lane, VOCAB - 1u)];
+  var index = min(lane, VOCAB - 1u);
+  for (var i = lane + WORKGROUP_SIZE; i < VOCAB; i += WORKGROUP_SIZE) {
+    let v = logits[r * VOCAB + i];
+    if (v > value) {
+      value = v;
+      index = i;
+    }
+  }
+  best_value[lane] = value;
+  best_index[lane] = index;
+  workgroupBarrier();
+  for (var width = WORKGROUP_SIZE / 2u; width > 0u; width /= 2u) {
+    if (lane < width) {
+      let v = best_value[lane + width];
+      let i = best_index[lane + width];
+      if (v > best_value[lane] || (v == best_value[lane] && i < best_index[lane])) {
+        best_value[lane] = v;
+        best_index[lane] = i;
+      }
+    }
+    workgroupBarrier();
+  }
+  if (lane == 0u) {
+    ids[r] = best_index[0];
+  }
+}
