@@ -287,6 +287,14 @@ export class Runtime {
     return model.takeProfile();
   }
 
+  /**
+   * What the forward steps since the last call cost the CPU: dispatches, awaited GPU round trips and bytes read
+   * back, in total and for the last step (src/model/forward.ts StepCounters).
+   */
+  counters(request: { modelId: number }) {
+    return this.get(request.modelId).model.takeCounters();
+  }
+
   /** The model's live GPU buffers, largest first: what each allocation is and its category. */
   buffers(request: { modelId: number; limit?: number }) {
     return this.get(request.modelId).gpu.memory.liveBuffers().slice(0, request.limit ?? 20);

@@ -1,7 +1,8 @@
 // stories260K in headless Chromium through our kernels: the published greedy text exactly, and the logits
 // of every position against the independent CPU reference (tests/reference/llama-cpu.ts) — for decode
 // steps (split-K flash decode) and for a teacher-forced prefill (flash prefill tiles), with flash and naive
-// attention and KV block sizes 8, 16 and 32.
+// attention and KV block sizes 8, 16 and 32. Greedy on the GPU (no logits kept) gives the same text with every
+// kernel variant, reading back 4 bytes and waiting on the GPU once per decode step.
 
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -61,6 +62,26 @@ describe("stories260K.gguf in Chromium", () => {
     console.log(`prefill logits (${attention}, block ${blockSize}): max |Δ| = ${worstPrefill.toExponential(2)}`);
     expect(worstPrefill).toBeLessThanOrEqual(1e-3);
     expect(scored.top1.slice(0, -1)).toEqual(greedyIds.slice(1));
+    await session().call("unload", { modelId: loaded.modelId });
+  });
+
+  const variants = [
+    { name: "fused norm and GLU (default)", tuning: {} },
+    { name: "unfused (rmsnorm, matmul, glu calls)", tuning: { fuseNorm: false, fuseGlu: false } },
+    { name: "norm fused, GLU not", tuning: { fuseNorm: true, fuseGlu: false } },
+  ];
+  it.each(variants)("greedy argmax on the GPU, $name: the published text; a decode step reads back 4 bytes, one sync", async ({ tuning }) => {
+    const loaded = await session().call<{ modelId: number }>("load", { url: session().publishFile(modelPath("stories260K.gguf")), options: { tuning } });
+    const reply = await session().call<GenerateReply>("generate", { modelId: loaded.modelId, promptIds: [1], maxTokens: 256 });
+    expect(reply.output_ids).toEqual(greedyIds.slice(1));
+    expect(reply.text).toBe(published.text);
+    const counters = await session().call<{ steps: number; syncs: number; readbackBytes: number; last: { dispatches: number; syncs: number; readbackBytes: number } }>(
+      "counters", { modelId: loaded.modelId });
+    console.log(`${JSON.stringify(tuning)}: ${counters.steps} steps, last decode step ${JSON.stringify(counters.last)}`);
+    expect(counters.steps).toBe(256);
+    expect(counters.syncs).toBe(256);
+    expect(counters.readbackBytes).toBe(256 * 4);
+    expect(counters.last).toMatchObject({ syncs: 1, readbackBytes: 4 });
     await session().call("unload", { modelId: loaded.modelId });
   });
 });
