@@ -11,7 +11,7 @@ import { encodeCalls, type KernelCall, type StepSizes } from "../kernels/kernel-
 import { kvAppendCall } from "../kernels/kv-append.js";
 import { kvSealCalls } from "../kernels/kv-seal.js";
 import { stepKvRows, stepKvValueOffset } from "../kernels/kv-shape.js";
-import { matmulCalls } from "../kernels/matmul.js";
+import { matmulCalls, type MatmulKernel } from "../kernels/matmul.js";
 import { rmsnormCall } from "../kernels/rmsnorm.js";
 import { ropeCall } from "../kernels/rope.js";
 import { gluCall } from "../kernels/glu.js";
@@ -99,7 +99,7 @@ export class KernelLab {
   async matmul(r: {
     type: GgmlType; rows: number; cols: number; weight: Uint8Array; x: Float32Array; numTokens: number;
     y0?: Float32Array; tokenTile: number; maxChunkBytes?: number;
-    norm?: { weight: Float32Array; eps: number }; glu?: GatedActivation; unfused?: boolean;
+    norm?: { weight: Float32Array; eps: number }; glu?: GatedActivation; unfused?: boolean; kernel?: MatmulKernel; stageNorm?: boolean;
   }): Promise<Float32Array> {
     const gpu = await this.gpu();
     try {
@@ -119,15 +119,15 @@ export class KernelLab {
         }
         const up = r.glu ? await this.upload(gpu, "up", new Float32Array(r.numTokens * r.rows)) : y;
         calls.push(...(await matmulCalls(gpu, step.uniform, matrix, input, up, r.rows, {
-          tokenTile: r.tokenTile, accumulate: r.y0 !== undefined && !r.glu, workgroupSize: tuning.workgroupSize,
+          tokenTile: r.tokenTile, accumulate: r.y0 !== undefined && !r.glu, workgroupSize: tuning.workgroupSize, kernel: r.kernel,
         })));
         if (r.glu) {
           calls.push(await gluCall(gpu, "lab glu", { step: step.uniform, up, gate: y }, { ffnDim: r.rows, activation: r.glu, workgroupSize: tuning.workgroupSize }));
         }
       } else {
         calls.push(...(await matmulCalls(gpu, step.uniform, matrix, x, y, r.rows, {
-          tokenTile: r.tokenTile, accumulate: r.y0 !== undefined && !r.glu, workgroupSize: tuning.workgroupSize,
-          norm: r.norm ? { weight: g!, eps: r.norm.eps, lanes: tuning.reduceWorkgroupSize } : undefined, glu: r.glu,
+          tokenTile: r.tokenTile, accumulate: r.y0 !== undefined && !r.glu, workgroupSize: tuning.workgroupSize, kernel: r.kernel,
+          norm: r.norm ? { weight: g!, eps: r.norm.eps, lanes: tuning.reduceWorkgroupSize } : undefined, glu: r.glu, stageNorm: r.stageNorm,
         })));
       }
       this.run(gpu, calls, sizes);

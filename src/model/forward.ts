@@ -314,11 +314,11 @@ export class TransformerModel {
     const qDim = c.qHeads * c.headDim;
     const kvDim = c.kvHeads * c.headDim;
     const mm = (w: GpuMatrix, x: GPUBuffer, y: BufferBinding, yStride: number, accumulate: boolean, logitRows = false) =>
-      matmulCalls(gpu, step.uniform, w, x, y, yStride, { tokenTile, accumulate, xRowsAreLogitRows: logitRows, workgroupSize: wg });
+      matmulCalls(gpu, step.uniform, w, x, y, yStride, { tokenTile, accumulate, xRowsAreLogitRows: logitRows, workgroupSize: wg, kernel: tuning.matmul });
     /** y = W·rmsnorm(x)·g [then act(y_before)·that]: the norm folded into the matmul, or a norm call first (the caller's). */
     const normedMm = (w: GpuMatrix, normWeight: GPUBuffer, y: BufferBinding, yStride: number, glu?: "glu") =>
       matmulCalls(gpu, step.uniform, w, tuning.fuseNorm ? act.x : act.xb, y, yStride, {
-        tokenTile, accumulate: false, workgroupSize: wg,
+        tokenTile, accumulate: false, workgroupSize: wg, kernel: tuning.matmul,
         norm: tuning.fuseNorm ? { weight: normWeight, eps: c.rmsEps, lanes: tuning.reduceWorkgroupSize } : undefined,
         glu: glu ? arch.activation : undefined,
       });
