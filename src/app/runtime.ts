@@ -73,6 +73,8 @@ export interface PromptRequest extends SamplingOptions {
   /** With `prompt`: put BOS first (default: the vocabulary's add_bos_token). */
   addBos?: boolean;
   maxTokens: number;
+  /** Generate maxTokens tokens even past end-of-generation ids (benches decode a fixed count). */
+  ignoreEos?: boolean;
   keepLogits?: boolean;
   /** Continuations of this prompt sharing its KV blocks. */
   parallel?: number;
@@ -198,7 +200,7 @@ export class Runtime {
     gpu.memory.resetPeaks();
     const { outputs, stats } = await runScheduler(
       engine,
-      request.requests.map((r, i) => ({ ...r, promptIds: promptIds[i]!, stopIds })),
+      request.requests.map((r, i) => ({ ...r, promptIds: promptIds[i]!, stopIds: r.ignoreEos ? [] : stopIds })),
       {
         policy: request.policy,
         maxRunning: request.maxRunning,
@@ -274,6 +276,11 @@ export class Runtime {
 
   tokenize(request: { modelId: number; text: string; addBos?: boolean }): number[] {
     return this.get(request.modelId).tokenizer.encode(request.text, { addBos: request.addBos ?? false });
+  }
+
+  /** The text of token ids (benches build prompts of a given token count this way). */
+  detokenize(request: { modelId: number; ids: number[] }): string {
+    return this.get(request.modelId).tokenizer.decode(request.ids);
   }
 
   memory(request: { modelId: number }): MemorySnapshot {

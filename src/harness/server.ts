@@ -1,6 +1,8 @@
 // A static HTTP server on 127.0.0.1 for the built page (dist/page) and for model files the page loads.
 // Model files are served with Range support, so the page reads GGUF headers and tensors in pieces
 // exactly as it would from any web server. WebGPU needs a secure context: http://127.0.0.1 is one.
+// With `crossOriginIsolated`, every response carries COOP/COEP so the page may use SharedArrayBuffer
+// (multi-threaded WebAssembly: the peers bench runs wllama's threads in the same page).
 
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
@@ -15,7 +17,13 @@ const CONTENT_TYPES: Record<string, string> = {
   ".json": "application/json",
   ".wgsl": "text/plain; charset=utf-8",
   ".svg": "image/svg+xml",
+  ".wasm": "application/wasm",
 };
+
+export interface PageServerOptions {
+  /** Send Cross-Origin-Opener-Policy / Cross-Origin-Embedder-Policy so the page is cross-origin isolated. */
+  crossOriginIsolated?: boolean;
+}
 
 export interface PageServer {
   origin: string;
@@ -24,7 +32,7 @@ export interface PageServer {
   close(): Promise<void>;
 }
 
-export async function startPageServer(pageDir: string): Promise<PageServer> {
+export async function startPageServer(pageDir: string, options: PageServerOptions = {}): Promise<PageServer> {
   const root = resolve(pageDir);
   const published = new Map<string, string>(); // url path → file path
   let nextId = 0;
@@ -43,6 +51,7 @@ export async function startPageServer(pageDir: string): Promise<PageServer> {
       "Content-Type": CONTENT_TYPES[extname(filePath)] ?? "application/octet-stream",
       "Accept-Ranges": "bytes",
       "Cache-Control": "no-store",
+      ...(options.crossOriginIsolated ? { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" } : {}),
     };
     const range = request.headers.range?.match(/^bytes=(\d+)-(\d*)$/);
     if (range) {

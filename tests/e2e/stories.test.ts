@@ -69,6 +69,8 @@ describe("stories260K.gguf in Chromium", () => {
     { name: "fused norm and GLU (default)", tuning: {} },
     { name: "unfused (rmsnorm, matmul, glu calls)", tuning: { fuseNorm: false, fuseGlu: false } },
     { name: "norm fused, GLU not", tuning: { fuseNorm: true, fuseGlu: false } },
+    { name: "cooperative matmul, 4 rows a workgroup (the GPU variant)", tuning: { matmul: { kind: "cooperative", rowsPerWorkgroup: 4 } } },
+    { name: "cooperative matmul, 1 row a workgroup, unfused", tuning: { matmul: { kind: "cooperative", rowsPerWorkgroup: 1 }, fuseNorm: false, fuseGlu: false } },
   ];
   it.each(variants)("greedy argmax on the GPU, $name: the published text; a decode step reads back 4 bytes, one sync", async ({ tuning }) => {
     const loaded = await session().call<{ modelId: number }>("load", { url: session().publishFile(modelPath("stories260K.gguf")), options: { tuning } });
