@@ -226,7 +226,7 @@ try {
   const peers: Peer[] = [
     webkvPeer(session, "webkv", {}),
     ...(quick ? [] : [webkvPeer(session, "webkv f16 KV", { kvFormat: { k: { type: "f16", grouping: "token" }, v: { type: "f16", grouping: "token" } } })]),
-    webkvPeer(session, "webkv unfused", { tuning: { fuseNorm: false, fuseGlu: false } }),
+    ...(quick ? [] : [webkvPeer(session, "webkv unfused", { tuning: { fuseNorm: false, fuseGlu: false } })]),
     wllamaPeer(session, 1),
     wllamaPeer(session, 2),
     llamaCppPeer(),
@@ -325,7 +325,7 @@ const markdown = [
   "",
   `Machine: ${machine}. No GPU: webkv runs on SwiftShader (Vulkan on the CPU); wllama and llama.cpp on the same CPU cores.`,
   `${rounds} interleaved rounds (every peer once per round, in the order of the table). Rates: median (best); load: median (min).`,
-  "webkv: f32 KV; wllama and llama.cpp: their default f16 KV. \"webkv unfused\" is webkv with its norm and GLU fusions turned off.",
+  "webkv: f32 KV, its adapter's kernel choices (on SwiftShader: GLU folded into the up projection, norms not); wllama and llama.cpp: their default f16 KV. \"webkv unfused\" turns both fusions off (bench/decode-step.ts compares the variants).",
   "",
   markdownTable(
     ["model", "context", "peer", "prompt tok", "load ms", "prefill tok/s", "decode tok", "decode tok/s", "failed"],

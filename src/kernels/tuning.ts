@@ -50,7 +50,9 @@ export function chooseTuning(gpu: Pick<GpuContext, "limits" | "adapter">): Kerne
     decodeMaxChunks: isCpuAdapter ? 16 : 64,
     // Measured (bench/peers.ts) only on SwiftShader, where the row kernel is the default; no GPU was available.
     matmul: isCpuAdapter ? { kind: "row" } : { kind: "cooperative", rowsPerWorkgroup: 4 },
-    fuseNorm: true,
+    // On SwiftShader the folded norm costs more than its dispatch: its barriers turn every matmul workgroup into
+    // fibres (bench/results/decode-step-*.md, bench/results/peers-quick.md: prefill ≈ 0.3–0.7×, decode ≈ 0.8×).
+    fuseNorm: !isCpuAdapter,
     fuseGlu: true,
   };
 }
