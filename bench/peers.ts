@@ -11,7 +11,10 @@
 // around node-llama-cpp's evaluation (first token = end of prefill).
 //
 // A run is a small state machine: queued → loading → prefilling → decoding → done | failed (its error kept).
-//   npx tsx bench/peers.ts [--quick] [--rounds 3] [--only <model name part>]
+//   npx tsx bench/peers.ts [--quick] [--rounds 3] [--only <model name part>[,…]] [--resume <records.jsonl>]
+// --resume takes the records (one JSON line per run, as this script prints them on stderr) of an earlier, interrupted
+// invocation on the same machine: models with records there are not run again (each model's peers stay interleaved
+// within one invocation), and the records are marked with the invocation they come from.
 // --quick: stories260K F32/Q8_0 (384-token prompt, 128 decoded), its shape with an 8K context at 512 and 2048
 // (64 decoded), SmolLM2-135M-shaped Q8_0/Q4_0 with a 16-token prompt and 8 decoded; minutes on an idle machine
 // (webkv decodes that model at ≈ 1 tok/s on SwiftShader), much longer on a loaded one. Without it:
@@ -19,7 +22,7 @@
 // Llama-3.2-1B-shaped Q4_0 added; hours on SwiftShader.
 // Writes bench/results/peers.json, peers.md and peers.svg.
 
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -32,7 +35,7 @@ import { BrowserSession as Session } from "../src/harness/session.js";
 import { machineNote, markdownTable, modelsDir, resultsDir, scratchDir, writeResults, writeSynthetic } from "./lib.js";
 import { barChartSvg } from "./svg-chart.js";
 
-const { values } = parseArgs({ options: { quick: { type: "boolean" }, rounds: { type: "string" }, only: { type: "string" } } });
+const { values } = parseArgs({ options: { quick: { type: "boolean" }, rounds: { type: "string" }, only: { type: "string" }, resume: { type: "string" } } });
 const quick = values.quick ?? false;
 const rounds = Number(values.rounds ?? 3);
 if (!(rounds >= 1)) throw new Error("--rounds must be ≥ 1");
@@ -48,8 +51,13 @@ interface ModelCase {
   contexts: number[];
   decode: number;
   note: string;
+  /** Synthetic vocabularies: random weights pick byte tokens whose text is not UTF-8, which wllama's JSON reply
+   *  cannot carry; wllama is asked to never sample them (logit bias), which does not change the work per token. */
+  byteTokens?: [number, number];
 }
 
+/** Byte tokens of our synthetic vocabularies: <unk>, <s>, </s>, then <0x00>…<0xFF> (src/gguf/synthetic.ts). */
+const SYNTHETIC_BYTES: [number, number] = [3, 259];
 const smolShape = { dim: 576, layers: 30, heads: 9, kvHeads: 3, ffn: 1536, vocab: 49152, contextLength: 8192, tiedOutput: true };
 const llama1bShape = { dim: 2048, layers: 16, heads: 32, kvHeads: 8, ffn: 8192, vocab: 128256, contextLength: 8192, tiedOutput: true, ropeBase: 500000 };
 const smolNote = "synthetic Llama shaped like SmolLM2-135M (dim 576, 30 layers, 9/3 heads, FFN 1536, vocab 49152, tied)";
@@ -61,10 +69,10 @@ const models: ModelCase[] = [
   {
     name: "stories260K-shape F32, 8K context", path: () => writeSynthetic(dir, "stories-8k", stories8kShape, GgmlType.F32, 3),
     contexts: quick ? [512, 2048] : [512, 2048, 8000], decode: quick ? 64 : 128,
-    note: "synthetic Llama with stories260K's shape (dim 64, 5 layers, 8/4 heads, FFN 172, vocab 512) and an 8K context",
+    note: "synthetic Llama with stories260K's shape (dim 64, 5 layers, 8/4 heads, FFN 172, vocab 512) and an 8K context", byteTokens: SYNTHETIC_BYTES,
   },
-  { name: "SmolLM2-135M-shape Q8_0", path: () => writeSynthetic(dir, "smol-q8_0", smolShape, GgmlType.Q8_0, 5), contexts: quick ? [16] : [128, 512, 2048], decode: quick ? 8 : 128, note: smolNote },
-  { name: "SmolLM2-135M-shape Q4_0", path: () => writeSynthetic(dir, "smol-q4_0", smolShape, GgmlType.Q4_0, 5), contexts: quick ? [16] : [128, 512, 2048], decode: quick ? 8 : 128, note: smolNote },
+  { name: "SmolLM2-135M-shape Q8_0", path: () => writeSynthetic(dir, "smol-q8_0", smolShape, GgmlType.Q8_0, 5), contexts: quick ? [16] : [128, 512, 2048], decode: quick ? 8 : 128, note: smolNote, byteTokens: SYNTHETIC_BYTES },
+  { name: "SmolLM2-135M-shape Q4_0", path: () => writeSynthetic(dir, "smol-q4_0", smolShape, GgmlType.Q4_0, 5), contexts: quick ? [16] : [128, 512, 2048], decode: quick ? 8 : 128, note: smolNote, byteTokens: SYNTHETIC_BYTES },
 ];
 if (!quick) {
   models.push({
@@ -75,15 +83,18 @@ if (!quick) {
       await quantizeWithLlamaCpp(f16, out, "Q4_K_M");
       return out;
     },
-    contexts: [128, 512], decode: 128, note: `${smolNote}, quantized by llama.cpp`,
+    contexts: [128, 512], decode: 128, note: `${smolNote}, quantized by llama.cpp`, byteTokens: SYNTHETIC_BYTES,
   });
   models.push({
-    name: "Llama-3.2-1B-shape Q4_0", path: () => writeSynthetic(dir, "llama1b-q4_0", llama1bShape, GgmlType.Q4_0, 7), contexts: [128], decode: 32,
+    name: "Llama-3.2-1B-shape Q4_0", path: () => writeSynthetic(dir, "llama1b-q4_0", llama1bShape, GgmlType.Q4_0, 7), contexts: [128], decode: 32, byteTokens: SYNTHETIC_BYTES,
     note: "synthetic Llama shaped like Llama-3.2-1B (dim 2048, 16 layers, 32/8 heads, FFN 8192, vocab 128256, tied)",
   });
 }
 
-if (values.only) models.splice(0, models.length, ...models.filter((m) => m.name.includes(values.only!)));
+if (values.only) {
+  const parts = values.only.split(",");
+  models.splice(0, models.length, ...models.filter((m) => parts.some((part) => m.name.includes(part))));
+}
 
 // ---- peers -------------------------------------------------------------------------------------------------
 
@@ -99,7 +110,7 @@ type RunState = "queued" | "loading" | "prefilling" | "decoding" | "done" | "fai
 
 interface Peer {
   name: string;
-  run(model: string, promptText: string, context: number, decode: number, setState: (s: RunState) => void): Promise<Measurement>;
+  run(model: string, promptText: string, context: number, decode: number, setState: (s: RunState) => void, byteTokens?: [number, number]): Promise<Measurement>;
 }
 
 function webkvPeer(session: BrowserSession, name: string, options: Record<string, unknown>): Peer {
@@ -135,24 +146,26 @@ function wllamaPeer(session: BrowserSession, threads: number): Peer {
   const wasmUrl = session.publishFile(join(WLLAMA, "wasm", "wllama.wasm"));
   return {
     name: `wllama ${threads}t`,
-    async run(model, promptText, context, decode, setState) {
+    async run(model, promptText, context, decode, setState, byteTokens) {
       setState("loading");
       const modelUrl = session.publishFile(model);
+      const banned: Record<string, boolean> = {};
+      if (byteTokens) for (let id = byteTokens[0]; id < byteTokens[1]; id++) banned[String(id)] = false;
       const result = await session.page.evaluate(
-        async ([indexUrl, wasmUrl, modelUrl, threads, nCtx, promptText, decode]) => {
+        async ([indexUrl, wasmUrl, modelUrl, threads, nCtx, promptText, decode, banned]) => {
           const { Wllama } = await import(indexUrl as string);
           const wllama = new Wllama({ default: wasmUrl, "single-thread/wllama.wasm": wasmUrl, "multi-thread/wllama.wasm": wasmUrl }, { suppressNativeLog: true, logger: { debug() {}, log() {}, warn() {}, error: console.error } });
           try {
             const start = performance.now();
             await wllama.loadModelFromUrl(modelUrl, { n_threads: threads, n_ctx: nCtx, n_batch: 512, n_gpu_layers: 0, useCache: false });
             const loadMs = performance.now() - start;
-            const reply = await wllama.createCompletion({ prompt: promptText, max_tokens: decode, temp: 0, ignore_eos: true, cache_prompt: false });
+            const reply = await wllama.createCompletion({ prompt: promptText, max_tokens: decode, temp: 0, ignore_eos: true, cache_prompt: false, logit_bias: banned });
             return { loadMs, threads: wllama.getNumThreads(), timings: reply.timings };
           } finally {
             await wllama.exit();
           }
         },
-        [indexUrl, wasmUrl, modelUrl, threads, context + decode + 8, promptText, decode] as const,
+        [indexUrl, wasmUrl, modelUrl, threads, context + decode + 8, promptText, decode, banned] as const,
       );
       if (result.threads !== threads) throw new Error(`wllama ran ${result.threads} threads, asked for ${threads}`);
       setState("done");
@@ -211,6 +224,8 @@ function llamaCppPeer(): Peer {
 // ---- the runs ----------------------------------------------------------------------------------------------
 
 interface RunRecord extends Partial<Measurement> {
+  /** 1: this invocation; 0: taken from --resume. */
+  invocation?: number;
   model: string;
   context: number;
   peer: string;
@@ -220,7 +235,10 @@ interface RunRecord extends Partial<Measurement> {
 }
 
 const session = await Session.start({ crossOriginIsolated: true });
-const records: RunRecord[] = [];
+const records: RunRecord[] = values.resume
+  ? readFileSync(values.resume, "utf8").split("\n").filter((line) => line.startsWith("{")).map((line) => ({ ...(JSON.parse(line) as RunRecord), invocation: 0 }))
+  : [];
+const resumedModels = new Set(records.map((r) => r.model));
 let adapter = { vendor: "", architecture: "", description: "" };
 try {
   const peers: Peer[] = [
@@ -233,15 +251,16 @@ try {
   ];
   adapter = await session.call("adapter");
   for (const m of models) {
+    if (resumedModels.has(m.name)) continue;
     const path = await m.path();
     const prompts = await promptTexts(session, path, m.contexts);
     for (const context of m.contexts) {
       for (let round = 1; round <= rounds; round++) {
         for (const peer of peers) {
-          const record: RunRecord = { model: m.name, context, peer: peer.name, round, state: "queued" };
+          const record: RunRecord = { invocation: 1, model: m.name, context, peer: peer.name, round, state: "queued" };
           records.push(record);
           try {
-            Object.assign(record, await peer.run(path, prompts.get(context)!, context, m.decode, (s) => (record.state = s)));
+            Object.assign(record, await peer.run(path, prompts.get(context)!, context, m.decode, (s) => (record.state = s), m.byteTokens));
           } catch (error) {
             record.error = `${record.state}: ${(error as Error).message.split("\n")[0]}`;
             record.state = "failed";
@@ -283,6 +302,8 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 };
 const peerNames = [...new Set(records.map((r) => r.peer))];
+const reported = models.filter((m) => records.some((r) => r.model === m.name));
+models.splice(0, models.length, ...reported);
 interface Summary {
   model: string; context: number; peer: string; runs: number; failed: number; error?: string;
   load_ms?: { min: number; median: number }; prefill_tok_s?: { max: number; median: number }; decode_tok_s?: { max: number; median: number };
@@ -325,6 +346,7 @@ const markdown = [
   "",
   `Machine: ${machine}. No GPU: webkv runs on SwiftShader (Vulkan on the CPU); wllama and llama.cpp on the same CPU cores.`,
   `${rounds} interleaved rounds (every peer once per round, in the order of the table). Rates: median (best); load: median (min).`,
+  ...(resumedModels.size ? [`Models run by an earlier invocation of this script on this machine (--resume; records marked invocation 0): ${[...resumedModels].join(", ")}.`] : []),
   "webkv: f32 KV, its adapter's kernel choices (on SwiftShader: GLU folded into the up projection, norms not); wllama and llama.cpp: their default f16 KV. \"webkv unfused\" turns both fusions off (bench/decode-step.ts compares the variants).",
   "",
   markdownTable(

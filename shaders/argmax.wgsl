@@ -4,7 +4,8 @@
 //   ids[r] = argmax_i logits[r, i]          logits: [num_logit_rows, VOCAB]   ids: [num_logit_rows] u32
 //
 // One workgroup per row: lane l scans i = l, l + WORKGROUP_SIZE, … keeping its first largest value, then a
-// tree reduction keeps the larger value, or the smaller index of two equal ones.
+// tree reduction keeps the larger value, or the smaller index of two equal ones. With WORKGROUP_SIZE 1 (CPU
+// adapters) the one invocation's scan is the answer.
 
 @group(0) @binding(0) var<uniform> step: Step;
 @group(0) @binding(1) var<storage, read> logits: array<f32>;
@@ -27,6 +28,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       value = v;
       index = i;
     }
+  }
+  if (WORKGROUP_SIZE == 1u) {
+    ids[r] = index; // one invocation scanned the whole row: no barrier (SwiftShader pays dearly for them)
+    return;
   }
   best_value[lane] = value;
   best_index[lane] = index;

@@ -222,13 +222,13 @@ export class KernelLab {
   }
 
   /** ids[r] = argmax of row r of logits [rows × vocab], on the GPU. */
-  async argmax(r: { logits: Float32Array; vocab: number; rows: number }): Promise<Uint32Array> {
+  async argmax(r: { logits: Float32Array; vocab: number; rows: number; workgroupSize?: number }): Promise<Uint32Array> {
     const gpu = await this.gpu();
     try {
       const { step, sizes } = await this.stepFor(gpu, this.simpleBatch(r.rows, [...Array(r.rows).keys()]));
       const logits = await this.upload(gpu, "logits", r.logits);
       const ids = await this.upload(gpu, "ids", new Uint32Array(r.rows));
-      this.run(gpu, [await argmaxCall(gpu, "lab argmax", { step: step.uniform, logits, ids }, { vocab: r.vocab, workgroupSize: chooseTuning(gpu).reduceWorkgroupSize })], sizes);
+      this.run(gpu, [await argmaxCall(gpu, "lab argmax", { step: step.uniform, logits, ids }, { vocab: r.vocab, workgroupSize: r.workgroupSize ?? chooseTuning(gpu).argmaxWorkgroupSize })], sizes);
       return new Uint32Array((await this.read(gpu, ids, r.rows * 4)).buffer);
     } finally {
       gpu.memory.destroyAll();

@@ -302,7 +302,7 @@ export class TransformerModel {
     }
     this.layerCalls = { single: await this.recordLayerCalls(1), batch: await this.recordLayerCalls(this.tuning.prefillTokenTile) };
     this.argmaxCall = await argmaxCall(this.gpu, "argmax", { step: this.step.uniform, logits: this.act.logits, ids: this.act.argmaxIds },
-      { vocab: c.vocabSize, workgroupSize: this.tuning.reduceWorkgroupSize });
+      { vocab: c.vocabSize, workgroupSize: this.tuning.argmaxWorkgroupSize });
     const typicalDecode = { numTokens: 1, numSeqs: 1, numLogitRows: 1, maxContext: Math.min(256, this.config.contextLength), maxSeqTokens: 1, numDecodeSeqs: 1, numSeals: 0 };
     await this.ensureAttentionScratch(typicalDecode);
   }

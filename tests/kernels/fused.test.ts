@@ -79,10 +79,12 @@ describe("matmul with the GLU folded in: y = act(gate)·(W·[rmsnorm](x))", () =
 
 describe("argmax of each logit row on the GPU (greedy sampling)", () => {
   it.each([
-    { vocab: 512, rows: 3 },
-    { vocab: 32000, rows: 2 },
-    { vocab: 10, rows: 4 }, // fewer values than lanes
-  ])("vocab $vocab, $rows rows, with ties: the first largest, as argmax() on the CPU", async ({ vocab, rows }) => {
+    { vocab: 512, rows: 3, workgroupSize: 32 },
+    { vocab: 32000, rows: 2, workgroupSize: 128 },
+    { vocab: 10, rows: 4, workgroupSize: 32 }, // fewer values than lanes
+    { vocab: 512, rows: 3, workgroupSize: 1 }, // SwiftShader's choice: one invocation scans the row
+    { vocab: 32000, rows: 2, workgroupSize: 1 },
+  ])("vocab $vocab, $rows rows, $workgroupSize lanes, with ties: the first largest, as argmax() on the CPU", async ({ vocab, rows, workgroupSize }) => {
     const random = new Random(vocab);
     const logits = random.normals(vocab * rows, 2);
     // Row 0: a tie between a late and an early index; row 1: every value equal; others random.
@@ -90,7 +92,7 @@ describe("argmax of each logit row on the GPU (greedy sampling)", () => {
     logits[vocab - 1] = top;
     logits[Math.floor(vocab / 3)] = top;
     logits.fill(-0.5, vocab, 2 * vocab);
-    const gpu = await session().call<Uint32Array>("lab.argmax", { logits, vocab, rows });
+    const gpu = await session().call<Uint32Array>("lab.argmax", { logits, vocab, rows, workgroupSize });
     const cpu = [...Array(rows).keys()].map((r) => argmax(logits.subarray(r * vocab, (r + 1) * vocab)));
     expect(Array.from(gpu)).toEqual(cpu);
     expect(cpu[0]).toBe(Math.floor(vocab / 3));
