@@ -11,7 +11,7 @@
 // around node-llama-cpp's evaluation (first token = end of prefill).
 //
 // A run is a small state machine: queued → loading → prefilling → decoding → done | failed (its error kept).
-//   npx tsx bench/peers.ts [--quick] [--rounds 3] [--only <model name part>[,…]] [--resume <records.jsonl>]
+//   npx tsx bench/peers.ts [--quick] [--rounds 3] [--only <model name part>[,…]] [--resume <records.jsonl>] [--note <text>]
 // --resume takes the records (one JSON line per run, as this script prints them on stderr) of an earlier, interrupted
 // invocation on the same machine: models with records there are not run again (each model's peers stay interleaved
 // within one invocation), and the records are marked with the invocation they come from.
@@ -35,7 +35,7 @@ import { BrowserSession as Session } from "../src/harness/session.js";
 import { machineNote, markdownTable, modelsDir, resultsDir, scratchDir, writeResults, writeSynthetic } from "./lib.js";
 import { barChartSvg } from "./svg-chart.js";
 
-const { values } = parseArgs({ options: { quick: { type: "boolean" }, rounds: { type: "string" }, only: { type: "string" }, resume: { type: "string" } } });
+const { values } = parseArgs({ options: { quick: { type: "boolean" }, rounds: { type: "string" }, only: { type: "string" }, resume: { type: "string" }, note: { type: "string" } } });
 const quick = values.quick ?? false;
 const rounds = Number(values.rounds ?? 3);
 if (!(rounds >= 1)) throw new Error("--rounds must be ≥ 1");
@@ -346,6 +346,7 @@ const markdown = [
   "",
   `Machine: ${machine}. No GPU: webkv runs on SwiftShader (Vulkan on the CPU); wllama and llama.cpp on the same CPU cores.`,
   `${rounds} interleaved rounds (every peer once per round, in the order of the table). Rates: median (best); load: median (min).`,
+  ...(values.note ? [`Note: ${values.note}`] : []),
   ...(resumedModels.size ? [`Models run by an earlier invocation of this script on this machine (--resume; records marked invocation 0): ${[...resumedModels].join(", ")}.`] : []),
   "webkv: f32 KV, its adapter's kernel choices (on SwiftShader: GLU folded into the up projection, norms not); wllama and llama.cpp: their default f16 KV. \"webkv unfused\" turns both fusions off (bench/decode-step.ts compares the variants).",
   "",
