@@ -14,7 +14,7 @@
 //   npx tsx bench/peers.ts [--quick] [--rounds 3] [--only <model name part>[,…]] [--resume <records.jsonl>] [--note <text>]
 // --resume takes the records (one JSON line per run, as this script prints them on stderr) of an earlier, interrupted
 // invocation on the same machine: models with records there are not run again (each model's peers stay interleaved
-// within one invocation), and the records are marked with the invocation they come from.
+// within one invocation); records keep the invocation they carry (0 when they carry none: an earlier run).
 // --quick: stories260K F32/Q8_0 (384-token prompt, 128 decoded), its shape with an 8K context at 512 and 2048
 // (64 decoded), SmolLM2-135M-shaped Q8_0/Q4_0 with a 16-token prompt and 8 decoded; minutes on an idle machine
 // (webkv decodes that model at ≈ 1 tok/s on SwiftShader), much longer on a loaded one. Without it:
@@ -224,7 +224,7 @@ function llamaCppPeer(): Peer {
 // ---- the runs ----------------------------------------------------------------------------------------------
 
 interface RunRecord extends Partial<Measurement> {
-  /** 1: this invocation; 0: taken from --resume. */
+  /** 1: the invocation that ran it; 0: an earlier invocation's record without this field (--resume). */
   invocation?: number;
   model: string;
   context: number;
@@ -236,7 +236,7 @@ interface RunRecord extends Partial<Measurement> {
 
 const session = await Session.start({ crossOriginIsolated: true });
 const records: RunRecord[] = values.resume
-  ? readFileSync(values.resume, "utf8").split("\n").filter((line) => line.startsWith("{")).map((line) => ({ ...(JSON.parse(line) as RunRecord), invocation: 0 }))
+  ? readFileSync(values.resume, "utf8").split("\n").filter((line) => line.startsWith("{")).map((line) => ({ invocation: 0, ...(JSON.parse(line) as RunRecord) }))
   : [];
 const resumedModels = new Set(records.map((r) => r.model));
 let adapter = { vendor: "", architecture: "", description: "" };
