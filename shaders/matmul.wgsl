@@ -1,4 +1,6 @@
-// Matrix × activations with the weights dequantized on the fly (include weights.wgsl first).
+// Matrix × activations with the weights dequantized on the fly (the wrapper includes weights.wgsl,
+// activation.wgsl and matmul_norm.wgsl). The row-per-invocation variant: SwiftShader's (a CPU thread runs whole
+// invocations; no barrier in the loop); matmul_coop.wgsl is the variant for GPUs.
 //
 //   y[t, ROW_OFFSET + r] (+)= Σ_c W[r, c] · x[t, c]       W: [rows of this chunk, COLS]   x: [n, COLS]
 //
@@ -6,6 +8,13 @@
 // reused for every token of the tile (TOKEN_TILE = 1 for decode, more for prefill). Rows of a tensor
 // larger than one binding arrive in chunks; each chunk is its own dispatch with its own ROW_OFFSET.
 // n is the step's token count, or its logit-row count for the output head (X_ROWS_ARE_LOGIT_ROWS).
+//
+// Fused prologue and epilogue (each saves a dispatch and a pass over an activation buffer):
+//   NORM_INPUT  x is the residual stream and the matmul reads rmsnorm(x)·g instead: the workgroup computes
+//               each token's 1/rms, summing squares in rmsnorm.wgsl's exact order (NORM_LANES lane partials,
+//               then the same tree), so the normalized values are bit-identical to its output.
+//   GLU         y holds the gate projection; y[t, r] = act(y[t, r]) · (W·x)[t, r] (the up projection), the
+//               very expression of glu.wgsl.
 
 struct MatmulParams {
   rows: u32,        // rows in this chunk
@@ -20,13 +29,36 @@ struct MatmulParams {
 @group(0) @binding(3) var<storage, read> w_scales: array<u32>;
 @group(0) @binding(4) var<storage, read> x: array<vec4<f32>>;
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;
+@group(0) @binding(6) var<storage, read> norm_g: array<vec4<f32>>; // NORM_INPUT: the norm's weight [COLS]
+
+// x_at, store_norm_partials and inverse_rms come from matmul_norm.wgsl (module-scope order does not matter in WGSL).
 
 @compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn main(
+  @builtin(global_invocation_id) gid: vec3<u32>,
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(local_invocation_index) lane: u32,
+) {
   let row = gid.x;
   let n = select(step.num_tokens, step.num_logit_rows, X_ROWS_ARE_LOGIT_ROWS);
-  let first_token = gid.y * TOKEN_TILE;
-  if (row >= params.rows || first_token >= n) {
+  let first_token = wid.y * TOKEN_TILE;
+  if (first_token >= n) {
+    return; // uniform across the workgroup
+  }
+  var scale: array<f32, TOKEN_TILE>;
+  if (NORM_INPUT) {
+    store_norm_partials(lane, first_token, n);
+    workgroupBarrier();
+    if (NORM_STAGED) {
+      stage_normed_x(lane, first_token, n);
+      workgroupBarrier();
+    } else {
+      for (var tt = 0u; tt < TOKEN_TILE; tt++) {
+        scale[tt] = inverse_rms(tt);
+      }
+    }
+  }
+  if (row >= params.rows) {
     return;
   }
   var acc: array<f32, TOKEN_TILE>;
@@ -37,7 +69,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       let x_base = t * (COLS / 4u) + b * BLOCK_VEC4;
       var sum = 0.0;
       for (var j = 0u; j < BLOCK_VEC4; j++) {
-        sum += dot(w[j], x[x_base + j]);
+        if (NORM_STAGED) {
+          sum += dot(w[j], x_normed[tt][b * BLOCK_VEC4 + j]);
+        } else if (NORM_INPUT) {
+          sum += dot(w[j], x[x_base + j] * scale[tt] * norm_g[b * BLOCK_VEC4 + j]);
+        } else {
+          sum += dot(w[j], x[x_base + j]);
+        }
       }
       acc[tt] += sum;
     }
@@ -46,7 +84,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let t = first_token + tt;
     if (t < n) {
       let at = t * params.y_stride + params.row_offset + row;
-      if (ACCUMULATE) {
+      if (GLU) {
+        y[at] = glu(y[at], acc[tt]);
+      } else if (ACCUMULATE) {
         y[at] += acc[tt];
       } else {
         y[at] = acc[tt];

@@ -5,12 +5,13 @@ import { acquireGpu, type GpuContext } from "../gpu/device.js";
 import { GgmlType } from "../gguf/types.js";
 import { flashAttentionCalls, flashPartialBytes } from "../kernels/attention-flash.js";
 import { naiveAttentionCalls } from "../kernels/attention-naive.js";
+import { argmaxCall } from "../kernels/argmax.js";
 import { embeddingCalls } from "../kernels/embedding.js";
 import { encodeCalls, type KernelCall, type StepSizes } from "../kernels/kernel-call.js";
 import { kvAppendCall } from "../kernels/kv-append.js";
 import { kvSealCalls } from "../kernels/kv-seal.js";
 import { stepKvRows, stepKvValueOffset } from "../kernels/kv-shape.js";
-import { matmulCalls } from "../kernels/matmul.js";
+import { matmulCalls, type MatmulKernel } from "../kernels/matmul.js";
 import { rmsnormCall } from "../kernels/rmsnorm.js";
 import { ropeCall } from "../kernels/rope.js";
 import { gluCall } from "../kernels/glu.js";
@@ -90,20 +91,45 @@ export class KernelLab {
     };
   }
 
-  /** y = W·x (+ y0 when accumulating); W given as GGUF bytes of `type`, rows × cols. */
+  /**
+   * y = W·x (+ y0 when accumulating); W given as GGUF bytes of `type`, rows × cols. With `norm`, W reads
+   * rmsnorm(x)·norm.weight; with `glu`, y0 is the gate and y = act(y0)·(W·x). `unfused` computes those the
+   * way the kernels did before they were folded into the matmul (an rmsnorm call, the plain matmul, a glu call).
+   */
   async matmul(r: {
     type: GgmlType; rows: number; cols: number; weight: Uint8Array; x: Float32Array; numTokens: number;
     y0?: Float32Array; tokenTile: number; maxChunkBytes?: number;
+    norm?: { weight: Float32Array; eps: number }; glu?: GatedActivation; unfused?: boolean; kernel?: MatmulKernel; stageNorm?: boolean;
   }): Promise<Float32Array> {
     const gpu = await this.gpu();
     try {
+      const tuning = chooseTuning(gpu);
       const matrix = await this.uploadMatrix(gpu, "lab weight", r.type, r.rows, r.cols, r.weight, r.maxChunkBytes);
       const { step, sizes } = await this.stepFor(gpu, this.simpleBatch(r.numTokens));
       const x = await this.upload(gpu, "x", r.x);
       const y = await this.upload(gpu, "y", r.y0 ?? new Float32Array(r.numTokens * r.rows));
-      const calls = await matmulCalls(gpu, step.uniform, matrix, x, y, r.rows, {
-        tokenTile: r.tokenTile, accumulate: r.y0 !== undefined, workgroupSize: chooseTuning(gpu).workgroupSize,
-      });
+      const g = r.norm ? await this.upload(gpu, "norm weight", r.norm.weight) : undefined;
+      const calls: KernelCall[] = [];
+      if (r.unfused) {
+        let input = x;
+        if (r.norm) {
+          input = await this.upload(gpu, "xb", new Float32Array(r.x.length));
+          calls.push(await rmsnormCall(gpu, "lab rmsnorm", { step: step.uniform, x, weight: g!, logitRows: step.logitRows, y: input },
+            { dim: r.cols, eps: r.norm.eps, gatherLogitRows: false, workgroupSize: tuning.reduceWorkgroupSize }));
+        }
+        const up = r.glu ? await this.upload(gpu, "up", new Float32Array(r.numTokens * r.rows)) : y;
+        calls.push(...(await matmulCalls(gpu, step.uniform, matrix, input, up, r.rows, {
+          tokenTile: r.tokenTile, accumulate: r.y0 !== undefined && !r.glu, workgroupSize: tuning.workgroupSize, kernel: r.kernel,
+        })));
+        if (r.glu) {
+          calls.push(await gluCall(gpu, "lab glu", { step: step.uniform, up, gate: y }, { ffnDim: r.rows, activation: r.glu, workgroupSize: tuning.workgroupSize }));
+        }
+      } else {
+        calls.push(...(await matmulCalls(gpu, step.uniform, matrix, x, y, r.rows, {
+          tokenTile: r.tokenTile, accumulate: r.y0 !== undefined && !r.glu, workgroupSize: tuning.workgroupSize, kernel: r.kernel,
+          norm: r.norm ? { weight: g!, eps: r.norm.eps, lanes: tuning.reduceWorkgroupSize } : undefined, glu: r.glu, stageNorm: r.stageNorm,
+        })));
+      }
       this.run(gpu, calls, sizes);
       return await this.read(gpu, y, r.numTokens * r.rows * 4);
     } finally {
@@ -190,6 +216,20 @@ export class KernelLab {
         { qHeads: r.qHeads, kvHeads: r.kvHeads, headDim: r.headDim, ropeDim: r.ropeDim, neox: r.neox ?? false, workgroupSize: chooseTuning(gpu).workgroupSize });
       this.run(gpu, [call], sizes);
       return { q: await this.read(gpu, q, r.q.byteLength), k: await this.read(gpu, k, r.k.byteLength) };
+    } finally {
+      gpu.memory.destroyAll();
+    }
+  }
+
+  /** ids[r] = argmax of row r of logits [rows × vocab], on the GPU. */
+  async argmax(r: { logits: Float32Array; vocab: number; rows: number; workgroupSize?: number }): Promise<Uint32Array> {
+    const gpu = await this.gpu();
+    try {
+      const { step, sizes } = await this.stepFor(gpu, this.simpleBatch(r.rows, [...Array(r.rows).keys()]));
+      const logits = await this.upload(gpu, "logits", r.logits);
+      const ids = await this.upload(gpu, "ids", new Uint32Array(r.rows));
+      this.run(gpu, [await argmaxCall(gpu, "lab argmax", { step: step.uniform, logits, ids }, { vocab: r.vocab, workgroupSize: r.workgroupSize ?? chooseTuning(gpu).argmaxWorkgroupSize })], sizes);
+      return new Uint32Array((await this.read(gpu, ids, r.rows * 4)).buffer);
     } finally {
       gpu.memory.destroyAll();
     }
@@ -310,4 +350,4 @@ export class KernelLab {
   }
 }
 
-export const LAB_METHODS = ["matmul", "embedding", "rmsnorm", "headNorm", "pointwise", "rope", "glu", "attention"] as const;
+export const LAB_METHODS = ["matmul", "embedding", "rmsnorm", "headNorm", "pointwise", "rope", "glu", "argmax", "attention"] as const;

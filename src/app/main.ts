@@ -21,7 +21,7 @@ const runtime = new Runtime((event) => {
 
 type Method = keyof Runtime;
 const METHODS: Method[] = [
-  "adapter", "load", "generate", "generateBatch", "kvOccupancy", "score", "tokenize", "memory", "buffers", "profile", "unload", "parseGguf",
+  "adapter", "load", "generate", "generateBatch", "kvOccupancy", "score", "tokenize", "detokenize", "memory", "buffers", "profile", "counters", "unload", "parseGguf",
   "chatOpen", "chatTurn", "chatStop", "chatClose", "liveBytes", "stop",
 ];
 

@@ -76,6 +76,8 @@ export interface PromptRequest extends SamplingOptions {
   /** With `prompt`: put BOS first (default: the vocabulary's add_bos_token). */
   addBos?: boolean;
   maxTokens: number;
+  /** Generate maxTokens tokens even past end-of-generation ids (benches decode a fixed count). */
+  ignoreEos?: boolean;
   keepLogits?: boolean;
   /** Continuations of this prompt sharing its KV blocks. */
   parallel?: number;
@@ -219,7 +221,7 @@ export class Runtime {
     this.stopRequested = false;
     const { outputs, stats } = await runScheduler(
       engine,
-      request.requests.map((r, i) => ({ ...r, promptIds: promptIds[i]!, stopIds })),
+      request.requests.map((r, i) => ({ ...r, promptIds: promptIds[i]!, stopIds: r.ignoreEos ? [] : stopIds })),
       {
         policy: request.policy,
         maxRunning: request.maxRunning,
@@ -305,6 +307,11 @@ export class Runtime {
     return { bytes, models: this.models.size };
   }
 
+  /** The text of token ids (benches build prompts of a given token count this way). */
+  detokenize(request: { modelId: number; ids: number[] }): string {
+    return this.get(request.modelId).tokenizer.decode(request.ids);
+  }
+
   memory(request: { modelId: number }): MemorySnapshot {
     return this.get(request.modelId).gpu.memory.snapshot();
   }
@@ -314,6 +321,14 @@ export class Runtime {
     const { model } = this.get(request.modelId);
     if (request.enable) model.enableProfiling();
     return model.takeProfile();
+  }
+
+  /**
+   * What the forward steps since the last call cost the CPU: dispatches, awaited GPU round trips and bytes read
+   * back, in total and for the last step (src/model/forward.ts StepCounters).
+   */
+  counters(request: { modelId: number }) {
+    return this.get(request.modelId).model.takeCounters();
   }
 
   /** The model's live GPU buffers, largest first: what each allocation is and its category. */

@@ -94,6 +94,8 @@ export class ChatSession {
     const reused = keep === promptIds.length ? keep - 1 : keep;
     this.engine.sequences.truncate(this.seqId, reused);
     let logits = await this.engine.prefill(this.seqId, promptIds.slice(reused), "last");
+    /** A greedy reply reads back each step's argmax id, not its logits. */
+    let nextId: number | undefined;
     this.cached = [...promptIds];
     const prefillMs = performance.now() - prefillStart;
 
@@ -105,7 +107,7 @@ export class ChatSession {
         stopReason = "stopped";
         break;
       }
-      const id = sampler.sample(logits);
+      const id = nextId ?? sampler.sample(logits);
       outputIds.push(id);
       options.onToken?.(id);
       if (this.stopIds.has(id)) {
@@ -117,9 +119,10 @@ export class ChatSession {
         break;
       }
       if (outputIds.length === options.maxTokens) break;
-      const [result] = await this.engine.step([{ seqId: this.seqId, ids: [id], logits: "last" }]);
+      const [result] = await this.engine.step([{ seqId: this.seqId, ids: [id], logits: sampler.isGreedy ? "argmax" : "last" }]);
       this.cached.push(id);
       logits = result!.logits;
+      nextId = result!.argmax;
     }
     return {
       outputIds,

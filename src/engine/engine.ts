@@ -5,20 +5,23 @@ import { BlockAllocator } from "../kv/allocator.js";
 import { concatFloats } from "../util/concat.js";
 import { SequenceTable, type SlotReservation } from "../kv/sequences.js";
 import type { TransformerModel } from "../model/forward.js";
+import { argmax } from "./sampler.js";
 import type { StepBatch, StepSequence, StepToken } from "../model/step.js";
 
 export interface StepRequest {
   seqId: number;
   /** Tokens to append to the sequence in this step. */
   ids: number[];
-  /** Which of these tokens' logits to return. */
-  logits: "none" | "last" | "all";
+  /** Which of these tokens' logits to return; "argmax": only the last position's most likely id (greedy). */
+  logits: "none" | "last" | "all" | "argmax";
 }
 
 export interface StepResult {
   seqId: number;
-  /** [rows × vocab]: one row per requested position (the last, or all). */
+  /** [rows × vocab]: one row per requested position (the last, or all); empty for "argmax". */
   logits: Float32Array;
+  /** "argmax" requests: the last position's most likely id (the first on ties, as argmax() of its logits). */
+  argmax?: number;
 }
 
 export class Engine {
@@ -79,15 +82,17 @@ export class Engine {
         for (let block = Math.floor(lengthsBefore[i]! / blockSize); block < Math.floor(sequence.length / blockSize); block++) seals.push([i, block]);
       }
       if (r.logits === "all") for (let j = 0; j < r.ids.length; j++) logitRows.push(firstToken + j);
-      if (r.logits === "last" && r.ids.length > 0) logitRows.push(firstToken + r.ids.length - 1);
+      if ((r.logits === "last" || r.logits === "argmax") && r.ids.length > 0) logitRows.push(firstToken + r.ids.length - 1);
     });
     if (logitRows.length > this.model.maxLogitRows) {
       throw new Error(`a step returns at most ${this.model.maxLogitRows} logit rows, asked for ${logitRows.length}`);
     }
     const batch: StepBatch = { tokens, seqs, logitRows, seals };
-    let logits: Float32Array;
+    // Only argmax ids wanted: the GPU picks them and the step reads back 4 bytes a row instead of the logits.
+    const onlyArgmax = requests.some((r) => r.logits === "argmax") && requests.every((r) => r.logits === "argmax" || r.logits === "none");
+    let output: Float32Array | Uint32Array;
     try {
-      logits = await this.model.forward(batch, reservations.flatMap((r) => r.copies), this.sequences.takeTailCopies());
+      output = await this.model.forward(batch, reservations.flatMap((r) => r.copies), this.sequences.takeTailCopies(), onlyArgmax ? "argmax" : "logits");
     } catch (error) {
       // The step did not run: give the reserved slots back so every sequence is as it was.
       requests.forEach((r, i) => this.sequences.truncate(r.seqId, lengthsBefore[i]!));
@@ -98,8 +103,13 @@ export class Engine {
     const results: StepResult[] = [];
     let row = 0;
     for (const r of requests) {
-      const rows = r.logits === "all" ? r.ids.length : r.logits === "last" && r.ids.length > 0 ? 1 : 0;
-      results.push({ seqId: r.seqId, logits: logits.subarray(row * vocab, (row + rows) * vocab) });
+      const rows = r.logits === "all" ? r.ids.length : r.logits !== "none" && r.ids.length > 0 ? 1 : 0;
+      if (r.logits === "argmax" && rows === 1) {
+        const id = onlyArgmax ? output[row]! : argmax(output.subarray(row * vocab, (row + 1) * vocab));
+        results.push({ seqId: r.seqId, logits: new Float32Array(0), argmax: id });
+      } else {
+        results.push({ seqId: r.seqId, logits: (output as Float32Array).subarray(row * vocab, (row + rows) * vocab) });
+      }
       row += rows;
     }
     return results;

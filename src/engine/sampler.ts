@@ -44,6 +44,11 @@ export class Sampler {
     this.random = new Random(this.options.seed);
   }
 
+  /** Greedy: the next id is argmax of the logits, which the GPU can pick without reading them back. */
+  get isGreedy(): boolean {
+    return this.options.temperature === 0;
+  }
+
   sample(logits: Float32Array): number {
     const { temperature, topK, topP } = this.options;
     if (temperature === 0) return argmax(logits);

@@ -17,7 +17,7 @@
 //               preemption). A sequence that cannot fit even alone is refused.
 
 import { KvPoolExhaustedError } from "../kv/allocator.js";
-import { ContextOverflowError, Engine, type StepRequest } from "./engine.js";
+import { ContextOverflowError, Engine, type StepRequest, type StepResult } from "./engine.js";
 import { Sampler, type SamplingOptions } from "./sampler.js";
 import { RequestError } from "./errors.js";
 
@@ -125,10 +125,12 @@ export async function runScheduler(engine: Engine, requests: SequenceRequest[], 
     finished.push(b);
   };
 
-  const sample = (b: Branch, logits: Float32Array) => {
+  /** A greedy branch that keeps no logits needs only the argmax id, which the GPU picks. */
+  const argmaxOnly = (b: Branch) => b.sampler.isGreedy && !requests[b.request]!.keepLogits && b.forksPending === 0;
+  const sample = (b: Branch, result: StepResult) => {
     const request = requests[b.request]!;
-    if (request.keepLogits) b.logits.push(logits.slice());
-    const id = b.sampler.sample(logits);
+    if (request.keepLogits) b.logits.push(result.logits.slice());
+    const id = result.argmax ?? b.sampler.sample(result.logits);
     b.outputIds.push(id);
     b.pendingIds.push(id);
     options.onToken?.(b.request, b.branch, id);
@@ -226,7 +228,9 @@ export async function runScheduler(engine: Engine, requests: SequenceRequest[], 
     }
     if (plan.length === 0) continue;
 
-    const stepRequests: StepRequest[] = plan.map((p) => ({ seqId: p.branch.seqId!, ids: p.ids, logits: p.wantsLogits ? "last" : "none" }));
+    const stepRequests: StepRequest[] = plan.map((p) => ({
+      seqId: p.branch.seqId!, ids: p.ids, logits: !p.wantsLogits ? "none" : argmaxOnly(p.branch) ? "argmax" : "last",
+    }));
     const stepStart = performance.now();
     const results = await engine.step(stepRequests);
     const stepMs = performance.now() - stepStart;
@@ -245,10 +249,10 @@ export async function runScheduler(engine: Engine, requests: SequenceRequest[], 
       Object.assign(stats, { peakBlocksUsed: used, slotsUsedAtPeak: usedSlots, slotsAllocatedAtPeak: allocatedSlots });
     }
 
-    const lastLogits = new Map<Branch, Float32Array>();
+    const lastLogits = new Map<Branch, StepResult>();
     plan.forEach((p, i) => {
       p.branch.computed += p.ids.length;
-      if (p.wantsLogits) lastLogits.set(p.branch, results[i]!.logits);
+      if (p.wantsLogits) lastLogits.set(p.branch, results[i]!);
     });
     for (const [b, logits] of lastLogits) {
       // A prompt just finished: fork the parallel branches first, so they share its blocks.

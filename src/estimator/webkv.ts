@@ -15,11 +15,11 @@
 //                       channel groups: H·D scale bytes — each area rounded up to 4 bytes
 //                     tails (quantized formats): one per sequence, 2·H·B·D·4 bytes per layer
 //   activations       the step buffers and activations for maxStepTokens tokens (x, xb, q, k|v, att, gate, up,
-//                     logit rows, logits, step inputs), k and v sharing one buffer at a 256-byte-aligned offset;
+//                     logit rows, logits, argmax ids, step inputs), k and v sharing one buffer at a 256-byte-aligned offset;
 //                     Gemma adds the projection before its post-norms, Gemma 3 a second RoPE table
 //   attention_scratch flash: maxSeqs × H_q × maxChunks × (D + 2) × 4; naive: tokens × H_q × ⌈context/256⌉·256 × 4
 //                     of the largest step
-//   staging           the logits readback: maxLogitRows × vocab × 4
+//   staging           the logits readback: maxLogitRows × vocab × 4, and the argmax readback: maxLogitRows × 4
 //   other             16-byte uniforms per matmul chunk (×2: decode and prefill variants) and per embedding
 //                     chunk, a 4-byte placeholder (bound as the scales of matrices that have none), one
 //                     block-sized copy bounce
@@ -228,7 +228,7 @@ export function webkvRunMemory(model: ModelDescription, s: WebkvRunSettings): We
     ropeTables * T * ropePairs * 8 + Math.max(1, Math.ceil(T / B) + s.maxSeqs) * 8;
   const projected = POST_NORM_ARCHITECTURES.has(model.architecture) ? 4 * T * dim : 0;
   const activationBuffers = 4 * T * (2 * dim + 2 * qDim + 2 * model.ffnSize) + align(kvRows, s.offsetAlignment) + kvRows +
-    4 * logitRows * (dim + vocab) + projected;
+    4 * logitRows * (dim + vocab + 1) + projected;
   const activations = stepInputs + activationBuffers;
   formulas.push(`activations = step inputs ${stepInputs} B + buffers for ${T} tokens and ${logitRows} logit rows ${activationBuffers} B = ${activations} B`);
 
@@ -248,10 +248,10 @@ export function webkvRunMemory(model: ModelDescription, s: WebkvRunSettings): We
     formulas.push(`attention_scratch (naive) = largest step's tokens × ${model.heads} heads × context (rounded to 256) × 4 = ${scratch} B`);
   }
 
-  const staging = logitRows * vocab * 4;
+  const staging = logitRows * vocab * 4 + logitRows * 4;
   const placeholder = matrices.some((m) => webkvGpuBlock(m.type).scales === 0) ? 4 : 0; // bound as the "scales" of matrices without
   const other = 16 * (2 * matmulChunks + embeddingChunks) + placeholder + Math.max(blockBytes, tailBytes);
-  formulas.push(`staging = ${logitRows} × ${vocab} × 4 = ${staging} B; other = uniforms, placeholder, copy bounce = ${other} B`);
+  formulas.push(`staging = ${logitRows} × (${vocab} + 1) × 4 = ${staging} B; other = uniforms, placeholder, copy bounce = ${other} B`);
   const total = weights + kv + activations + scratch + staging + other;
   return {
     weights, kv, activations, attention_scratch: scratch, staging, other, total,

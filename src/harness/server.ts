@@ -6,6 +6,8 @@
 // (/<128-bit hex>/…), so another local process that finds the port cannot read the model it serves; a
 // request whose Host is not 127.0.0.1:<port> is refused (a DNS-rebinding page names its own host); only GET
 // and HEAD are answered; and no request, however malformed (a bad %-escape, a path outside the root), can throw.
+// With `crossOriginIsolated`, every response carries COOP/COEP so the page may use SharedArrayBuffer
+// (multi-threaded WebAssembly: the peers bench runs wllama's threads in the same page).
 
 import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
@@ -21,7 +23,13 @@ const CONTENT_TYPES: Record<string, string> = {
   ".json": "application/json",
   ".wgsl": "text/plain; charset=utf-8",
   ".svg": "image/svg+xml",
+  ".wasm": "application/wasm",
 };
+
+export interface PageServerOptions {
+  /** Send Cross-Origin-Opener-Policy / Cross-Origin-Embedder-Policy so the page is cross-origin isolated. */
+  crossOriginIsolated?: boolean;
+}
 
 export interface PageServer {
   origin: string;
@@ -32,7 +40,7 @@ export interface PageServer {
   close(): Promise<void>;
 }
 
-export async function startPageServer(pageDir: string): Promise<PageServer> {
+export async function startPageServer(pageDir: string, options: PageServerOptions = {}): Promise<PageServer> {
   const root = resolve(pageDir);
   const published = new Map<string, string>(); // url path (after the secret) → file path
   let nextId = 0;
@@ -54,6 +62,7 @@ export async function startPageServer(pageDir: string): Promise<PageServer> {
       "Content-Type": CONTENT_TYPES[extname(filePath)] ?? "application/octet-stream",
       "Accept-Ranges": "bytes",
       "Cache-Control": "no-store",
+      ...(options.crossOriginIsolated ? { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" } : {}),
     };
     const range = request.headers.range?.match(/^bytes=(\d+)-(\d*)$/);
     if (range) {

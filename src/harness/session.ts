@@ -24,6 +24,8 @@ export interface SessionOptions extends ChromiumOptions {
   pageDir?: string;
   /** Print the page's console to stderr. */
   debug?: boolean;
+  /** Serve the page cross-origin isolated (SharedArrayBuffer for multi-threaded WebAssembly peers). */
+  crossOriginIsolated?: boolean;
 }
 
 export class BrowserSession {
@@ -37,7 +39,7 @@ export class BrowserSession {
   ) {}
 
   static async start(options: SessionOptions = {}): Promise<BrowserSession> {
-    const server = await startPageServer(options.pageDir ?? findPageDir());
+    const server = await startPageServer(options.pageDir ?? findPageDir(), { crossOriginIsolated: options.crossOriginIsolated });
     let chromium: LaunchedChromium | undefined;
     try {
       chromium = await launchChromium(options);

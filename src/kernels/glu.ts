@@ -1,5 +1,6 @@
 // Wrapper of shaders/glu.wgsl: gate ← act(gate)·up, in place, with act = silu (SwiGLU) or gelu-tanh (GeGLU).
 
+import activationWgsl from "../../shaders/activation.wgsl?raw";
 import gluWgsl from "../../shaders/glu.wgsl?raw";
 import type { GpuContext } from "../gpu/device.js";
 import { bindGroup, createComputeProgram, layoutEntries } from "../gpu/pipelines.js";
@@ -16,7 +17,7 @@ export async function gluCall(
   const program = await createComputeProgram(
     gpu.device,
     `glu ${shape.activation}`,
-    kernelSource(gluWgsl, { FFN_DIM: shape.ffnDim, GELU_TANH: shape.activation === "gelu_tanh", WORKGROUP_SIZE: shape.workgroupSize }),
+    kernelSource(activationWgsl + gluWgsl, { FFN_DIM: shape.ffnDim, GELU_TANH: shape.activation === "gelu_tanh", WORKGROUP_SIZE: shape.workgroupSize }),
     layoutEntries(["uniform", "read", "write"]),
   );
   return {

@@ -1,10 +1,17 @@
-// Wrapper of shaders/matmul.wgsl: y (+)= W·x with W quantized on the GPU. Owns one pipeline per
-// (format, row length, token tile, accumulate, logit-rows) and one small uniform per weight chunk.
+// Wrapper of the matmul family: y (+)= W·x with W quantized on the GPU, optionally reading rmsnorm(x)·g (the
+// norm folded in) and/or writing act(y)·(W·x) (the GLU folded in). Two kernels: shaders/matmul.wgsl, one row
+// per invocation (SwiftShader's), and shaders/matmul_coop.wgsl, lanes of a workgroup cooperating on each row
+// (coalesced weight reads, for GPUs). Owns one pipeline per (kernel, format, row length, token tile, accumulate,
+// logit-rows, fusions) and one small uniform per weight chunk.
 
+import activationWgsl from "../../shaders/activation.wgsl?raw";
 import matmulWgsl from "../../shaders/matmul.wgsl?raw";
+import matmulCoopWgsl from "../../shaders/matmul_coop.wgsl?raw";
+import matmulNormWgsl from "../../shaders/matmul_norm.wgsl?raw";
 import weightsWgsl from "../../shaders/weights.wgsl?raw";
 import type { GpuContext } from "../gpu/device.js";
-import { bindGroup, createComputeProgram, layoutEntries, type BufferBinding } from "../gpu/pipelines.js";
+import { bindGroup, createComputeProgram, f32, layoutEntries, type BufferBinding } from "../gpu/pipelines.js";
+import type { GatedActivation } from "../model/architecture.js";
 import { kernelSource } from "./wgsl.js";
 import type { GpuMatrix } from "../model/weights.js";
 import { ceilDiv, type KernelCall } from "./kernel-call.js";
@@ -17,7 +24,17 @@ export interface MatmulOptions {
   /** x has the step's logit rows (output head) instead of all its tokens. */
   xRowsAreLogitRows?: boolean;
   workgroupSize: number;
+  /** Read rmsnorm(x)·weight instead of x, 1/rms summed over `lanes` partials like rmsnorm.wgsl with that workgroup size. */
+  norm?: { weight: GPUBuffer; eps: number; lanes: number };
+  /** y holds the gate projection: y = act(y)·(W·x). */
+  glu?: GatedActivation;
+  /** With `norm`: stage the normalized tile in workgroup memory when it fits (default true). */
+  stageNorm?: boolean;
+  /** Which kernel: one row per invocation (default), or `rowsPerWorkgroup` rows shared by the workgroup's lanes. */
+  kernel?: MatmulKernel;
 }
+
+export type MatmulKernel = { kind: "row" } | { kind: "cooperative"; rowsPerWorkgroup: number };
 
 /** Calls computing y[:, 0:W.rows] (+)= W·x for every chunk of W. */
 export async function matmulCalls(
@@ -29,19 +46,38 @@ export async function matmulCalls(
   yStride: number,
   options: MatmulOptions,
 ): Promise<KernelCall[]> {
-  const code = kernelSource(weightsWgsl + matmulWgsl, {
+  const norm = options.norm;
+  if (options.glu && options.accumulate) throw new Error("a GLU matmul writes y = act(y)·(W·x); it cannot accumulate");
+  if (norm && norm.lanes > options.workgroupSize) throw new Error(`a matmul with the norm folded in needs ${norm.lanes} lanes, its workgroup has ${options.workgroupSize}`);
+  const kernel = options.kernel ?? { kind: "row" };
+  const cooperative = kernel.kind === "cooperative";
+  const rowsPerWorkgroup = cooperative ? kernel.rowsPerWorkgroup : options.workgroupSize;
+  if (cooperative && !(Number.isInteger(Math.log2(rowsPerWorkgroup)) && rowsPerWorkgroup <= options.workgroupSize)) {
+    throw new Error(`a cooperative matmul shares a workgroup of ${options.workgroupSize} lanes among a power of two of rows at most that, got ${rowsPerWorkgroup}`);
+  }
+  // The normalized tile is staged in workgroup memory when it fits beside the kernel's other workgroup arrays.
+  const workgroupBytes = options.tokenTile * ((norm?.lanes ?? 1) + (cooperative ? options.workgroupSize : 0) + weight.cols) * 4;
+  const staged = norm !== undefined && (options.stageNorm ?? true) && workgroupBytes <= gpu.limits.maxComputeWorkgroupStorageSize;
+  const code = kernelSource(weightsWgsl + activationWgsl + matmulNormWgsl + (cooperative ? matmulCoopWgsl : matmulWgsl), {
     WEIGHT_FORMAT: weight.type,
     COLS: weight.cols,
     TOKEN_TILE: options.tokenTile,
     ACCUMULATE: options.accumulate,
     X_ROWS_ARE_LOGIT_ROWS: options.xRowsAreLogitRows ?? false,
     WORKGROUP_SIZE: options.workgroupSize,
+    NORM_INPUT: norm !== undefined,
+    NORM_STAGED: staged,
+    NORM_LANES: norm?.lanes ?? 1,
+    EPS: f32(norm?.eps ?? 0),
+    GLU: options.glu !== undefined,
+    GELU_TANH: options.glu === "gelu_tanh",
+    ...(cooperative ? { ROWS_PER_WORKGROUP: rowsPerWorkgroup } : {}),
   });
   const program = await createComputeProgram(
     gpu.device,
-    `matmul ${weight.type}x${weight.cols} tile${options.tokenTile}${options.accumulate ? "+=" : ""}`,
+    `matmul${cooperative ? ` coop${rowsPerWorkgroup}` : ""} ${weight.type}x${weight.cols} tile${options.tokenTile}${options.accumulate ? "+=" : ""}${norm ? (staged ? " norm staged" : " norm") : ""}${options.glu ? ` ${options.glu}` : ""}`,
     code,
-    layoutEntries(["uniform", "uniform", "read", "read", "read", "write"]),
+    layoutEntries(["uniform", "uniform", "read", "read", "read", "write", "read"]),
   );
   const calls: KernelCall[] = [];
   for (const chunk of weight.chunks) {
@@ -52,9 +88,9 @@ export async function matmulCalls(
     calls.push({
       label: `matmul ${weight.name}`,
       pipeline: program.pipeline,
-      bindGroup: bindGroup(gpu.device, program, weight.name, [stepUniform, params, chunk.data, chunk.scales, x, y]),
+      bindGroup: bindGroup(gpu.device, program, weight.name, [stepUniform, params, chunk.data, chunk.scales, x, y, norm?.weight ?? x]),
       workgroups: (s) => [
-        ceilDiv(chunk.rows, options.workgroupSize),
+        ceilDiv(chunk.rows, rowsPerWorkgroup),
         ceilDiv(logitRows ? s.numLogitRows : s.numTokens, tokenTile),
         1,
       ],

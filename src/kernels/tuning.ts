@@ -3,6 +3,7 @@
 // real GPUs want wider workgroups. Every kernel wrapper takes its sizes from here.
 
 import type { GpuContext } from "../gpu/device.js";
+import type { MatmulKernel } from "./matmul.js";
 
 export interface KernelTuning {
   /** Invocations per workgroup for elementwise and row-per-invocation kernels. */
@@ -20,6 +21,14 @@ export interface KernelTuning {
   /** Split-K decode: a sequence of n keys is cut into clamp(⌈n / min chunk⌉, 1, max chunks) chunks. */
   decodeMinChunk: number;
   decodeMaxChunks: number;
+  /** Lanes of the argmax kernel per logit row (1: a plain scan, no barrier). */
+  argmaxWorkgroupSize: number;
+  /** Matmul kernel: one row per invocation (SwiftShader), or the workgroup's lanes cooperating on rows (GPUs). */
+  matmul: MatmulKernel;
+  /** Fold each layer's RMSNorm into the matmuls that read it (every row recomputes 1/rms: one dispatch less per norm). */
+  fuseNorm: boolean;
+  /** Fold the GLU into the up projection (y = act(gate)·(Wup·x)): one dispatch and one activation pass less. */
+  fuseGlu: boolean;
 }
 
 function largestPowerOfTwoAtMost(value: number): number {
@@ -41,5 +50,13 @@ export function chooseTuning(gpu: Pick<GpuContext, "limits" | "adapter">): Kerne
     // SwiftShader runs 2–16 CPU threads: a few long chunks; a real GPU wants many short ones in flight.
     decodeMinChunk: isCpuAdapter ? 256 : 64,
     decodeMaxChunks: isCpuAdapter ? 16 : 64,
+    // SwiftShader: a tree reduction's barriers cost more than scanning the row in one invocation.
+    argmaxWorkgroupSize: isCpuAdapter ? 1 : largestPowerOfTwoAtMost(Math.min(128, maxInvocations)),
+    // Measured (bench/peers.ts) only on SwiftShader, where the row kernel is the default; no GPU was available.
+    matmul: isCpuAdapter ? { kind: "row" } : { kind: "cooperative", rowsPerWorkgroup: 4 },
+    // On SwiftShader the folded norm costs more than its dispatch: its barriers turn every matmul workgroup into
+    // fibres (bench/results/decode-step-*.md, bench/results/peers-quick.md: prefill ≈ 0.3–0.7×, decode ≈ 0.8×).
+    fuseNorm: !isCpuAdapter,
+    fuseGlu: true,
   };
 }

@@ -1,14 +1,17 @@
 // The forward pass on the GPU, assembled from an architecture description (src/model/architecture.ts)
 // over the shared kernels. Loading uploads the weights (still quantized), allocates the KV pool and the
 // activations, and records every kernel call once; a step then uploads its batch, encodes the recorded
-// calls in one compute pass, and reads back the logits of the rows it asked for.
+// calls in one compute pass, and reads back the logits of the rows it asked for — or, for greedy steps,
+// only their argmax ids (4 bytes a row). A step waits on the GPU once: for that readback. Validation
+// errors are caught by an error scope that is not awaited; one surfaces at the next step (or readback),
+// naming the step that caused it.
 //
 // Per layer l, for the step's tokens x: [n, dim]   (optional parts in brackets, chosen by the description)
-//   xb = rmsnorm(x)·attn_norm          q, k, v = Wq·xb [+bq], Wk·xb [+bk], Wv·xb [+bv]
+//   xb = rmsnorm(x)·attn_norm          q, k, v = Wq·xb [+bq], Wk·xb [+bk], Wv·xb [+bv]   (norm folded into the matmuls: fuseNorm)
 //   [q, k = headnorm(q, k)]            rope(q, k) with the layer's RoPE table     K/V cache ← k, v
 //   att = attention(q, cache) with the layer's window [and soft-cap]
 //   x += Wo·att [+bo]                  or [x += rmsnorm(Wo·att)·post_attention_norm]
-//   xb = rmsnorm(x)·ffn_norm           h = act(Wgate·xb) ⊙ (Wup·xb)        act = silu | gelu-tanh
+//   xb = rmsnorm(x)·ffn_norm           h = act(Wgate·xb) ⊙ (Wup·xb)        act = silu | gelu-tanh (GLU folded into Wup: fuseGlu)
 //   x += Wdown·h                       or [x += rmsnorm(Wdown·h)·post_ffw_norm]
 // with x = embedding [× √dim] at the start and logits = Wout · rmsnorm(x[logit rows])·output_norm [softcapped].
 // Fused tensors (Phi-3's attn_qkv, ffn_up = [gate; up]) are uploaded as their parts.
@@ -21,6 +24,7 @@ import type { ByteSource } from "../gguf/source.js";
 import type { GgufHeader, GgufTensorInfo } from "../gguf/types.js";
 import { flashAttentionCalls, flashPartialBytes } from "../kernels/attention-flash.js";
 import { AttentionScratchTooLargeError, naiveAttentionCalls, naiveScratchBytes } from "../kernels/attention-naive.js";
+import { argmaxCall } from "../kernels/argmax.js";
 import { embeddingCalls } from "../kernels/embedding.js";
 import type { BufferBinding } from "../gpu/pipelines.js";
 import { GpuProfiler } from "../gpu/profiler.js";
@@ -45,6 +49,9 @@ import { WeightUploader, type GpuMatrix } from "./weights.js";
 import { RequestError } from "../engine/errors.js";
 
 export type AttentionKind = "flash" | "naive";
+
+/** The argmax kernel's id for a logit row holding NaN or ±Inf (shaders/argmax.wgsl). */
+export const NON_FINITE_ROW = 0xffffffff;
 
 /** A step's logits hold NaN or ±Inf: the numbers are garbage, so no token is sampled from them. */
 export class NonFiniteLogitsError extends Error {
@@ -105,6 +112,22 @@ interface RecordedCalls {
   head: KernelCall[];
 }
 
+/** What a step reads back: the logit rows, or only each row's argmax id (greedy sampling on the GPU). */
+export type StepReadback = "logits" | "argmax";
+
+/** What the decode loop costs the CPU: per forward step, kernel dispatches and waits on the GPU. */
+export interface StepCounters {
+  steps: number;
+  /** Compute dispatches encoded (block/tail copies and the readback copy are not dispatches). */
+  dispatches: number;
+  /** Awaited CPU↔GPU round trips (buffer maps, queue drains, error scopes). */
+  syncs: number;
+  /** Bytes mapped back to the CPU. */
+  readbackBytes: number;
+  /** The same, for the last step alone. */
+  last: { dispatches: number; syncs: number; readbackBytes: number; numTokens: number };
+}
+
 interface Activations {
   x: GPUBuffer;
   xb: GPUBuffer;
@@ -121,6 +144,9 @@ interface Activations {
   xLogits: GPUBuffer;
   logits: GPUBuffer;
   logitsReadback: GPUBuffer;
+  /** Argmax id of each logit row (greedy steps), and its readback. */
+  argmaxIds: GPUBuffer;
+  argmaxReadback: GPUBuffer;
 }
 
 export class TransformerModel {
@@ -139,6 +165,12 @@ export class TransformerModel {
   /** When set, every step times each kernel; `takeProfile()` returns the totals. */
   private profiler: GpuProfiler | undefined;
   private profile: Record<string, number> = {};
+  /** Argmax of the logit rows (after the head). */
+  private argmaxCall: KernelCall | undefined;
+  private stepNumber = 0;
+  /** A validation error of an earlier step, reported by its (unawaited) error scope. */
+  private pendingError: Error | undefined;
+  private counters: StepCounters = emptyCounters();
 
   private constructor(
     readonly gpu: GpuContext,
@@ -283,6 +315,8 @@ export class TransformerModel {
         { n: c.dim, rowStride: c.dim, workgroupSize: this.tuning.workgroupSize }, { op: "scale", factor: c.embeddingScale }));
     }
     this.layerCalls = { single: await this.recordLayerCalls(1), batch: await this.recordLayerCalls(this.tuning.prefillTokenTile) };
+    this.argmaxCall = await argmaxCall(this.gpu, "argmax", { step: this.step.uniform, logits: this.act.logits, ids: this.act.argmaxIds },
+      { vocab: c.vocabSize, workgroupSize: this.tuning.argmaxWorkgroupSize });
     const typicalDecode = { numTokens: 1, numSeqs: 1, numLogitRows: 1, maxContext: Math.min(256, this.config.contextLength), maxSeqTokens: 1, numDecodeSeqs: 1, numSeals: 0 };
     await this.ensureAttentionScratch(typicalDecode);
   }
@@ -294,7 +328,15 @@ export class TransformerModel {
     const qDim = c.qHeads * c.headDim;
     const kvDim = c.kvHeads * c.headDim;
     const mm = (w: GpuMatrix, x: GPUBuffer, y: BufferBinding, yStride: number, accumulate: boolean, logitRows = false) =>
-      matmulCalls(gpu, step.uniform, w, x, y, yStride, { tokenTile, accumulate, xRowsAreLogitRows: logitRows, workgroupSize: wg });
+      matmulCalls(gpu, step.uniform, w, x, y, yStride, { tokenTile, accumulate, xRowsAreLogitRows: logitRows, workgroupSize: wg, kernel: tuning.matmul });
+    /** y = W·rmsnorm(x)·g [then act(y_before)·that]: the norm folded into the matmul, or a norm call first (the caller's). */
+    const normedMm = (w: GpuMatrix, normWeight: GPUBuffer, y: BufferBinding, yStride: number, glu?: "glu") =>
+      matmulCalls(gpu, step.uniform, w, tuning.fuseNorm ? act.x : act.xb, y, yStride, {
+        tokenTile, accumulate: false, workgroupSize: wg, kernel: tuning.matmul,
+        norm: tuning.fuseNorm ? { weight: normWeight, eps: c.rmsEps, lanes: tuning.reduceWorkgroupSize } : undefined,
+        glu: glu ? arch.activation : undefined,
+      });
+    const layerNorm = async (label: string, weight: GPUBuffer) => (tuning.fuseNorm ? [] : [await norm(label, weight)]);
     const norm = (label: string, weight: GPUBuffer, io: { x?: GPUBuffer; y?: GPUBuffer; gatherLogitRows?: boolean; accumulate?: boolean } = {}) =>
       rmsnormCall(
         gpu,
@@ -319,10 +361,10 @@ export class TransformerModel {
     for (const [l, layer] of weights.layers.entries()) {
       const kvPool = this.kvPool.layerBindings[l]!;
       beforeAttention.push([
-        await norm(`layer ${l} attention norm`, layer.attnNorm),
-        ...(await mm(layer.wq, act.xb, act.q, qDim, false)),
-        ...(await mm(layer.wk, act.xb, act.k, kvDim, false)),
-        ...(await mm(layer.wv, act.xb, act.v, kvDim, false)),
+        ...(await layerNorm(`layer ${l} attention norm`, layer.attnNorm)),
+        ...(await normedMm(layer.wq, layer.attnNorm, act.q, qDim)),
+        ...(await normedMm(layer.wk, layer.attnNorm, act.k, kvDim)),
+        ...(await normedMm(layer.wv, layer.attnNorm, act.v, kvDim)),
         ...(await bias(`layer ${l} q bias`, layer.biases.get("attn_q.bias"), act.q, qDim)),
         ...(await bias(`layer ${l} k bias`, layer.biases.get("attn_k.bias"), act.k, kvDim)),
         ...(await bias(`layer ${l} v bias`, layer.biases.get("attn_v.bias"), act.v, kvDim)),
@@ -341,10 +383,14 @@ export class TransformerModel {
       ]);
       afterAttention.push([
         ...(await intoResidual(l, "attention output", layer.wo, act.att, layer.biases.get("attn_output.bias"), layer.postAttentionNorm)),
-        await norm(`layer ${l} ffn norm`, layer.ffnNorm),
-        ...(await mm(layer.wGate, act.xb, act.gate, c.ffnDim, false)),
-        ...(await mm(layer.wUp, act.xb, act.up, c.ffnDim, false)),
-        await gluCall(gpu, `layer ${l} glu`, { step: step.uniform, up: act.up, gate: act.gate }, { ffnDim: c.ffnDim, activation: arch.activation, workgroupSize: wg }),
+        ...(await layerNorm(`layer ${l} ffn norm`, layer.ffnNorm)),
+        ...(await normedMm(layer.wGate, layer.ffnNorm, act.gate, c.ffnDim)),
+        ...(tuning.fuseGlu
+          ? await normedMm(layer.wUp, layer.ffnNorm, act.gate, c.ffnDim, "glu")
+          : [
+            ...(await normedMm(layer.wUp, layer.ffnNorm, act.up, c.ffnDim)),
+            await gluCall(gpu, `layer ${l} glu`, { step: step.uniform, up: act.up, gate: act.gate }, { ffnDim: c.ffnDim, activation: arch.activation, workgroupSize: wg }),
+          ]),
         ...(await intoResidual(l, "ffn output", layer.wDown, act.gate, undefined, layer.postFfnNorm)),
       ]);
     }
@@ -423,55 +469,111 @@ export class TransformerModel {
 
   /**
    * Runs one step: stores the batch's K/V in the cache and returns the logits of its logit rows,
-   * [logitRows.length × vocab]. Block copies (copy-on-write) are performed first.
+   * [logitRows.length × vocab] — or with readback "argmax", only each logit row's argmax id (computed on the
+   * GPU, equal to argmax() of those logits). Block copies (copy-on-write) are performed first.
    */
   async forward(
     batch: StepBatch,
     blockCopies: { src: number; dst: number }[] = [],
     tailCopies: { src: number; dst: number }[] = [],
-  ): Promise<Float32Array> {
-    if (this.gpu.lostReason) throw new Error(this.gpu.lostReason);
+    readback: StepReadback = "logits",
+  ): Promise<Float32Array | Uint32Array> {
+    this.throwPendingError();
     const sizes = this.step.write(batch);
     await this.ensureAttentionScratch(sizes);
     const device = this.gpu.device;
-    // A validation error would otherwise only reach the console while we read back stale logits.
+    const stepNumber = ++this.stepNumber;
+    // A validation error would otherwise only reach the console while we read back stale logits. The scope
+    // is not awaited: its answer arrives with (or before) the readback, and the step after reports it.
     device.pushErrorScope("validation");
-    const encoder = device.createCommandEncoder({ label: "forward step" });
+    const encoder = device.createCommandEncoder({ label: `forward step ${stepNumber}` });
     this.kvPool.encodeBlockCopies(encoder, blockCopies);
     this.kvPool.encodeTailCopies(encoder, tailCopies);
+    const calls = this.callsFor(sizes);
+    const wantArgmax = readback === "argmax" && sizes.numLogitRows > 0;
+    const stepCalls = wantArgmax ? [...calls, this.argmaxCall!] : calls;
     if (this.profiler) {
-      encodeCallsProfiled(encoder, this.profiler, this.callsFor(sizes), sizes);
+      encodeCallsProfiled(encoder, this.profiler, stepCalls, sizes);
       this.profiler.encodeResolve(encoder);
     } else {
       const pass = encoder.beginComputePass({ label: "forward" });
-      encodeCalls(pass, this.callsFor(sizes), sizes);
+      encodeCalls(pass, stepCalls, sizes);
       pass.end();
     }
-    const logitBytes = sizes.numLogitRows * this.config.vocabSize * 4;
-    if (logitBytes > 0) encoder.copyBufferToBuffer(this.act.logits, 0, this.act.logitsReadback, 0, logitBytes);
+    const [source, staging, bytes] = wantArgmax
+      ? [this.act.argmaxIds, this.act.argmaxReadback, sizes.numLogitRows * 4]
+      : [this.act.logits, this.act.logitsReadback, sizes.numLogitRows * this.config.vocabSize * 4];
+    if (bytes > 0) encoder.copyBufferToBuffer(source, 0, staging, 0, bytes);
     device.queue.submit([encoder.finish()]);
-    const error = await device.popErrorScope();
-    if (error) throw new Error(`GPU validation error in a forward step: ${error.message}`);
+    void device.popErrorScope().then(
+      (error) => {
+        if (error) this.pendingError ??= new Error(`GPU validation error in forward step ${stepNumber}: ${error.message}`);
+      },
+      (error: unknown) => {
+        this.pendingError ??= new Error(`forward step ${stepNumber}: the error scope failed: ${String(error)}`);
+      },
+    );
+    let syncs = 0;
     if (this.profiler) {
+      syncs++;
       for (const [kind, ms] of Object.entries(await this.profiler.collect())) this.profile[kind] = (this.profile[kind] ?? 0) + ms;
     }
-    if (logitBytes === 0) {
+    let result: Float32Array | Uint32Array;
+    if (bytes === 0) {
+      syncs++;
       await device.queue.onSubmittedWorkDone();
-      return new Float32Array(0);
+      result = new Float32Array(0);
+    } else {
+      syncs++;
+      await staging.mapAsync(GPUMapMode.READ, 0, bytes);
+      const copy = staging.getMappedRange(0, bytes).slice(0);
+      staging.unmap();
+      result = wantArgmax ? new Uint32Array(copy) : new Float32Array(copy);
     }
-    await this.act.logitsReadback.mapAsync(GPUMapMode.READ, 0, logitBytes);
-    const logits = new Float32Array(this.act.logitsReadback.getMappedRange(0, logitBytes).slice(0));
-    this.act.logitsReadback.unmap();
+    this.count(countDispatches(stepCalls, sizes), syncs, bytes, sizes.numTokens);
+    this.throwPendingError();
+    this.checkFinite(result, wantArgmax);
+    return result;
+  }
+
+  /**
+   * Non-finite logits stop the run by name: checked here on logits read back, and by the argmax kernel (its
+   * NON_FINITE_ROW id) when only the greedy ids come back.
+   */
+  private checkFinite(result: Float32Array | Uint32Array, argmaxIds: boolean): void {
+    const vocab = this.config.vocabSize;
+    const bad = argmaxIds ? result.indexOf(NON_FINITE_ROW) : (result as Float32Array).findIndex((v) => !Number.isFinite(v));
+    if (bad < 0) return;
+    const where = argmaxIds ? `logit row ${bad}` : `token ${bad % vocab} at logit row ${Math.floor(bad / vocab)} (${result[bad]})`;
+    throw new NonFiniteLogitsError(
+      `the model produced a non-finite logit for ${where} of this step: its weights overflow float32 (a corrupt or mis-scaled file)`,
+    );
+  }
+
+  /** Throws the device's loss, or a validation error an earlier step's error scope reported. */
+  private throwPendingError(): void {
     if (this.gpu.lostReason) throw new Error(this.gpu.lostReason);
-    const bad = logits.findIndex((v) => !Number.isFinite(v));
-    if (bad >= 0) {
-      const row = Math.floor(bad / this.config.vocabSize);
-      throw new NonFiniteLogitsError(
-        `the model produced a non-finite logit (${logits[bad]}) for token ${bad % this.config.vocabSize} at logit row ${row} of this step: ` +
-          `its weights overflow float32 (a corrupt or mis-scaled file)`,
-      );
+    const error = this.pendingError;
+    if (error) {
+      this.pendingError = undefined;
+      throw error;
     }
-    return logits;
+  }
+
+  private count(dispatches: number, syncs: number, readbackBytes: number, numTokens: number): void {
+    const c = this.counters;
+    c.steps++;
+    c.dispatches += dispatches;
+    c.syncs += syncs;
+    c.readbackBytes += readbackBytes;
+    c.last = { dispatches, syncs, readbackBytes, numTokens };
+  }
+
+  /** Dispatches, syncs and readback bytes since the last call (and of the last step). */
+  takeCounters(): StepCounters {
+    const counters = this.counters;
+    this.counters = emptyCounters();
+    return counters;
   }
 
   /** Starts timing every kernel of every step (timestamp queries; needs the adapter's timestamp-query). */
@@ -491,6 +593,15 @@ export class TransformerModel {
   dispose(): void {
     this.gpu.memory.destroyAll();
   }
+}
+
+function emptyCounters(): StepCounters {
+  return { steps: 0, dispatches: 0, syncs: 0, readbackBytes: 0, last: { dispatches: 0, syncs: 0, readbackBytes: 0, numTokens: 0 } };
+}
+
+/** Dispatches encodeCalls issues for these sizes (calls with an empty grid are skipped). */
+function countDispatches(calls: KernelCall[], sizes: StepSizes): number {
+  return calls.filter((call) => call.workgroups(sizes).every((n) => n > 0)).length;
 }
 
 function chooseKvBlocks(
@@ -537,5 +648,7 @@ async function allocateActivations(gpu: GpuContext, c: ModelConfig, maxTokens: n
     xLogits: await buffer("x at logit rows", maxLogitRows * c.dim),
     logits: await buffer("logits", maxLogitRows * c.vocabSize),
     logitsReadback: await buffer("logits readback", maxLogitRows * c.vocabSize, "staging", GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
+    argmaxIds: await buffer("argmax ids", maxLogitRows),
+    argmaxReadback: await buffer("argmax readback", maxLogitRows, "staging", GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
   };
 }

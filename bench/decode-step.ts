@@ -1,0 +1,87 @@
+// What a decode step costs, variant against variant, side by side: webkv's kernel variants on the same model,
+// interleaved (A B C … per round, ≥ 3 rounds), decode tok/s median and best, and per decode step the dispatches,
+// awaited CPU↔GPU syncs and bytes read back (the model's counters, src/model/forward.ts StepCounters).
+//   default        the adapter's choices (SwiftShader: GLU folded, norm not), greedy argmax on the GPU (4 bytes a step)
+//   full logits    the same, keeping the logits (the whole vocabulary row read back, argmax on the CPU)
+//   norm and GLU folded   both fusions (the GPU default)
+//   unfused        rmsnorm, matmul and glu as separate calls (the kernels before this work)
+//   cooperative    the GPU-shaped matmul (lanes share each row), forced on this adapter
+// The step's error scope is no longer awaited in any variant (before: 2 syncs a step, see the report's note).
+//   npx tsx bench/decode-step.ts [--model path.gguf] [--prompt 32] [--decode 64] [--rounds 3]
+// Writes bench/results/decode-step-<model>.json and .md.
+
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import type { LoadResult } from "../src/app/runtime.js";
+import { machineNote, markdownTable, modelsDir, withSession, writeResults } from "./lib.js";
+
+const { values } = parseArgs({ options: { model: { type: "string" }, prompt: { type: "string" }, decode: { type: "string" }, rounds: { type: "string" } } });
+const modelPath = values.model ?? join(modelsDir, "stories260K.gguf");
+const promptTokens = Number(values.prompt ?? 32);
+const decode = Number(values.decode ?? 64);
+const rounds = Number(values.rounds ?? 3);
+
+const variants = [
+  { name: "default", tuning: {}, keepLogits: false },
+  { name: "full logits", tuning: {}, keepLogits: true },
+  { name: "norm and GLU folded", tuning: { fuseNorm: true, fuseGlu: true }, keepLogits: false },
+  { name: "unfused", tuning: { fuseNorm: false, fuseGlu: false }, keepLogits: false },
+  { name: "cooperative", tuning: { matmul: { kind: "cooperative", rowsPerWorkgroup: 4 } }, keepLogits: false },
+];
+
+interface Counters { steps: number; dispatches: number; syncs: number; readbackBytes: number; last: { dispatches: number; syncs: number; readbackBytes: number } }
+interface Sample { variant: string; round: number; decode_tok_s: number; step: Counters["last"]; output: number[] }
+
+const result = await withSession(async (session) => {
+  const samples: Sample[] = [];
+  let adapter = { vendor: "", architecture: "", description: "" };
+  const promptIds = [1, ...Array.from({ length: promptTokens - 1 }, (_, i) => 3 + ((i * 37) % 250))];
+  for (let round = 1; round <= rounds; round++) {
+    for (const v of variants) {
+      const loaded = await session.call<LoadResult>("load", { url: session.publishFile(modelPath), options: { tuning: v.tuning, contextSize: promptTokens + decode + 8 } });
+      adapter = loaded.adapter;
+      const reply = await session.call<{ output_ids: number[]; timings: { decode_tok_s: number } }>(
+        "generate", { modelId: loaded.modelId, promptIds, maxTokens: decode, ignoreEos: true, keepLogits: v.keepLogits },
+      );
+      const counters = await session.call<Counters>("counters", { modelId: loaded.modelId });
+      await session.call("unload", { modelId: loaded.modelId });
+      samples.push({ variant: v.name, round, decode_tok_s: reply.timings.decode_tok_s, step: counters.last, output: reply.output_ids });
+      console.error(JSON.stringify({ variant: v.name, round, decode_tok_s: reply.timings.decode_tok_s, step: counters.last }));
+    }
+  }
+  return { samples, adapter };
+});
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const reference = result.samples.find((s) => s.variant === "default")!.output;
+const rows = variants.map((v) => {
+  const mine = result.samples.filter((s) => s.variant === v.name);
+  const rates = mine.map((s) => s.decode_tok_s);
+  return {
+    variant: v.name,
+    decode_tok_s_median: median(rates),
+    decode_tok_s_best: Math.max(...rates),
+    ...mine[0]!.step,
+    same_tokens_as_default: mine.every((s) => s.output.join() === reference.join()),
+  };
+});
+const base = rows[0]!.decode_tok_s_median;
+const markdown = [
+  `# Decode step: webkv variants side by side`,
+  "",
+  `Model: ${modelPath.split("/").pop()}, ${promptTokens}-token prompt, ${decode} greedy tokens, ${rounds} interleaved rounds. ${machineNote(result.adapter)}.`,
+  "Per decode step: compute dispatches, awaited CPU↔GPU round trips, bytes mapped back. Before this work a step also awaited its error scope (2 syncs) and read back the logits row.",
+  "",
+  markdownTable(
+    ["variant", "decode tok/s median (best)", "default / variant", "dispatches", "syncs", "bytes read back", "same tokens"],
+    rows.map((r) => [
+      r.variant, `${r.decode_tok_s_median.toFixed(1)} (${r.decode_tok_s_best.toFixed(1)})`, (base / r.decode_tok_s_median).toFixed(2),
+      String(r.dispatches), String(r.syncs), String(r.readbackBytes), r.same_tokens_as_default ? "yes" : "no",
+    ]),
+  ),
+].join("\n");
+writeResults(`decode-step-${modelPath.split("/").pop()!.replace(/\.gguf$/, "")}`, { model: modelPath.split("/").pop(), promptTokens, decode, rounds, adapter: result.adapter, rows, samples: result.samples.map(({ output: _o, ...s }) => s) }, markdown);

@@ -1,0 +1,102 @@
+// Matrix × activations for GPUs: lanes of a workgroup cooperate on each row, so neighbouring invocations read
+// neighbouring weight blocks (coalesced), where matmul.wgsl's one-row-per-invocation reads weights a row apart.
+// The wrapper includes weights.wgsl, activation.wgsl and matmul_norm.wgsl; the same options as matmul.wgsl.
+//
+//   y[t, ROW_OFFSET + r] (+)= Σ_c W[r, c] · x[t, c]       W: [rows of this chunk, COLS]   x: [n, COLS]
+//
+// A workgroup owns ROWS_PER_WORKGROUP rows and TOKEN_TILE tokens; LANES_PER_ROW = WORKGROUP_SIZE / ROWS_PER_WORKGROUP
+// lanes share a row: lane j takes weight blocks j, j + LANES_PER_ROW, … and the lanes' sums are added by a tree
+// in workgroup memory. Sums are added in another order than matmul.wgsl's, so results differ from it by rounding.
+
+struct MatmulParams {
+  rows: u32,
+  row_offset: u32,
+  y_stride: u32,
+  _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> step: Step;
+@group(0) @binding(1) var<uniform> params: MatmulParams;
+@group(0) @binding(2) var<storage, read> w_data: array<u32>;
+@group(0) @binding(3) var<storage, read> w_scales: array<u32>;
+@group(0) @binding(4) var<storage, read> x: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read_write> y: array<f32>;
+@group(0) @binding(6) var<storage, read> norm_g: array<vec4<f32>>; // NORM_INPUT: the norm's weight [COLS]
+
+const LANES_PER_ROW: u32 = WORKGROUP_SIZE / ROWS_PER_WORKGROUP;
+
+var<workgroup> lane_sums: array<array<f32, WORKGROUP_SIZE>, TOKEN_TILE>;
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
+  let n = select(step.num_tokens, step.num_logit_rows, X_ROWS_ARE_LOGIT_ROWS);
+  let first_token = wid.y * TOKEN_TILE;
+  if (first_token >= n) {
+    return; // uniform across the workgroup
+  }
+  var scale: array<f32, TOKEN_TILE>;
+  if (NORM_INPUT) {
+    store_norm_partials(lane, first_token, n);
+    workgroupBarrier();
+    if (NORM_STAGED) {
+      stage_normed_x(lane, first_token, n);
+      workgroupBarrier();
+    } else {
+      for (var tt = 0u; tt < TOKEN_TILE; tt++) {
+        scale[tt] = inverse_rms(tt);
+      }
+    }
+  }
+  let j = lane % LANES_PER_ROW;
+  let row = wid.x * ROWS_PER_WORKGROUP + lane / LANES_PER_ROW;
+  var acc: array<f32, TOKEN_TILE>;
+  if (row < params.rows) {
+    for (var b = j; b < BLOCKS_PER_ROW; b += LANES_PER_ROW) {
+      let w = load_weight_block(row, b);
+      for (var tt = 0u; tt < TOKEN_TILE; tt++) {
+        let t = min(first_token + tt, n - 1u); // tail tokens re-read the last row; never written
+        let x_base = t * (COLS / 4u) + b * BLOCK_VEC4;
+        var sum = 0.0;
+        for (var k = 0u; k < BLOCK_VEC4; k++) {
+          if (NORM_STAGED) {
+            sum += dot(w[k], x_normed[tt][b * BLOCK_VEC4 + k]);
+          } else if (NORM_INPUT) {
+            sum += dot(w[k], x[x_base + k] * scale[tt] * norm_g[b * BLOCK_VEC4 + k]);
+          } else {
+            sum += dot(w[k], x[x_base + k]);
+          }
+        }
+        acc[tt] += sum;
+      }
+    }
+  }
+  for (var tt = 0u; tt < TOKEN_TILE; tt++) {
+    lane_sums[tt][lane] = acc[tt];
+  }
+  workgroupBarrier();
+  for (var width = LANES_PER_ROW / 2u; width > 0u; width /= 2u) {
+    if (j < width) {
+      for (var tt = 0u; tt < TOKEN_TILE; tt++) {
+        lane_sums[tt][lane] += lane_sums[tt][lane + width];
+      }
+    }
+    workgroupBarrier();
+  }
+  if (j != 0u || row >= params.rows) {
+    return;
+  }
+  for (var tt = 0u; tt < TOKEN_TILE; tt++) {
+    let t = first_token + tt;
+    if (t < n) {
+      let total = lane_sums[tt][lane];
+      let at = t * params.y_stride + params.row_offset + row;
+      if (GLU) {
+        y[at] = glu(y[at], total);
+      } else if (ACCUMULATE) {
+        y[at] += total;
+      } else {
+        y[at] = total;
+      }
+    }
+  }
+}

@@ -1,0 +1,53 @@
+// The RMSNorm prologue of the matmul kernels (a library; include after the kernel's bindings `x` and `norm_g`).
+// Lane l < NORM_LANES of the workgroup sums x[t, c]² over c ≡ l (mod NORM_LANES) — rmsnorm.wgsl's lane partials —
+// and every invocation then reduces them with rmsnorm.wgsl's tree, so 1/rms is bit-identical to rmsnorm.wgsl's
+// (needs WORKGROUP_SIZE ≥ NORM_LANES). Kernel shape:  store_norm_partials(…); workgroupBarrier(); then either
+// inverse_rms(tt) per token and x·scale·g in the dot products, or with NORM_STAGED (when the tile fits in
+// workgroup memory) stage_normed_x(…); workgroupBarrier() and the dot products read x_normed — the same
+// products x·scale·g computed once per workgroup instead of once per row.
+
+/// x[t, c] as a scalar.
+fn x_at(t: u32, c: u32) -> f32 {
+  let i = t * COLS + c;
+  return x[i >> 2u][i & 3u];
+}
+
+var<workgroup> norm_partials: array<array<f32, NORM_LANES>, TOKEN_TILE>;
+var<workgroup> x_normed: array<array<vec4<f32>, select(1u, COLS / 4u, NORM_STAGED)>, TOKEN_TILE>;
+
+/// Lane partials of the tile's tokens (tail tokens repeat the last one).
+fn store_norm_partials(lane: u32, first_token: u32, n: u32) {
+  if (lane < NORM_LANES) {
+    for (var tt = 0u; tt < TOKEN_TILE; tt++) {
+      let t = min(first_token + tt, n - 1u);
+      var sum = 0.0;
+      for (var c = lane; c < COLS; c += NORM_LANES) {
+        let v = x_at(t, c);
+        sum += v * v;
+      }
+      norm_partials[tt][lane] = sum;
+    }
+  }
+}
+
+/// 1 / sqrt(mean(x[t, :]²) + EPS) of token tt of the tile, from the lane partials.
+fn inverse_rms(tt: u32) -> f32 {
+  var partial = norm_partials[tt];
+  for (var width = NORM_LANES / 2u; width > 0u; width /= 2u) {
+    for (var lane = 0u; lane < width; lane++) {
+      partial[lane] += partial[lane + width];
+    }
+  }
+  return 1.0 / sqrt(partial[0] / f32(COLS) + EPS);
+}
+
+/// x_normed[tt] = x[t, :]·(1/rms)·g for the tile's tokens, the lanes sharing the columns (after the partials' barrier).
+fn stage_normed_x(lane: u32, first_token: u32, n: u32) {
+  for (var tt = 0u; tt < TOKEN_TILE; tt++) {
+    let t = min(first_token + tt, n - 1u);
+    let scale = inverse_rms(tt);
+    for (var v = lane; v < COLS / 4u; v += WORKGROUP_SIZE) {
+      x_normed[tt][v] = x[t * (COLS / 4u) + v] * scale * norm_g[v];
+    }
+  }
+}

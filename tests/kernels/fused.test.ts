@@ -1,0 +1,137 @@
+// The kernels that shorten a decode step, against their CPU references: the matmul with the RMSNorm folded
+// in (reads rmsnorm(x)·g), with the GLU folded in (y = act(gate)·(W·x)), and the GPU argmax that lets a
+// greedy step read back 4 bytes. A fused matmul must also equal, bit for bit, the unfused kernels it
+// replaces (rmsnorm → matmul → glu), so outputs of the model do not move. And the cooperative matmul (the
+// GPU-shaped variant) for every weight format, forced here on SwiftShader.
+
+import { describe, expect, it } from "vitest";
+import { GGML_TYPE_LAYOUT, GgmlType, dequantize, ggmlTypeName, quantize } from "../../src/gguf/index.js";
+import { GPU_WEIGHT_TYPES, weightRowBytes } from "../../src/model/weight-layout.js";
+import { Random } from "../../src/gguf/random.js";
+import { argmax } from "../../src/engine/sampler.js";
+import { maxAbsDiff, useBrowserSession } from "../helpers/browser.js";
+import { ggmlQuantize } from "../reference/ggml-quants.js";
+import { gegluRef, matmulRef, rmsnormRef, swigluRef } from "./reference.js";
+
+const session = useBrowserSession();
+const MAX_RELATIVE_ERROR = 1e-4;
+
+function matrix(type: GgmlType, rows: number, cols: number, seed: number) {
+  const values = new Random(seed).normals(rows * cols, 0.5);
+  const ours = [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0].includes(type);
+  const bytes = ours ? quantize(type, values) : ggmlQuantize(type, values, rows, cols);
+  return { bytes, dequantized: dequantize(type, bytes, rows * cols) };
+}
+
+function relativeError(gpu: ArrayLike<number>, cpu: ArrayLike<number>): number {
+  let scale = 0;
+  for (let i = 0; i < cpu.length; i++) scale = Math.max(scale, Math.abs(cpu[i]!));
+  return maxAbsDiff(gpu, cpu) / Math.max(scale, 1e-30);
+}
+
+const TYPES = [GgmlType.F32, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K];
+const SHAPES = [
+  { rows: 72, numTokens: 1, tokenTile: 1 },
+  { rows: 40, numTokens: 6, tokenTile: 4 },
+];
+const cases = TYPES.flatMap((type) => SHAPES.map((s) => ({ ...s, type, name: ggmlTypeName(type), cols: type === GgmlType.Q4_K ? 256 : 96 })));
+
+describe("matmul with the RMSNorm folded in: y = W·(rmsnorm(x)·g), the normalized tile staged in workgroup memory or not", () => {
+  it.each(cases)("$name rows=$rows cols=$cols n=$numTokens tile=$tokenTile", async (c) => {
+    const w = matrix(c.type, c.rows, c.cols, 5 + c.type);
+    const random = new Random(9);
+    const x = random.normals(c.numTokens * c.cols, 3);
+    const g = random.normals(c.cols);
+    const norm = { weight: g, eps: 1e-5 };
+    const request = { type: c.type, rows: c.rows, cols: c.cols, weight: w.bytes, x, numTokens: c.numTokens, tokenTile: c.tokenTile, norm };
+    const fused = await session().call<Float32Array>("lab.matmul", request);
+    const unstaged = await session().call<Float32Array>("lab.matmul", { ...request, stageNorm: false });
+    const unfused = await session().call<Float32Array>("lab.matmul", { ...request, unfused: true });
+    const normed = Float32Array.from(rmsnormRef(x, g, c.cols, 1e-5, [...Array(c.numTokens).keys()]));
+    expect(relativeError(fused, matmulRef(w.dequantized, c.rows, c.cols, normed, c.numTokens))).toBeLessThan(MAX_RELATIVE_ERROR);
+    expect(Array.from(fused)).toEqual(Array.from(unfused));
+    expect(Array.from(unstaged)).toEqual(Array.from(unfused));
+  });
+});
+
+describe("matmul with the GLU folded in: y = act(gate)·(W·[rmsnorm](x))", () => {
+  it.each(cases.flatMap((c) => [{ ...c, activation: "silu" as const }, { ...c, activation: "gelu_tanh" as const }]))(
+    "$name $activation rows=$rows n=$numTokens tile=$tokenTile, norm folded in too",
+    async (c) => {
+      const w = matrix(c.type, c.rows, c.cols, 17 + c.type);
+      const random = new Random(10);
+      const x = random.normals(c.numTokens * c.cols);
+      const g = random.normals(c.cols);
+      const gate = random.normals(c.numTokens * c.rows, 3);
+      const base = { type: c.type, rows: c.rows, cols: c.cols, weight: w.bytes, x, numTokens: c.numTokens, tokenTile: c.tokenTile, y0: gate, glu: c.activation };
+      const plain = await session().call<Float32Array>("lab.matmul", base);
+      const up = Float32Array.from(matmulRef(w.dequantized, c.rows, c.cols, x, c.numTokens));
+      const ref = c.activation === "silu" ? swigluRef(gate, up) : gegluRef(gate, up);
+      expect(relativeError(plain, ref)).toBeLessThan(MAX_RELATIVE_ERROR);
+      expect(Array.from(plain)).toEqual(Array.from(await session().call<Float32Array>("lab.matmul", { ...base, unfused: true })));
+
+      const norm = { weight: g, eps: 1e-6 };
+      const both = await session().call<Float32Array>("lab.matmul", { ...base, norm });
+      expect(Array.from(both)).toEqual(Array.from(await session().call<Float32Array>("lab.matmul", { ...base, norm, unfused: true })));
+    },
+  );
+});
+
+describe("argmax of each logit row on the GPU (greedy sampling)", () => {
+  it.each([
+    { vocab: 512, rows: 3, workgroupSize: 32 },
+    { vocab: 32000, rows: 2, workgroupSize: 128 },
+    { vocab: 10, rows: 4, workgroupSize: 32 }, // fewer values than lanes
+    { vocab: 512, rows: 3, workgroupSize: 1 }, // SwiftShader's choice: one invocation scans the row
+    { vocab: 32000, rows: 2, workgroupSize: 1 },
+  ])("vocab $vocab, $rows rows, $workgroupSize lanes, with ties: the first largest, as argmax() on the CPU", async ({ vocab, rows, workgroupSize }) => {
+    const random = new Random(vocab);
+    const logits = random.normals(vocab * rows, 2);
+    // Row 0: a tie between a late and an early index; row 1: every value equal; others random.
+    const top = Math.max(...logits.subarray(0, vocab)) + 1;
+    logits[vocab - 1] = top;
+    logits[Math.floor(vocab / 3)] = top;
+    logits.fill(-0.5, vocab, 2 * vocab);
+    const gpu = await session().call<Uint32Array>("lab.argmax", { logits, vocab, rows, workgroupSize });
+    const cpu = [...Array(rows).keys()].map((r) => argmax(logits.subarray(r * vocab, (r + 1) * vocab)));
+    expect(Array.from(gpu)).toEqual(cpu);
+    expect(cpu[0]).toBe(Math.floor(vocab / 3));
+    expect(cpu[1]).toBe(0);
+  });
+});
+
+describe("cooperative matmul (the GPU variant: lanes of a workgroup share each row), forced on SwiftShader", () => {
+  const kernels = [{ kind: "cooperative", rowsPerWorkgroup: 4 }, { kind: "cooperative", rowsPerWorkgroup: 1 }] as const;
+  const coopCases = GPU_WEIGHT_TYPES.flatMap((type) => kernels.flatMap((kernel) => [
+    { type, name: ggmlTypeName(type), kernel, rows: 37, numTokens: 1, tokenTile: 1, accumulate: false, chunkRows: 0 },
+    { type, name: ggmlTypeName(type), kernel, rows: 70, numTokens: 7, tokenTile: 4, accumulate: true, chunkRows: 16 },
+  ]));
+  it.each(coopCases)("$name $kernel.rowsPerWorkgroup rows/workgroup, rows=$rows n=$numTokens tile=$tokenTile acc=$accumulate chunk rows=$chunkRows", async (c) => {
+    const cols = GGML_TYPE_LAYOUT[c.type].blockElements === 256 ? 512 : 160;
+    const w = matrix(c.type, c.rows, cols, 23 + c.type);
+    const random = new Random(11);
+    const x = random.normals(c.numTokens * cols);
+    const y0 = c.accumulate ? random.normals(c.numTokens * c.rows) : undefined;
+    const row = weightRowBytes(c.type, cols);
+    const maxChunkBytes = c.chunkRows ? c.chunkRows * Math.max(row.data, row.scales + 2) : undefined;
+    const gpu = await session().call<Float32Array>("lab.matmul", {
+      type: c.type, rows: c.rows, cols, weight: w.bytes, x, numTokens: c.numTokens, y0, tokenTile: c.tokenTile, maxChunkBytes, kernel: c.kernel,
+    });
+    expect(relativeError(gpu, matmulRef(w.dequantized, c.rows, cols, x, c.numTokens, y0))).toBeLessThan(MAX_RELATIVE_ERROR);
+  });
+
+  it.each(["silu", "gelu_tanh"] as const)("Q8_0 with the norm and the %s GLU folded in", async (activation) => {
+    const w = matrix(GgmlType.Q8_0, 72, 96, 29);
+    const random = new Random(12);
+    const x = random.normals(5 * 96, 3);
+    const g = random.normals(96);
+    const gate = random.normals(5 * 72, 3);
+    const gpu = await session().call<Float32Array>("lab.matmul", {
+      type: GgmlType.Q8_0, rows: 72, cols: 96, weight: w.bytes, x, numTokens: 5, tokenTile: 4, y0: gate, glu: activation,
+      norm: { weight: g, eps: 1e-5 }, kernel: { kind: "cooperative", rowsPerWorkgroup: 4 },
+    });
+    const normed = Float32Array.from(rmsnormRef(x, g, 96, 1e-5, [0, 1, 2, 3, 4]));
+    const up = Float32Array.from(matmulRef(w.dequantized, 72, 96, normed, 5));
+    expect(relativeError(gpu, activation === "silu" ? swigluRef(gate, up) : gegluRef(gate, up))).toBeLessThan(MAX_RELATIVE_ERROR);
+  });
+});
