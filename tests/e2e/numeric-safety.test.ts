@@ -34,9 +34,9 @@ async function modelWith(name: string, type: GgmlType, tensor: string, edit: (va
   return path;
 }
 
-async function run(path: string): Promise<{ code: number; stdout: string; stderr: string }> {
+async function run(path: string, extra: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await exec("node", [bin, "run", "--model", path, "--prompt-ids", "1,5,9", "--max-tokens", "4"], { timeout: 120_000 });
+    const { stdout, stderr } = await exec("node", [bin, "run", "--model", path, "--prompt-ids", "1,5,9", "--max-tokens", "4", ...extra], { timeout: 120_000 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     return error as { code: number; stdout: string; stderr: string };
@@ -63,6 +63,11 @@ describe("numeric safety", () => {
     const { code, stdout, stderr } = await run(path);
     expect(code).toBe(1);
     expect(stdout).toBe("");
-    expect(stderr.trim()).toMatch(/^webkv run: the model produced a non-finite logit \((-?Infinity|NaN)\) for token \d+ at logit row 0 .*overflow float32/);
+    // a greedy run reads back argmax ids: the GPU's argmax flags the row (a run reading logits names the token too)
+    expect(stderr.trim()).toMatch(/^webkv run: the model produced a non-finite logit for logit row 0 .*overflow float32/);
+    // sampling reads the logits back: the check there names the token and the value
+    const sampled = await run(path, ["--temperature", "1"]);
+    expect(sampled.code).toBe(1);
+    expect(sampled.stderr.trim()).toMatch(/^webkv run: the model produced a non-finite logit for token \d+ at logit row 0 \((-?Infinity|NaN)\)/);
   });
 });
