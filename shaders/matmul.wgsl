@@ -45,19 +45,7 @@ fn main(
   if (first_token >= n) {
     return; // uniform across the workgroup
   }
-  var scale: array<f32, TOKEN_TILE>;
-  if (NORM_INPUT) {
-    store_norm_partials(lane, first_token, n);
-    workgroupBarrier();
-    if (NORM_STAGED) {
-      stage_normed_x(lane, first_token, n);
-      workgroupBarrier();
-    } else {
-      for (var tt = 0u; tt < TOKEN_TILE; tt++) {
-        scale[tt] = inverse_rms(tt);
-      }
-    }
-  }
+  let scale = norm_prologue(lane, first_token, n);
   if (row >= params.rows) {
     return;
   }
@@ -66,31 +54,13 @@ fn main(
     let w = load_weight_block(row, b);
     for (var tt = 0u; tt < TOKEN_TILE; tt++) {
       let t = min(first_token + tt, n - 1u); // tail tokens re-read the last row; never written
-      let x_base = t * (COLS / 4u) + b * BLOCK_VEC4;
-      var sum = 0.0;
-      for (var j = 0u; j < BLOCK_VEC4; j++) {
-        if (NORM_STAGED) {
-          sum += dot(w[j], x_normed[tt][b * BLOCK_VEC4 + j]);
-        } else if (NORM_INPUT) {
-          sum += dot(w[j], x[x_base + j] * scale[tt] * norm_g[b * BLOCK_VEC4 + j]);
-        } else {
-          sum += dot(w[j], x[x_base + j]);
-        }
-      }
-      acc[tt] += sum;
+      acc[tt] += block_dot(w, tt, t, b, scale[tt]);
     }
   }
   for (var tt = 0u; tt < TOKEN_TILE; tt++) {
     let t = first_token + tt;
     if (t < n) {
-      let at = t * params.y_stride + params.row_offset + row;
-      if (GLU) {
-        y[at] = glu(y[at], acc[tt]);
-      } else if (ACCUMULATE) {
-        y[at] += acc[tt];
-      } else {
-        y[at] = acc[tt];
-      }
+      store_output(t, row, acc[tt]);
     }
   }
 }

@@ -34,19 +34,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   if (first_token >= n) {
     return; // uniform across the workgroup
   }
-  var scale: array<f32, TOKEN_TILE>;
-  if (NORM_INPUT) {
-    store_norm_partials(lane, first_token, n);
-    workgroupBarrier();
-    if (NORM_STAGED) {
-      stage_normed_x(lane, first_token, n);
-      workgroupBarrier();
-    } else {
-      for (var tt = 0u; tt < TOKEN_TILE; tt++) {
-        scale[tt] = inverse_rms(tt);
-      }
-    }
-  }
+  let scale = norm_prologue(lane, first_token, n);
   let j = lane % LANES_PER_ROW;
   let row = wid.x * ROWS_PER_WORKGROUP + lane / LANES_PER_ROW;
   var acc: array<f32, TOKEN_TILE>;
@@ -55,18 +43,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let w = load_weight_block(row, b);
       for (var tt = 0u; tt < TOKEN_TILE; tt++) {
         let t = min(first_token + tt, n - 1u); // tail tokens re-read the last row; never written
-        let x_base = t * (COLS / 4u) + b * BLOCK_VEC4;
-        var sum = 0.0;
-        for (var k = 0u; k < BLOCK_VEC4; k++) {
-          if (NORM_STAGED) {
-            sum += dot(w[k], x_normed[tt][b * BLOCK_VEC4 + k]);
-          } else if (NORM_INPUT) {
-            sum += dot(w[k], x[x_base + k] * scale[tt] * norm_g[b * BLOCK_VEC4 + k]);
-          } else {
-            sum += dot(w[k], x[x_base + k]);
-          }
-        }
-        acc[tt] += sum;
+        acc[tt] += block_dot(w, tt, t, b, scale[tt]);
       }
     }
   }
@@ -88,15 +65,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   for (var tt = 0u; tt < TOKEN_TILE; tt++) {
     let t = first_token + tt;
     if (t < n) {
-      let total = lane_sums[tt][lane];
-      let at = t * params.y_stride + params.row_offset + row;
-      if (GLU) {
-        y[at] = glu(y[at], total);
-      } else if (ACCUMULATE) {
-        y[at] += total;
-      } else {
-        y[at] = total;
-      }
+      store_output(t, row, lane_sums[tt][lane]);
     }
   }
 }

@@ -1,4 +1,5 @@
-// The RMSNorm prologue of the matmul kernels (a library; include after the kernel's bindings `x` and `norm_g`).
+// What the matmul kernels share (a library: their RMSNorm prologue, the block dot product and the output
+// epilogue; uses the kernel's bindings `x`, `norm_g`, `y` and `params`).
 // Lane l < NORM_LANES of the workgroup sums x[t, c]² over c ≡ l (mod NORM_LANES) — rmsnorm.wgsl's lane partials —
 // and every invocation then reduces them with rmsnorm.wgsl's tree, so 1/rms is bit-identical to rmsnorm.wgsl's
 // (needs WORKGROUP_SIZE ≥ NORM_LANES). Kernel shape:  store_norm_partials(…); workgroupBarrier(); then either
@@ -49,5 +50,52 @@ fn stage_normed_x(lane: u32, first_token: u32, n: u32) {
     for (var v = lane; v < COLS / 4u; v += WORKGROUP_SIZE) {
       x_normed[tt][v] = x[t * (COLS / 4u) + v] * scale * norm_g[v];
     }
+  }
+}
+
+/// The kernels' prologue (call it where every invocation does): with NORM_INPUT, the partials, then either the
+/// staged tile or each token's 1/rms (returned; unused otherwise).
+fn norm_prologue(lane: u32, first_token: u32, n: u32) -> array<f32, TOKEN_TILE> {
+  var scale: array<f32, TOKEN_TILE>;
+  if (NORM_INPUT) {
+    store_norm_partials(lane, first_token, n);
+    workgroupBarrier();
+    if (NORM_STAGED) {
+      stage_normed_x(lane, first_token, n);
+      workgroupBarrier();
+    } else {
+      for (var tt = 0u; tt < TOKEN_TILE; tt++) {
+        scale[tt] = inverse_rms(tt);
+      }
+    }
+  }
+  return scale;
+}
+
+/// Weight block b of one row · the input of token t (tile slot tt): staged, normed on the fly with `scale`, or raw.
+fn block_dot(w: array<vec4<f32>, BLOCK_VEC4>, tt: u32, t: u32, b: u32, scale: f32) -> f32 {
+  let x_base = t * (COLS / 4u) + b * BLOCK_VEC4;
+  var sum = 0.0;
+  for (var k = 0u; k < BLOCK_VEC4; k++) {
+    if (NORM_STAGED) {
+      sum += dot(w[k], x_normed[tt][b * BLOCK_VEC4 + k]);
+    } else if (NORM_INPUT) {
+      sum += dot(w[k], x[x_base + k] * scale * norm_g[b * BLOCK_VEC4 + k]);
+    } else {
+      sum += dot(w[k], x[x_base + k]);
+    }
+  }
+  return sum;
+}
+
+/// The epilogue: y[t, row_offset + row] gets the row's value through the GLU, added to it, or stored.
+fn store_output(t: u32, row: u32, value: f32) {
+  let at = t * params.y_stride + params.row_offset + row;
+  if (GLU) {
+    y[at] = glu(y[at], value);
+  } else if (ACCUMULATE) {
+    y[at] += value;
+  } else {
+    y[at] = value;
   }
 }
