@@ -262,7 +262,7 @@ export function expectedTensors(c: ModelConfig): Map<string, { dims: number[]; w
 
 /** Tensors a file may carry that the forward pass does not read (llama.cpp does not read them either). */
 function isKnownUnused(name: string, c: ModelConfig): boolean {
-  // Phi-3 files carry both factor sets; one is used. Llama files may keep rope_freqs with no scaling.
+  // Phi-3 files carry both factor sets; the forward pass reads one of them.
   return (c.description.ropeFactors === "short_long" && /^rope_factors_(short|long)\.weight$/.test(name));
 }
 

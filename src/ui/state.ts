@@ -48,3 +48,15 @@ export function clearError(): void {
   line.textContent = "";
   line.hidden = true;
 }
+
+/**
+ * A view that shows the loaded engine live: `update` runs when the state changes, every 300 ms while a reply
+ * or sweep is running and the view is visible, and when the view is shown.
+ */
+export function keepUpdated(root: HTMLElement, update: () => Promise<void>): void {
+  state.onChange(() => void update());
+  setInterval(() => {
+    if (state.busy && !root.hidden) void update();
+  }, 300);
+  new MutationObserver(() => { if (!root.hidden) void update(); }).observe(root, { attributes: true, attributeFilter: ["hidden"] });
+}

@@ -6,7 +6,7 @@ import type { KvMap } from "webkv";
 import { COLORS } from "../chart.js";
 import { h } from "../dom.js";
 import { bytes } from "../format.js";
-import { state } from "../state.js";
+import { keepUpdated, state } from "../state.js";
 
 export function renderKv(root: HTMLElement): void {
   const body = h("div", { id: "kv" }, h("p", {}, "load a model to see its KV cache"));
@@ -49,9 +49,5 @@ export function renderKv(root: HTMLElement): void {
     }
   }
 
-  state.onChange(() => void update());
-  setInterval(() => {
-    if (state.busy && !root.hidden) void update();
-  }, 300);
-  new MutationObserver(() => { if (!root.hidden) void update(); }).observe(root, { attributes: true, attributeFilter: ["hidden"] });
+  keepUpdated(root, update);
 }

@@ -4,7 +4,7 @@
 import { MEMORY_CATEGORIES, type MemoryReport } from "webkv";
 import { h } from "../dom.js";
 import { bytes } from "../format.js";
-import { state } from "../state.js";
+import { keepUpdated, state } from "../state.js";
 
 export function renderMemory(root: HTMLElement): void {
   const body = h("div", { id: "memory" }, h("p", {}, "load a model to see its memory"));
@@ -44,9 +44,5 @@ export function renderMemory(root: HTMLElement): void {
     }
   }
 
-  state.onChange(() => void update());
-  setInterval(() => {
-    if (state.busy && !root.hidden) void update();
-  }, 300);
-  new MutationObserver(() => { if (!root.hidden) void update(); }).observe(root, { attributes: true, attributeFilter: ["hidden"] });
+  keepUpdated(root, update);
 }
