@@ -10,8 +10,9 @@
 
 import type { ChatMessage, ChatRenderOptions, ChatTemplate } from "./chat-template.js";
 import type { Engine } from "./engine.js";
-import { Sampler, type SamplingOptions } from "./sampler.js";
 import { ContextOverflowError } from "./engine.js";
+import { Sampler, type SamplingOptions } from "./sampler.js";
+import { commonPrefixLength } from "./scheduler.js";
 
 export interface ChatTurnOptions extends SamplingOptions {
   maxTokens: number;
@@ -86,13 +87,11 @@ export class ChatSession {
       throw new ContextOverflowError(`the conversation has ${promptIds.length} tokens, no room left in a context of ${contextLength}`);
     }
     const keep = this.reusableLength(promptIds);
-    this.engine.sequences.truncate(this.seqId, keep);
-    this.cached = this.cached.slice(0, keep);
-
-    const prefillStart = performance.now();
     // When the whole prompt is cached (a regenerated reply), its last token is recomputed for its logits.
     const reused = keep === promptIds.length ? keep - 1 : keep;
     this.engine.sequences.truncate(this.seqId, reused);
+
+    const prefillStart = performance.now();
     let logits = await this.engine.prefill(this.seqId, promptIds.slice(reused), "last");
     /** A greedy reply reads back each step's argmax id, not its logits. */
     let nextId: number | undefined;
@@ -139,8 +138,7 @@ export class ChatSession {
 
   /** How many of the cached ids the new prompt starts with, cut back to a block boundary for quantized KV. */
   private reusableLength(promptIds: number[]): number {
-    let common = 0;
-    while (common < this.cached.length && common < promptIds.length && this.cached[common] === promptIds[common]) common++;
+    let common = commonPrefixLength(this.cached, promptIds);
     const { blockSize, tails } = this.engine.sequences;
     if (tails > 0 && common < this.cached.length) common = Math.floor(common / blockSize) * blockSize;
     return common;

@@ -285,7 +285,7 @@ export async function runScheduler(engine: Engine, requests: SequenceRequest[], 
 }
 
 /** Length of the common start of two id lists. */
-function commonPrefixLength(a: number[], b: number[]): number {
+export function commonPrefixLength(a: readonly number[], b: readonly number[]): number {
   const limit = Math.min(a.length, b.length);
   let n = 0;
   while (n < limit && a[n] === b[n]) n++;
