@@ -91,11 +91,9 @@ export async function withModelInBrowser<T>(
   if (typeof values.chromium === "string" && !existsSync(values.chromium)) {
     throw new UsageError(`--chromium ${values.chromium}: no such file (install Debian's chromium, or point --chromium at a Chromium or Chrome binary)`);
   }
-  // Ctrl-C from here on: before the page answers, the browser is closed as soon as it is up; once it runs,
-  // the command's own handler (or the default: close, exit 130) decides.
+  // Ctrl-C from here on: until the model is loaded it is noted, and the command ends with 130 once the browser is
+  // closed; then the command's own handler (onInterrupt) decides.
   let interruptHandler: (() => void) | undefined;
-  let session: BrowserSession | undefined;
-  let monitor: Awaited<ReturnType<typeof GpuProcessMonitor.start>> | { unavailable: string } | undefined;
   let abortRequested = false;
   const interrupted = () => {
     if (interruptHandler) return interruptHandler();
@@ -104,6 +102,7 @@ export async function withModelInBrowser<T>(
   };
   process.on("SIGINT", interrupted);
   process.on("SIGTERM", interrupted);
+  let session: BrowserSession;
   try {
     session = await BrowserSession.start({
       executablePath: typeof values.chromium === "string" ? values.chromium : undefined,
@@ -116,30 +115,28 @@ export async function withModelInBrowser<T>(
     process.off("SIGTERM", interrupted);
     throw error;
   }
-  const started = session;
-  const unsubscribe = started.onEvent((event) => {
+  const unsubscribe = session.onEvent((event) => {
     if (event.type === "progress") progress(`${event.message} ${(event.fraction * 100).toFixed(0)}%`);
   });
   // The outside reading: SwiftShader keeps GPU buffers in the GPU process's RAM; a real GPU keeps them in VRAM.
-  monitor = backend === "real"
+  const monitor = backend === "real"
     ? { unavailable: "a real GPU: its buffers live in VRAM, which the GPU process's resident memory does not show, and no vendor counter is read" }
-    : await GpuProcessMonitor.start(started.chromium.userDataDir);
-  const watch = monitor;
-  const observed = () => stopWatch(watch);
+    : await GpuProcessMonitor.start(session.chromium.userDataDir);
+  const observed = () => stopWatch(monitor);
   const onInterrupt = (handler: (() => void) | undefined) => (interruptHandler = handler);
   try {
     if (abortRequested) throw new AbortedError("interrupted before the model ran");
-    const loaded = await started.call<LoadResult>("load", { url: started.publishFile(path), options: loadOptionsFrom(values, minSeqs) });
+    const loaded = await session.call<LoadResult>("load", { url: session.publishFile(path), options: loadOptionsFrom(values, minSeqs) });
     if (abortRequested) throw new AbortedError("interrupted before the model ran");
     progress("");
     if (!quiet && process.stderr.isTTY) process.stderr.write("\r\x1b[K");
     unsubscribe();
-    return await run({ session: started, loaded, modelPath: path, observed, onInterrupt });
+    return await run({ session, loaded, modelPath: path, observed, onInterrupt });
   } finally {
     interruptHandler = () => undefined; // closing now: a Ctrl-C here waits for the profile to be removed
     unsubscribe();
-    await stopWatch(watch);
-    await started.close();
+    await stopWatch(monitor);
+    await session.close();
     process.off("SIGINT", interrupted);
     process.off("SIGTERM", interrupted);
   }
