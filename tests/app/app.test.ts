@@ -155,7 +155,13 @@ describe("the app (static build)", () => {
     const turn = async (text: string, count: number) => {
       await page.fill("#chat-input", text);
       await page.click("#chat-send");
-      await page.waitForFunction((n) => document.querySelectorAll("#chat-transcript .message.assistant").length === n && !(document.getElementById("chat-send") as HTMLButtonElement).disabled, count);
+      // done when the reply is in and Send is enabled again, or as soon as the app shows an error (named below)
+      await page.waitForFunction(
+        (n) => !document.getElementById("error")!.hidden || (document.querySelectorAll("#chat-transcript .message.assistant").length === n && !(document.getElementById("chat-send") as HTMLButtonElement).disabled),
+        count,
+        { timeout: 60_000 },
+      );
+      expect(await page.isHidden("#error") ? "" : await page.textContent("#error")).toBe("");
       return page.$eval("#chat-stats", (p) => {
         const data = (p as HTMLElement).dataset;
         return { text: p.textContent ?? "", prompt: Number(data.prompt), prefilled: Number(data.prefilled), cached: Number(data.cached) };

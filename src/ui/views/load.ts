@@ -9,14 +9,15 @@ import { clearError, showError, state } from "../state.js";
 export async function loadModel(model: string | Blob, progress: (text: string, fraction: number) => void): Promise<boolean> {
   clearError();
   const status = document.getElementById("model-status")!;
+  // not loaded from the first moment: nothing may see the old model's "loaded" while it is unloaded
+  delete status.dataset.loaded;
+  status.textContent = `loading ${typeof model === "string" ? model : (model as File).name ?? "file"}…`;
   if (state.engine) {
     const old = state.engine;
     state.engine = undefined;
     state.changed();
     await old.unload().catch(() => undefined);
   }
-  delete status.dataset.loaded;
-  status.textContent = `loading ${typeof model === "string" ? model : (model as File).name ?? "file"}…`;
   const { contextSize, kv, attention, kvBudget } = state.settings;
   try {
     const engine = await createEngine({
