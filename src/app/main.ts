@@ -3,6 +3,7 @@
 // harness has exposed it.
 
 import { KernelLab, LAB_METHODS } from "./kernel-lab.js";
+import { RUNTIME_METHODS, type RuntimeMethod } from "./methods.js";
 import { Runtime, type RuntimeEvent } from "./runtime.js";
 import { decodeWire, encodeWire, errorToWire } from "./wire.js";
 
@@ -19,12 +20,6 @@ const runtime = new Runtime((event) => {
   if (status && event.type === "progress") status.textContent = `${event.message} ${(event.fraction * 100).toFixed(0)}%`;
 });
 
-type Method = keyof Runtime;
-const METHODS: Method[] = [
-  "adapter", "load", "generate", "generateBatch", "kvOccupancy", "score", "tokenize", "detokenize", "memory", "buffers", "profile", "counters", "unload", "parseGguf",
-  "chatOpen", "chatTurn", "chatStop", "chatClose", "liveBytes", "stop",
-];
-
 const lab = new KernelLab();
 
 window.webkv = {
@@ -37,8 +32,8 @@ window.webkv = {
         if (!LAB_METHODS.includes(name)) throw new Error(`unknown kernel lab method "${name}"`);
         result = await (lab[name] as (request: unknown) => Promise<unknown>).call(lab, decodeWire(args));
       } else {
-        if (!METHODS.includes(method as Method)) throw new Error(`unknown runtime method "${method}"`);
-        const fn = runtime[method as Method] as (request: unknown) => unknown;
+        if (!RUNTIME_METHODS.includes(method as RuntimeMethod)) throw new Error(`unknown runtime method "${method}"`);
+        const fn = runtime[method as RuntimeMethod] as (request: unknown) => unknown;
         result = await fn.call(runtime, decodeWire(args));
       }
       return { ok: true, value: encodeWire(result) };

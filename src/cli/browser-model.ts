@@ -4,6 +4,8 @@
 import { existsSync } from "node:fs";
 import type { LoadResult } from "../app/runtime.js";
 import { GpuProcessMonitor, stopWatch, type ObservedMemory } from "../harness/process-memory.js";
+import { DawnSession } from "../harness/dawn.js";
+import type { RuntimeHost } from "../harness/host.js";
 import { BrowserSession } from "../harness/session.js";
 import type { ModelLoadOptions } from "../model/forward.js";
 import { resolveModel } from "./models.js";
@@ -11,7 +13,8 @@ import { KvFormatError, parseKvSection, type KvCacheFormat } from "../kv/formats
 import { choiceOption, intOption, parseBytes, UsageError, type ParsedValues } from "./options.js";
 
 export interface LoadedInBrowser {
-  session: BrowserSession;
+  /** The page in Chromium (default), or this process on Dawn with --backend dawn. */
+  session: RuntimeHost;
   loaded: LoadResult;
   modelPath: string;
   /** Stops watching the GPU process (started before the load) and returns what it saw, or why it could not. */
@@ -84,10 +87,12 @@ export async function withModelInBrowser<T>(
 ): Promise<T> {
   const spec = values.model;
   if (typeof spec !== "string") throw new UsageError("--model is required (a .gguf path, a URL, or a name such as stories260K)");
+  const backend = choiceOption(values, "gpu", ["swiftshader", "real"] as const, "swiftshader");
+  const host = choiceOption(values, "backend", ["chromium", "dawn"] as const, "chromium");
+  if (host === "dawn" && values.headed === true) throw new UsageError("--headed needs Chromium: --backend dawn has no window");
   const quiet = values.json === true;
   const progress = progressLine(quiet);
   const { path } = await resolveModel(spec, progress);
-  const backend = choiceOption(values, "gpu", ["swiftshader", "real"] as const, "swiftshader");
   if (typeof values.chromium === "string" && !existsSync(values.chromium)) {
     throw new UsageError(`--chromium ${values.chromium}: no such file (install Debian's chromium, or point --chromium at a Chromium or Chrome binary)`);
   }
@@ -102,14 +107,17 @@ export async function withModelInBrowser<T>(
   };
   process.on("SIGINT", interrupted);
   process.on("SIGTERM", interrupted);
-  let session: BrowserSession;
+  let session: RuntimeHost;
+  const chromiumPath = typeof values.chromium === "string" ? values.chromium : undefined;
   try {
-    session = await BrowserSession.start({
-      executablePath: typeof values.chromium === "string" ? values.chromium : undefined,
-      backend: backend === "real" ? "gpu" : "swiftshader",
-      headed: values.headed === true,
-      debug: values.debug === true,
-    });
+    session = host === "dawn"
+      ? await DawnSession.start({ gpu: backend === "real" ? "gpu" : "swiftshader", chromiumPath })
+      : await BrowserSession.start({
+          executablePath: chromiumPath,
+          backend: backend === "real" ? "gpu" : "swiftshader",
+          headed: values.headed === true,
+          debug: values.debug === true,
+        });
   } catch (error) {
     process.off("SIGINT", interrupted);
     process.off("SIGTERM", interrupted);
@@ -119,9 +127,11 @@ export async function withModelInBrowser<T>(
     if (event.type === "progress") progress(`${event.message} ${(event.fraction * 100).toFixed(0)}%`);
   });
   // The outside reading: SwiftShader keeps GPU buffers in the GPU process's RAM; a real GPU keeps them in VRAM.
-  const monitor = backend === "real"
-    ? { unavailable: "a real GPU: its buffers live in VRAM, which the GPU process's resident memory does not show, and no vendor counter is read" }
-    : await GpuProcessMonitor.start(session.chromium.userDataDir);
+  const monitor = session instanceof BrowserSession
+    ? backend === "real"
+      ? { unavailable: "a real GPU: its buffers live in VRAM, which the GPU process's resident memory does not show, and no vendor counter is read" }
+      : await GpuProcessMonitor.start(session.chromium.userDataDir)
+    : { unavailable: "the Dawn backend runs in this process: no separate GPU process to read" };
   const observed = () => stopWatch(monitor);
   const onInterrupt = (handler: (() => void) | undefined) => (interruptHandler = handler);
   try {

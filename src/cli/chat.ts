@@ -8,7 +8,7 @@ import { createInterface } from "node:readline";
 import type { KvReport } from "../app/runtime.js";
 import { CHAT_ROLES, type ChatMessage } from "../engine/chat-template.js";
 import type { ChatStopReason, ChatTurnResult } from "../engine/chat.js";
-import type { BrowserSession } from "../harness/session.js";
+import type { RuntimeHost } from "../harness/host.js";
 import { withModelInBrowser } from "./browser-model.js";
 import { BROWSER_OPTIONS, MODEL_OPTIONS, SAMPLING_OPTIONS, intOption, parse, samplingFrom, UsageError } from "./options.js";
 
@@ -54,7 +54,7 @@ export function describeTurn(reply: ChatTurnReply): string {
 
 /** One turn on an open conversation, streaming the reply's text through `out`. */
 export async function chatTurn(
-  session: BrowserSession, modelId: number, chatId: number, messages: ChatMessage[], options: Record<string, unknown>, out?: (text: string) => void,
+  session: RuntimeHost, modelId: number, chatId: number, messages: ChatMessage[], options: Record<string, unknown>, out?: (text: string) => void,
 ): Promise<ChatTurnReply> {
   const unsubscribe = out ? session.onEvent((event) => event.type === "token" && out(event.text)) : () => undefined;
   try {

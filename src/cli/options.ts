@@ -13,6 +13,7 @@ type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
 /** Chromium and GPU: how the runtime's page is started. */
 export const BROWSER_OPTIONS: OptionSpec = {
   chromium: { type: "string" },
+  backend: { type: "string" }, // chromium | dawn
   gpu: { type: "string" }, // swiftshader | real
   headed: { type: "boolean" },
   debug: { type: "boolean" },

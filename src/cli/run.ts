@@ -14,7 +14,7 @@ export const RUN_USAGE = `webkv run --model <path|url|name> [--prompt TEXT | --p
            [--temperature T] [--top-k K] [--top-p P] [--seed S] [--parallel N] [--json]
            [--attention flash|naive] [--block-size N] [--kv-budget BYTES|FRACTION | --kv-blocks N]
            [--kv-policy refuse|preempt] [--max-step-tokens N] [--max-seqs N] [--context N]
-           [--chromium PATH] [--gpu swiftshader|real] [--headed]`;
+           [--backend chromium|dawn] [--chromium PATH] [--gpu swiftshader|real] [--headed]`;
 
 interface GenerateReply {
   prompt_ids: number[];

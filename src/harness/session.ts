@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import type { Page } from "playwright-core";
 import type { RuntimeEvent } from "../app/runtime.js";
 import { WebkvError, decodeWire, encodeWire, type WireError } from "../app/wire.js";
+import type { RuntimeHost } from "./host.js";
 import { launchChromium, type ChromiumOptions, type LaunchedChromium } from "./chromium.js";
 import { startPageServer, type PageServer } from "./server.js";
 
@@ -28,7 +29,8 @@ export interface SessionOptions extends ChromiumOptions {
   crossOriginIsolated?: boolean;
 }
 
-export class BrowserSession {
+export class BrowserSession implements RuntimeHost {
+  readonly backend = "chromium" as const;
   private eventHandlers: ((event: RuntimeEvent) => void)[] = [];
   private crashed: string | undefined;
 
