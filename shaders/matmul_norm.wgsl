@@ -72,18 +72,21 @@ fn norm_prologue(lane: u32, first_token: u32, n: u32) -> array<f32, TOKEN_TILE> 
   return scale;
 }
 
-/// Weight block b of one row · the input of token t (tile slot tt): staged, normed on the fly with `scale`, or raw.
+/// Input vec4 v of token t (tile slot tt): staged, normed on the fly with `scale`, or raw.
+fn x_vec4(tt: u32, t: u32, v: u32, scale: f32) -> vec4<f32> {
+  if (NORM_STAGED) {
+    return x_normed[tt][v];
+  } else if (NORM_INPUT) {
+    return x[t * (COLS / 4u) + v] * scale * norm_g[v];
+  }
+  return x[t * (COLS / 4u) + v];
+}
+
+/// Weight block b of one row · the input of token t (tile slot tt).
 fn block_dot(w: array<vec4<f32>, BLOCK_VEC4>, tt: u32, t: u32, b: u32, scale: f32) -> f32 {
-  let x_base = t * (COLS / 4u) + b * BLOCK_VEC4;
   var sum = 0.0;
   for (var k = 0u; k < BLOCK_VEC4; k++) {
-    if (NORM_STAGED) {
-      sum += dot(w[k], x_normed[tt][b * BLOCK_VEC4 + k]);
-    } else if (NORM_INPUT) {
-      sum += dot(w[k], x[x_base + k] * scale * norm_g[b * BLOCK_VEC4 + k]);
-    } else {
-      sum += dot(w[k], x[x_base + k]);
-    }
+    sum += dot(w[k], x_vec4(tt, t, b * BLOCK_VEC4 + k, scale));
   }
   return sum;
 }

@@ -1,12 +1,14 @@
 // Wrapper of the matmul family: y (+)= W·x with W quantized on the GPU, optionally reading rmsnorm(x)·g (the
-// norm folded in) and/or writing act(y)·(W·x) (the GLU folded in). Two kernels: shaders/matmul.wgsl, one row
-// per invocation (SwiftShader's), and shaders/matmul_coop.wgsl, lanes of a workgroup cooperating on each row
-// (coalesced weight reads, for GPUs). Owns one pipeline per (kernel, format, row length, token tile, accumulate,
-// logit-rows, fusions) and one small uniform per weight chunk.
+// norm folded in) and/or writing act(y)·(W·x) (the GLU folded in). Three kernels: shaders/matmul.wgsl, one row
+// per invocation and a tile of tokens (SwiftShader's prefill); shaders/matmul_rows.wgsl, several rows per
+// invocation for one token (SwiftShader's decode); and shaders/matmul_coop.wgsl, lanes of a workgroup
+// cooperating on each row (coalesced weight reads, for GPUs). Owns one pipeline per (kernel, format, row length,
+// token tile, accumulate, logit-rows, fusions) and one small uniform per weight chunk.
 
 import activationWgsl from "../../shaders/activation.wgsl?raw";
 import matmulWgsl from "../../shaders/matmul.wgsl?raw";
 import matmulCoopWgsl from "../../shaders/matmul_coop.wgsl?raw";
+import matmulRowsWgsl from "../../shaders/matmul_rows.wgsl?raw";
 import matmulNormWgsl from "../../shaders/matmul_norm.wgsl?raw";
 import weightsWgsl from "../../shaders/weights.wgsl?raw";
 import type { GpuContext } from "../gpu/device.js";
@@ -30,11 +32,15 @@ export interface MatmulOptions {
   glu?: GatedActivation;
   /** With `norm`: stage the normalized tile in workgroup memory when it fits (default true). */
   stageNorm?: boolean;
-  /** Which kernel: one row per invocation (default), or `rowsPerWorkgroup` rows shared by the workgroup's lanes. */
+  /**
+   * Which kernel: one row per invocation (default); `rowsPerInvocation` rows per invocation for one token (a tile of
+   * more tokens, or rows that are not whole 32-value blocks, fall back to "row"); or `rowsPerWorkgroup` rows shared
+   * by the workgroup's lanes.
+   */
   kernel?: MatmulKernel;
 }
 
-export type MatmulKernel = { kind: "row" } | { kind: "cooperative"; rowsPerWorkgroup: number };
+export type MatmulKernel = { kind: "row" } | { kind: "rows"; rowsPerInvocation: 4 | 8 } | { kind: "cooperative"; rowsPerWorkgroup: number };
 
 /** Calls computing y[:, 0:W.rows] (+)= W·x for every chunk of W. */
 export async function matmulCalls(
@@ -49,16 +55,21 @@ export async function matmulCalls(
   const norm = options.norm;
   if (options.glu && options.accumulate) throw new Error("a GLU matmul writes y = act(y)·(W·x); it cannot accumulate");
   if (norm && norm.lanes > options.workgroupSize) throw new Error(`a matmul with the norm folded in needs ${norm.lanes} lanes, its workgroup has ${options.workgroupSize}`);
-  const kernel = options.kernel ?? { kind: "row" };
+  const requested = options.kernel ?? { kind: "row" };
+  const kernel: MatmulKernel = requested.kind === "rows" && (options.tokenTile !== 1 || weight.cols % 32 !== 0) ? { kind: "row" } : requested;
+  if (kernel.kind === "rows" && kernel.rowsPerInvocation !== 4 && kernel.rowsPerInvocation !== 8) {
+    throw new Error(`the rows matmul takes 4 or 8 rows per invocation, got ${kernel.rowsPerInvocation as number}`);
+  }
   const cooperative = kernel.kind === "cooperative";
-  const rowsPerWorkgroup = cooperative ? kernel.rowsPerWorkgroup : options.workgroupSize;
+  const rowsPerWorkgroup = kernel.kind === "cooperative" ? kernel.rowsPerWorkgroup : kernel.kind === "rows" ? kernel.rowsPerInvocation * options.workgroupSize : options.workgroupSize;
   if (cooperative && !(Number.isInteger(Math.log2(rowsPerWorkgroup)) && rowsPerWorkgroup <= options.workgroupSize)) {
     throw new Error(`a cooperative matmul shares a workgroup of ${options.workgroupSize} lanes among a power of two of rows at most that, got ${rowsPerWorkgroup}`);
   }
   // The normalized tile is staged in workgroup memory when it fits beside the kernel's other workgroup arrays.
   const workgroupBytes = options.tokenTile * ((norm?.lanes ?? 1) + (cooperative ? options.workgroupSize : 0) + weight.cols) * 4;
   const staged = norm !== undefined && (options.stageNorm ?? true) && workgroupBytes <= gpu.limits.maxComputeWorkgroupStorageSize;
-  const code = kernelSource(weightsWgsl + activationWgsl + matmulNormWgsl + (cooperative ? matmulCoopWgsl : matmulWgsl), {
+  const kernelWgsl = kernel.kind === "cooperative" ? matmulCoopWgsl : kernel.kind === "rows" ? matmulRowsWgsl : matmulWgsl;
+  const code = kernelSource(weightsWgsl + activationWgsl + matmulNormWgsl + kernelWgsl, {
     WEIGHT_FORMAT: weight.type,
     COLS: weight.cols,
     TOKEN_TILE: options.tokenTile,
@@ -71,11 +82,12 @@ export async function matmulCalls(
     EPS: f32(norm?.eps ?? 0),
     GLU: options.glu !== undefined,
     GELU_TANH: options.glu === "gelu_tanh",
-    ...(cooperative ? { ROWS_PER_WORKGROUP: rowsPerWorkgroup } : {}),
+    ...(kernel.kind === "cooperative" ? { ROWS_PER_WORKGROUP: rowsPerWorkgroup } : {}),
+    ...(kernel.kind === "rows" ? { ROWS_PER_INVOCATION: kernel.rowsPerInvocation } : {}),
   });
   const program = await createComputeProgram(
     gpu.device,
-    `matmul${cooperative ? ` coop${rowsPerWorkgroup}` : ""} ${weight.type}x${weight.cols} tile${options.tokenTile}${options.accumulate ? "+=" : ""}${norm ? (staged ? " norm staged" : " norm") : ""}${options.glu ? ` ${options.glu}` : ""}`,
+    `matmul${kernel.kind === "cooperative" ? ` coop${rowsPerWorkgroup}` : kernel.kind === "rows" ? ` rows${kernel.rowsPerInvocation}` : ""} ${weight.type}x${weight.cols} tile${options.tokenTile}${options.accumulate ? "+=" : ""}${norm ? (staged ? " norm staged" : " norm") : ""}${options.glu ? ` ${options.glu}` : ""}`,
     code,
     layoutEntries(["uniform", "uniform", "read", "read", "read", "write", "read"]),
   );

@@ -25,6 +25,8 @@ export interface KernelTuning {
   argmaxWorkgroupSize: number;
   /** Matmul kernel: one row per invocation (SwiftShader), or the workgroup's lanes cooperating on rows (GPUs). */
   matmul: MatmulKernel;
+  /** Matmul kernel of single-token steps (decode): on SwiftShader several rows per invocation sharing x. */
+  decodeMatmul: MatmulKernel;
   /** Fold each layer's RMSNorm into the matmuls that read it (every row recomputes 1/rms: one dispatch less per norm). */
   fuseNorm: boolean;
   /** Fold the GLU into the up projection (y = act(gate)·(Wup·x)): one dispatch and one activation pass less. */
@@ -54,6 +56,8 @@ export function chooseTuning(gpu: Pick<GpuContext, "limits" | "adapter">): Kerne
     argmaxWorkgroupSize: isCpuAdapter ? 1 : largestPowerOfTwoAtMost(Math.min(128, maxInvocations)),
     // Measured (bench/peers.ts) only on SwiftShader, where the row kernel is the default; no GPU was available.
     matmul: isCpuAdapter ? { kind: "row" } : { kind: "cooperative", rowsPerWorkgroup: 4 },
+    // SwiftShader: a block's x loaded once for 4 rows, word-by-word dot products (bench/results/swiftshader-profile.md).
+    decodeMatmul: isCpuAdapter ? { kind: "rows", rowsPerInvocation: 4 } : { kind: "cooperative", rowsPerWorkgroup: 4 },
     // On SwiftShader the folded norm costs more than its dispatch: its barriers turn every matmul workgroup into
     // fibres (bench/results/decode-step-*.md, bench/results/peers-quick.md: prefill ≈ 0.3–0.7×, decode ≈ 0.8×).
     fuseNorm: !isCpuAdapter,

@@ -325,14 +325,15 @@ export class TransformerModel {
     const { gpu, config: c, tuning, act, step, weights } = this;
     const arch = c.description;
     const wg = tuning.workgroupSize;
+    const matmulKernel = tokenTile === 1 ? tuning.decodeMatmul : tuning.matmul;
     const qDim = c.qHeads * c.headDim;
     const kvDim = c.kvHeads * c.headDim;
     const mm = (w: GpuMatrix, x: GPUBuffer, y: BufferBinding, yStride: number, accumulate: boolean, logitRows = false) =>
-      matmulCalls(gpu, step.uniform, w, x, y, yStride, { tokenTile, accumulate, xRowsAreLogitRows: logitRows, workgroupSize: wg, kernel: tuning.matmul });
+      matmulCalls(gpu, step.uniform, w, x, y, yStride, { tokenTile, accumulate, xRowsAreLogitRows: logitRows, workgroupSize: wg, kernel: matmulKernel });
     /** y = W·rmsnorm(x)·g [then act(y_before)·that]: the norm folded into the matmul, or a norm call first (the caller's). */
     const normedMm = (w: GpuMatrix, normWeight: GPUBuffer, y: BufferBinding, yStride: number, glu?: "glu") =>
       matmulCalls(gpu, step.uniform, w, tuning.fuseNorm ? act.x : act.xb, y, yStride, {
-        tokenTile, accumulate: false, workgroupSize: wg, kernel: tuning.matmul,
+        tokenTile, accumulate: false, workgroupSize: wg, kernel: matmulKernel,
         norm: tuning.fuseNorm ? { weight: normWeight, eps: c.rmsEps, lanes: tuning.reduceWorkgroupSize } : undefined,
         glu: glu ? arch.activation : undefined,
       });
