@@ -1,0 +1,289 @@
+// What bounds webkv's decode speed on SwiftShader (WebGPU on the CPU), measured in one run, so that the speed
+// targets of the peers bench can be read against what this adapter can do at all:
+//   1. the adapter's floor: the time of an empty compute dispatch (one pass, many dispatches), a vec4 copy
+//      kernel's bandwidth, and the rate at which matrix-vector kernels of three shapes read weights
+//      (f32 one row per invocation; Q8_0 with the block dequantized into a private array as webkv's row
+//      kernel does; Q8_0 dequantized and dotted word by word; Q8_0 with four rows per invocation sharing x),
+//      and webkv's own decode matmuls (shaders/matmul.wgsl, matmul_rows.wgsl) on the same matrix;
+//   2. webkv's decode step on stories260K (F32) and on a SmolLM2-135M-shaped Q8_0 model: wall time per step,
+//      dispatches and syncs per step, and the GPU time per kernel kind (timestamp queries);
+//   3. wllama (llama.cpp in WebAssembly, one thread) decoding the same prompts in the same page, interleaved
+//      with webkv and with webkv on its former decode kernel (one row an invocation) (≥ 3 rounds, medians);
+//   4. the ceilings these imply: dispatches × the empty-dispatch time bounds a step from below however fast
+//      each kernel is; weight bytes ÷ the best matvec rate bounds it for a weight-heavy model.
+//   npx tsx bench/swiftshader-profile.ts [--rounds 3]
+// Writes bench/results/swiftshader-profile.json and .md.
+
+import { readFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import type { LoadResult } from "../src/app/runtime.js";
+import { GgmlType } from "../src/gguf/types.js";
+import { f32, wgslWithConstants, type WgslConstant } from "../src/gpu/pipelines.js";
+import { BrowserSession } from "../src/harness/session.js";
+import { machineNote, markdownTable, modelsDir, scratchDir, writeResults, writeSynthetic } from "./lib.js";
+import { promptTexts, webkvPeer, wllamaPeer, type Measurement } from "./peer-runners.js";
+
+const { values } = parseArgs({ options: { rounds: { type: "string" } } });
+const rounds = Number(values.rounds ?? 3);
+const dir = scratchDir("webkv-profile-");
+
+// ---- 1. the adapter's floor (raw WGSL, timed in the page) -------------------------------------------------
+
+/** Runs in the page (as source text: no bundler helpers). Each kernel: warm-up, then 5 timed submissions of
+ *  `reps` dispatches in one pass; the median per dispatch. */
+const MICRO = String.raw`async (webkvKernels) => {
+  const adapter = await navigator.gpu.requestAdapter();
+  const device = await adapter.requestDevice({ requiredLimits: { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize, maxBufferSize: adapter.limits.maxBufferSize } });
+  const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
+  const buffer = (bytes) => device.createBuffer({ size: bytes, usage: STORAGE });
+  async function time(code, buffers, workgroups, reps) {
+    const module = device.createShaderModule({ code });
+    const info = await module.getCompilationInfo();
+    const errors = info.messages.filter((m) => m.type === "error");
+    if (errors.length) throw new Error(errors.map((e) => e.message).join("; "));
+    const pipeline = await device.createComputePipelineAsync({ layout: "auto", compute: { module, entryPoint: "main" } });
+    const group = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: buffers.map((b, i) => ({ binding: i, resource: { buffer: b } })) });
+    const once = async () => {
+      const start = performance.now();
+      const encoder = device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, group);
+      for (let i = 0; i < reps; i++) pass.dispatchWorkgroups(workgroups);
+      pass.end();
+      device.queue.submit([encoder.finish()]);
+      await device.queue.onSubmittedWorkDone();
+      return (performance.now() - start) / reps;
+    };
+    await once();
+    const samples = [];
+    for (let i = 0; i < 5; i++) samples.push(await once());
+    samples.sort((a, b) => a - b);
+    return samples[2];
+  }
+  const out = {};
+  const tiny = buffer(256 * 4);
+  const empty = "@group(0) @binding(0) var<storage, read_write> y: array<f32>; @compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3<u32>) { if (g.x == 0u) { y[0] = 1.0; } }";
+  out.empty_dispatch_ms = { one_workgroup: await time(empty, [tiny], 1, 200), sixty_four_workgroups: await time(empty, [tiny], 64, 200) };
+
+  const copyBytes = 32 << 20; // 32768 workgroups of 64 vec4s: within maxComputeWorkgroupsPerDimension
+  const src = buffer(copyBytes), dst = buffer(copyBytes);
+  const copy = "@group(0) @binding(0) var<storage, read> a: array<vec4<f32>>; @group(0) @binding(1) var<storage, read_write> b: array<vec4<f32>>; @compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3<u32>) { b[g.x] = a[g.x]; }";
+  const copyMs = await time(copy, [src, dst], copyBytes / 16 / 64, 3);
+  out.copy = { ms: copyMs, GB_s_read_plus_write: (2 * copyBytes) / copyMs / 1e6 };
+
+  const N = 4096;
+  const wF32 = buffer(N * N * 4), xF32 = buffer(N * 4), yF32 = buffer(N * 4);
+  const f32Rows = "@group(0) @binding(0) var<storage, read> w: array<vec4<f32>>; @group(0) @binding(1) var<storage, read> x: array<vec4<f32>>; @group(0) @binding(2) var<storage, read_write> y: array<f32>;" +
+    "@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3<u32>) { var acc = 0.0; for (var c = 0u; c < " + N / 4 + "u; c++) { acc += dot(w[g.x * " + N / 4 + "u + c], x[c]); } y[g.x] = acc; }";
+  const f32Ms = await time(f32Rows, [wF32, xF32, yF32], N / 64, 3);
+  out.f32_matvec_row_per_invocation = { rows: N, cols: N, ms: f32Ms, GB_s: (N * N * 4) / f32Ms / 1e6, Gweights_s: (N * N) / f32Ms / 1e6 };
+
+  // Q8_0 [ROWS × COLS]: 32 int8 per block in 8 words, one f16 scale per block (webkv's split layout).
+  const ROWS = 1536, COLS = 576, BPR = COLS / 32;
+  const q8Bytes = ROWS * COLS + (ROWS * BPR) * 2;
+  const wq = buffer(ROWS * COLS), sq = buffer(ROWS * BPR * 2), xq = buffer(COLS * 4), yq = buffer(ROWS * 4);
+  const q8Common = "@group(0) @binding(0) var<storage, read> w_data: array<u32>; @group(0) @binding(1) var<storage, read> w_scales: array<u32>;" +
+    "@group(0) @binding(2) var<storage, read> x: array<vec4<f32>>; @group(0) @binding(3) var<storage, read_write> y: array<f32>;" +
+    "const BPR: u32 = " + BPR + "u; const ROWS: u32 = " + ROWS + "u;" +
+    "fn scale_of(i: u32) -> f32 { let h = unpack2x16float(w_scales[i >> 1u]); return select(h.x, h.y, (i & 1u) == 1u); }" +
+    "fn bytes4(word: u32) -> vec4<f32> { return vec4<f32>(unpack4xI8(word)); }";
+  const q8Kernels = {
+    block_in_private_array: q8Common + "@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3<u32>) { let row = g.x; if (row >= ROWS) { return; } var acc = 0.0;" +
+      "for (var b = 0u; b < BPR; b++) { var w: array<vec4<f32>, 8>; let s = scale_of(row * BPR + b); for (var k = 0u; k < 8u; k++) { w[k] = bytes4(w_data[(row * BPR + b) * 8u + k]) * s; }" +
+      "var sum = 0.0; for (var k = 0u; k < 8u; k++) { sum += dot(w[k], x[b * 8u + k]); } acc += sum; } y[row] = acc; }",
+    word_by_word: q8Common + "@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3<u32>) { let row = g.x; if (row >= ROWS) { return; } var acc = 0.0;" +
+      "for (var b = 0u; b < BPR; b++) { let base = (row * BPR + b) * 8u; var sum = 0.0; for (var k = 0u; k < 8u; k++) { sum += dot(bytes4(w_data[base + k]), x[b * 8u + k]); } acc += sum * scale_of(row * BPR + b); } y[row] = acc; }",
+    four_rows_share_x: q8Common + "@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3<u32>) { let r = g.x * 4u; if (r >= ROWS) { return; } var a = vec4<f32>();" +
+      "for (var b = 0u; b < BPR; b++) { var s = vec4<f32>(); for (var k = 0u; k < 8u; k++) { let xv = x[b * 8u + k]; let at = (r * BPR + b) * 8u + k;" +
+      "s += vec4<f32>(dot(bytes4(w_data[at]), xv), dot(bytes4(w_data[at + BPR * 8u]), xv), dot(bytes4(w_data[at + 2u * BPR * 8u]), xv), dot(bytes4(w_data[at + 3u * BPR * 8u]), xv)); }" +
+      "a += s * vec4<f32>(scale_of(r * BPR + b), scale_of((r + 1u) * BPR + b), scale_of((r + 2u) * BPR + b), scale_of((r + 3u) * BPR + b)); }" +
+      "y[r] = a.x; y[r + 1u] = a.y; y[r + 2u] = a.z; y[r + 3u] = a.w; }",
+  };
+  out.q8_0_matvec = {};
+  for (const [name, code] of Object.entries(q8Kernels)) {
+    const rowsPerInvocation = name === "four_rows_share_x" ? 4 : 1;
+    const ms = await time(code, [wq, sq, xq, yq], Math.ceil(ROWS / rowsPerInvocation / 64), 10);
+    out.q8_0_matvec[name] = { rows: ROWS, cols: COLS, ms, GB_s: q8Bytes / ms / 1e6, Gweights_s: (ROWS * COLS) / ms / 1e6 };
+  }
+  // webkv's own decode kernels on the same matrix (sources built from shaders/ by the bench, bindings as matmul.ts binds them)
+  const stepUniform = device.createBuffer({ size: 32, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  device.queue.writeBuffer(stepUniform, 0, new Uint32Array([1, 1, 1, 1, 1, 1, 0, 0]));
+  const params = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  device.queue.writeBuffer(params, 0, new Uint32Array([ROWS, 0, ROWS, 0]));
+  out.webkv_q8_0_decode_matmul = {};
+  for (const kernel of webkvKernels) {
+    const ms = await time(kernel.code, [stepUniform, params, wq, sq, xq, yq, xq], Math.ceil(ROWS / kernel.rowsPerInvocation / 64), 10);
+    out.webkv_q8_0_decode_matmul[kernel.name] = { rows: ROWS, cols: COLS, ms, GB_s: q8Bytes / ms / 1e6, Gweights_s: (ROWS * COLS) / ms / 1e6 };
+  }
+  device.destroy();
+  return out;
+}`;
+
+/** webkv's decode matmul kernels for the micro benchmark's Q8_0 [1536 × 576] matrix, assembled as matmul.ts does. */
+function webkvKernels(): { name: string; code: string; rowsPerInvocation: number }[] {
+  const shader = (name: string) => readFileSync(join(import.meta.dirname, "..", "shaders", `${name}.wgsl`), "utf8");
+  const constants = {
+    WEIGHT_FORMAT: GgmlType.Q8_0, COLS: 576, TOKEN_TILE: 1, ACCUMULATE: false, X_ROWS_ARE_LOGIT_ROWS: false, WORKGROUP_SIZE: 64,
+    NORM_INPUT: false, NORM_STAGED: false, NORM_LANES: 1, EPS: f32(1e-5), GLU: false, GELU_TANH: false,
+  };
+  const library = shader("weights") + shader("activation") + shader("matmul_norm");
+  const kernelSource = (code: string, values: Record<string, WgslConstant>) => wgslWithConstants(`${shader("step")}\n${code}`, values); // as src/kernels/wgsl.ts
+  return [
+    { name: "row (matmul.wgsl: one row an invocation, block in a private array)", code: kernelSource(library + shader("matmul"), constants), rowsPerInvocation: 1 },
+    { name: "rows 4 (matmul_rows.wgsl: 4 rows share x, word by word)", code: kernelSource(library + shader("matmul_rows"), { ...constants, ROWS_PER_INVOCATION: 4 }), rowsPerInvocation: 4 },
+    { name: "rows 8", code: kernelSource(library + shader("matmul_rows"), { ...constants, ROWS_PER_INVOCATION: 8 }), rowsPerInvocation: 8 },
+  ];
+}
+
+interface Micro {
+  empty_dispatch_ms: { one_workgroup: number; sixty_four_workgroups: number };
+  copy: { ms: number; GB_s_read_plus_write: number };
+  f32_matvec_row_per_invocation: { rows: number; cols: number; ms: number; GB_s: number; Gweights_s: number };
+  q8_0_matvec: Record<string, { rows: number; cols: number; ms: number; GB_s: number; Gweights_s: number }>;
+  webkv_q8_0_decode_matmul: Record<string, { rows: number; cols: number; ms: number; GB_s: number; Gweights_s: number }>;
+}
+
+// ---- 2 and 3. webkv's decode step, and wllama beside it -----------------------------------------------------
+
+const smolShape = { dim: 576, layers: 30, heads: 9, kvHeads: 3, ffn: 1536, vocab: 49152, contextLength: 2048, tiedOutput: true };
+const models = [
+  { name: "stories260K F32", path: async () => join(modelsDir, "stories260K.gguf"), prompt: 32, decode: 64 },
+  { name: "SmolLM2-135M-shape Q8_0", path: () => writeSynthetic(dir, "smol-q8_0", smolShape, GgmlType.Q8_0, 5), prompt: 16, decode: 8, byteTokens: [3, 259] as [number, number] },
+];
+
+interface StepProfile {
+  weight_bytes: number;
+  dispatches_per_step: number;
+  syncs_per_step: number;
+  readback_bytes_per_step: number;
+  /** GPU milliseconds per decode step, by kernel kind (timestamp queries; their own passes add overhead). */
+  gpu_ms_per_step: Record<string, number>;
+}
+
+async function profileDecode(session: BrowserSession, path: string, promptText: string, decode: number): Promise<StepProfile> {
+  const loaded = await session.call<LoadResult>("load", { url: session.publishFile(path), options: { contextSize: 512 } });
+  try {
+    await session.call("profile", { modelId: loaded.modelId, enable: true });
+    // the prompt's prefill is profiled too: take it away before the decode steps
+    await session.call("generate", { modelId: loaded.modelId, prompt: promptText, maxTokens: 1, ignoreEos: true });
+    await session.call("profile", { modelId: loaded.modelId });
+    const reply = await session.call<{ output_ids: number[] }>("generate", { modelId: loaded.modelId, prompt: promptText, maxTokens: decode + 1, ignoreEos: true });
+    const profile = await session.call<Record<string, number>>("profile", { modelId: loaded.modelId });
+    const counters = await session.call<{ last: { dispatches: number; syncs: number; readbackBytes: number } }>("counters", { modelId: loaded.modelId });
+    const steps = reply.output_ids.length; // one prefill (with the first token) + decode steps; the prefill's share is small for a short prompt
+    return {
+      weight_bytes: loaded.memory.weights.live,
+      dispatches_per_step: counters.last.dispatches,
+      syncs_per_step: counters.last.syncs,
+      readback_bytes_per_step: counters.last.readbackBytes,
+      gpu_ms_per_step: Object.fromEntries(Object.entries(profile).map(([kind, ms]) => [kind, ms / steps])),
+    };
+  } finally {
+    await session.call("unload", { modelId: loaded.modelId });
+  }
+}
+
+const session = await BrowserSession.start({ crossOriginIsolated: true });
+let micro: Micro;
+let adapter = { vendor: "", architecture: "", description: "" };
+const runs: { model: string; peer: string; round: number; measurement?: Measurement; error?: string }[] = [];
+const profiles: Record<string, StepProfile> = {};
+try {
+  adapter = await session.call("adapter");
+  micro = (await session.page.evaluate(`(${MICRO})(${JSON.stringify(webkvKernels())})`)) as Micro;
+  console.error(JSON.stringify(micro));
+  const peers = [webkvPeer(session, "webkv", {}), webkvPeer(session, "webkv row decode", { tuning: { decodeMatmul: { kind: "row" } } }), wllamaPeer(session, 1)];
+  for (const m of models) {
+    const path = await m.path();
+    const promptText = (await promptTexts(session, path, [m.prompt])).get(m.prompt)!;
+    profiles[m.name] = await profileDecode(session, path, promptText, m.decode);
+    console.error(JSON.stringify({ model: m.name, profile: profiles[m.name] }));
+    for (let round = 1; round <= rounds; round++) {
+      for (const peer of peers) {
+        const run: (typeof runs)[number] = { model: m.name, peer: peer.name, round };
+        try {
+          run.measurement = await peer.run(path, promptText, m.prompt, m.decode, () => undefined, m.byteTokens);
+        } catch (error) {
+          run.error = (error as Error).message.split("\n")[0];
+        }
+        runs.push(run);
+        console.error(JSON.stringify(run));
+      }
+    }
+  }
+} finally {
+  await session.close();
+}
+
+// ---- 4. the ceilings ------------------------------------------------------------------------------------------
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length === 0 ? NaN : s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+const decodeMedian = (model: string, peer: string) => median(runs.filter((r) => r.model === model && r.peer === peer && r.measurement).map((r) => r.measurement!.decode_tok_s));
+const bestQ8 = Math.max(...[...Object.values(micro!.q8_0_matvec), ...Object.values(micro!.webkv_q8_0_decode_matmul)].map((k) => k.GB_s));
+const floorMs = micro!.empty_dispatch_ms.one_workgroup;
+const rows = models.map((m) => {
+  const p = profiles[m.name]!;
+  const webkv = decodeMedian(m.name, "webkv");
+  const wllama = decodeMedian(m.name, "wllama 1t");
+  const rowDecode = decodeMedian(m.name, "webkv row decode");
+  const dispatchCeiling = 1000 / (p.dispatches_per_step * floorMs);
+  const weightCeiling = 1000 / (p.weight_bytes / (bestQ8 * 1e6));
+  const gpuMs = Object.values(p.gpu_ms_per_step).reduce((a, b) => a + b, 0);
+  return {
+    model: m.name,
+    webkv_decode_tok_s: webkv,
+    webkv_row_decode_tok_s: rowDecode,
+    rows_over_row: webkv / rowDecode,
+    wllama_1t_decode_tok_s: wllama,
+    ratio: webkv / wllama,
+    step_ms: 1000 / webkv,
+    gpu_ms_per_step: gpuMs,
+    dispatches_per_step: p.dispatches_per_step,
+    weight_mib: p.weight_bytes / 2 ** 20,
+    ceiling_dispatch_floor_tok_s: dispatchCeiling,
+    ceiling_best_q8_matvec_tok_s: weightCeiling,
+    ceiling_ratio: Math.min(dispatchCeiling, weightCeiling) / wllama,
+  };
+});
+
+const f = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : "—");
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? "CPU"}; ${machineNote(adapter)}`;
+const topKinds = (model: string) => Object.entries(profiles[model]!.gpu_ms_per_step).sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, ms]) => `${k} ${f(ms)}`).join(", ");
+const markdown = [
+  "# What bounds decode on SwiftShader",
+  "",
+  `Machine: ${machine}. ${rounds} interleaved rounds (webkv, webkv with the row decode kernel, wllama 1t) per model; medians. "webkv" decodes with the rows kernel (4 rows an invocation), "row decode" with the one-row kernel it replaced.`,
+  "",
+  "## The adapter's floor (raw WGSL kernels, median of 5 submissions)",
+  "",
+  markdownTable(["measure", "value"], [
+    ["empty dispatch, 1 workgroup", `${f(micro!.empty_dispatch_ms.one_workgroup * 1000, 0)} µs`],
+    ["empty dispatch, 64 workgroups", `${f(micro!.empty_dispatch_ms.sixty_four_workgroups * 1000, 0)} µs`],
+    ["vec4 copy kernel (64 MiB)", `${f(micro!.copy.GB_s_read_plus_write)} GB/s read + write`],
+    [`f32 matvec ${micro!.f32_matvec_row_per_invocation.rows}², a row per invocation`, `${f(micro!.f32_matvec_row_per_invocation.GB_s)} GB/s (${f(micro!.f32_matvec_row_per_invocation.Gweights_s, 3)} G weights/s)`],
+    ...Object.entries(micro!.q8_0_matvec).map(([name, k]) => [`Q8_0 matvec ${k.rows}×${k.cols}, ${name.replaceAll("_", " ")}`, `${f(k.GB_s, 3)} GB/s (${f(k.Gweights_s, 3)} G weights/s)`]),
+    ...Object.entries(micro!.webkv_q8_0_decode_matmul).map(([name, k]) => [`webkv's Q8_0 decode matmul ${k.rows}×${k.cols}, ${name}`, `${f(k.GB_s, 3)} GB/s (${f(k.Gweights_s, 3)} G weights/s)`]),
+  ]),
+  "",
+  "## webkv's decode step against the floor",
+  "",
+  markdownTable(
+    ["model", "webkv tok/s", "webkv row decode tok/s", "webkv / row decode", "wllama 1t tok/s", "webkv / wllama", "step ms", "GPU ms (profiled)", "dispatches", "weights MiB", "ceiling: dispatch floor tok/s", "ceiling: best Q8_0 matvec tok/s", "best ceiling / wllama"],
+    rows.map((r) => [r.model, f(r.webkv_decode_tok_s, 1), f(r.webkv_row_decode_tok_s, 1), f(r.rows_over_row), f(r.wllama_1t_decode_tok_s, 1), f(r.ratio), f(r.step_ms, 1), f(r.gpu_ms_per_step, 1), String(r.dispatches_per_step), f(r.weight_mib, 1), f(r.ceiling_dispatch_floor_tok_s, 0), f(r.ceiling_best_q8_matvec_tok_s, 1), f(r.ceiling_ratio)]),
+  ),
+  "",
+  "GPU time per step by kernel kind (ms, largest first): " + models.map((m) => `${m.name}: ${topKinds(m.name)}`).join("; ") + ".",
+  "",
+  "Reading: a step cannot take less than its dispatches × the empty-dispatch time, whatever the kernels do; nor can a",
+  "weight-heavy model's step take less than its weight bytes ÷ the best matvec rate this adapter reached above. Where",
+  "`best ceiling / wllama` is below a target ratio, no kernel of these shapes reaches the target on this adapter.",
+].join("\n");
+
+writeResults("swiftshader-profile", { machine, adapter, rounds, micro: micro!, profiles, runs, rows }, markdown);
