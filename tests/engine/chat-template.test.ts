@@ -24,19 +24,29 @@ import reference from "./chat-template-reference.json" with { type: "json" };
 
 const VOCAB_FILES = readdirSync(vocabDir).filter((f) => f.endsWith(".gguf")).sort();
 
+/** Each vocab file's header, parsed once for the whole file (the large vocabularies take seconds each). */
+const headers = new Map<string, Promise<GgufHeader>>();
+function vocabHeader(file: string): Promise<GgufHeader> {
+  let parsed = headers.get(file);
+  if (!parsed) headers.set(file, (parsed = readHeader(join(vocabDir, file))));
+  return parsed;
+}
+
 let llama: Llama;
 beforeAll(async () => {
   llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.disabled, maxThreads: 1 });
 });
-afterAll(() => llama?.dispose());
+/** llama.cpp's vocabulary-only model of each file, loaded once for the whole file and disposed at its end. */
+const models = new Map<string, Promise<LlamaModel>>();
+afterAll(async () => {
+  for (const model of models.values()) await (await model).dispose();
+  await llama?.dispose();
+});
 
 async function withModel<T>(file: string, use: (model: LlamaModel) => T): Promise<T> {
-  const model = await llama.loadModel({ modelPath: join(vocabDir, file), vocabOnly: true });
-  try {
-    return use(model);
-  } finally {
-    await model.dispose();
-  }
+  let model = models.get(file);
+  if (!model) models.set(file, (model = llama.loadModel({ modelPath: join(vocabDir, file), vocabOnly: true })));
+  return use(await model);
 }
 
 function chatHistoryOf(messages: ChatMessage[]): ChatHistoryItem[] {
@@ -62,7 +72,7 @@ function llamaCppRendering(model: LlamaModel, messages: ChatMessage[], thinking:
 describe("which shared vocab files carry a chat template", () => {
   it("gemma-4, phi-3, qwen2 and qwen35 do; the others do not", async () => {
     const carrying = [];
-    for (const file of VOCAB_FILES) if ((await readHeader(join(vocabDir, file))).metadata.has("tokenizer.chat_template")) carrying.push(file);
+    for (const file of VOCAB_FILES) if ((await vocabHeader(file)).metadata.has("tokenizer.chat_template")) carrying.push(file);
     expect(carrying).toEqual(Object.keys(TEMPLATED));
   });
 });
@@ -72,7 +82,7 @@ describe("same rendering as llama.cpp (node-llama-cpp)", () => {
     for (const thinking of [false, true]) {
       const messages = system ? CONVERSATION : WITHOUT_SYSTEM;
       it(`${file}: ${messages.length} messages${system ? " with a system prompt" : ""}, generation prompt, enable_thinking ${thinking}`, async () => {
-        const header = await readHeader(join(vocabDir, file));
+        const header = await vocabHeader(file);
         const ours = renderChat(header, messages, { variables: { enable_thinking: thinking } });
         const extra = file === "ggml-vocab-gemma-4.gguf" && !thinking ? "<|channel>thought\n<channel|>" : "";
         const { expected, oursTokenized, spm } = await withModel(file, (model) => {
@@ -97,7 +107,7 @@ describe("same rendering as Python's jinja2 (transformers' apply_chat_template)"
   it("covers every case", () => expect(Object.keys(renderings).sort()).toEqual(chatCases().map((c) => c.id).sort()));
   for (const c of chatCases()) {
     it(c.id, async () => {
-      const header = await readHeader(join(vocabDir, c.file));
+      const header = await vocabHeader(c.file);
       expect(renderChat(header, c.messages, { addGenerationPrompt: c.addGenerationPrompt, variables: c.variables })).toBe(renderings[c.id]);
     });
   }
@@ -105,7 +115,7 @@ describe("same rendering as Python's jinja2 (transformers' apply_chat_template)"
 
 describe("the rendering itself", () => {
   it("qwen2: ChatML, the exact text", async () => {
-    const header = await readHeader(join(vocabDir, "ggml-vocab-qwen2.gguf"));
+    const header = await vocabHeader("ggml-vocab-qwen2.gguf");
     expect(renderChat(header, CONVERSATION)).toBe(
       "<|im_start|>system\nYou are a concise assistant.<|im_end|>\n" +
         "<|im_start|>user\nHi! What's the capital of France?<|im_end|>\n" +
@@ -123,7 +133,7 @@ describe("the rendering itself", () => {
   });
 
   it("phi-3: bos_token is the vocabulary's BOS text", async () => {
-    const header = await readHeader(join(vocabDir, "ggml-vocab-phi-3.gguf"));
+    const header = await vocabHeader("ggml-vocab-phi-3.gguf");
     const template = chatTemplateOf(header);
     expect([template.bosToken, template.eosToken]).toEqual(["<s>", "<|endoftext|>"]);
     expect(template.render(WITHOUT_SYSTEM.slice(0, 1))).toBe("<s><|user|>\nHi! What's the capital of France?<|end|>\n<|assistant|>\n");
@@ -133,14 +143,14 @@ describe("the rendering itself", () => {
 describe("end-of-generation ids", () => {
   for (const file of VOCAB_FILES) {
     it(`${file}: llama.cpp's EOG set`, async () => {
-      const ours = endOfGenerationIds(await readHeader(join(vocabDir, file)));
+      const ours = endOfGenerationIds(await vocabHeader(file));
       const expected = await withModel(file, (model) => [...model.iterateAllTokens()].filter((id) => model.isEogToken(id)).map(Number));
       expect(ours).toEqual(expected);
     });
   }
 
   it("gemma-4 (a tokenizer webkv cannot run) still has its stop tokens: <eos>, <|tool_response>, <turn|>", async () => {
-    expect(endOfGenerationIds(await readHeader(join(vocabDir, "ggml-vocab-gemma-4.gguf")))).toEqual([1, 50, 106]);
+    expect(endOfGenerationIds(await vocabHeader("ggml-vocab-gemma-4.gguf"))).toEqual([1, 50, 106]);
   });
 });
 
@@ -161,14 +171,14 @@ describe("errors are named, one line", () => {
   };
 
   it("a file without a template", async () => {
-    const header = await readHeader(join(vocabDir, "ggml-vocab-llama-spm.gguf"));
+    const header = await vocabHeader("ggml-vocab-llama-spm.gguf");
     const error = failure(() => renderChat(header, CONVERSATION));
     expect(error.code).toBe("no_template");
     expect(error.message).toMatch(/has no chat template \(GGUF metadata "tokenizer.chat_template" is missing\)/);
   });
 
   it("a template that cannot be parsed, and one that raises", async () => {
-    const header = await readHeader(join(vocabDir, "ggml-vocab-qwen2.gguf"));
+    const header = await vocabHeader("ggml-vocab-qwen2.gguf");
     const unparsable = failure(() => renderChat(withTemplate(header, "{% for message in %}{{ message }}"), CONVERSATION));
     expect(unparsable.code).toBe("render_failed");
     expect(unparsable.message).toMatch(/^the chat template of "qwen2" cannot be parsed: /);
@@ -181,12 +191,12 @@ describe("errors are named, one line", () => {
   });
 
   it("a role outside system/user/assistant, and a role the template drops (phi-3's system)", async () => {
-    const qwen = await readHeader(join(vocabDir, "ggml-vocab-qwen2.gguf"));
+    const qwen = await vocabHeader("ggml-vocab-qwen2.gguf");
     const tool = failure(() => renderChat(qwen, [...CONVERSATION, { role: "tool", content: "{}" } as unknown as ChatMessage]));
     expect(tool.code).toBe("unsupported_role");
     expect(tool.message).toBe('message 4 has role "tool": the roles are system, user, assistant');
 
-    const phi = await readHeader(join(vocabDir, "ggml-vocab-phi-3.gguf"));
+    const phi = await vocabHeader("ggml-vocab-phi-3.gguf");
     const dropped = failure(() => renderChat(phi, CONVERSATION));
     expect(dropped.code).toBe("unsupported_role");
     expect(dropped.message).toBe('the chat template of "Phi3" drops "system" messages: leave that role out of the conversation');
