@@ -72,7 +72,7 @@ const MICRO = String.raw`async (webkvKernels) => {
   const src = buffer(copyBytes), dst = buffer(copyBytes);
   const copy = "@group(0) @binding(0) var<storage, read> a: array<vec4<f32>>; @group(0) @binding(1) var<storage, read_write> b: array<vec4<f32>>; @compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3<u32>) { b[g.x] = a[g.x]; }";
   const copyMs = await time(copy, [src, dst], copyBytes / 16 / 64, 3);
-  out.copy = { ms: copyMs, GB_s_read_plus_write: (2 * copyBytes) / copyMs / 1e6 };
+  out.copy = { bytes: copyBytes, ms: copyMs, GB_s_read_plus_write: (2 * copyBytes) / copyMs / 1e6 };
 
   const N = 4096;
   const wF32 = buffer(N * N * 4), xF32 = buffer(N * 4), yF32 = buffer(N * 4);
@@ -115,7 +115,7 @@ const MICRO = String.raw`async (webkvKernels) => {
   device.queue.writeBuffer(params, 0, new Uint32Array([ROWS, 0, ROWS, 0]));
   out.webkv_q8_0_decode_matmul = {};
   for (const kernel of webkvKernels) {
-    const ms = await time(kernel.code, [stepUniform, params, wq, sq, xq, yq, xq], Math.ceil(ROWS / kernel.rowsPerInvocation / 64), 10);
+    const ms = await time(kernel.code, [stepUniform, params, wq, sq, xq, yq, xq], Math.ceil(ROWS / kernel.rowsPerInvocation / kernel.workgroupSize), 10);
     out.webkv_q8_0_decode_matmul[kernel.name] = { rows: ROWS, cols: COLS, ms, GB_s: q8Bytes / ms / 1e6, Gweights_s: (ROWS * COLS) / ms / 1e6 };
   }
   device.destroy();
@@ -123,7 +123,7 @@ const MICRO = String.raw`async (webkvKernels) => {
 }`;
 
 /** webkv's decode matmul kernels for the micro benchmark's Q8_0 [1536 × 576] matrix, assembled as matmul.ts does. */
-function webkvKernels(): { name: string; code: string; rowsPerInvocation: number }[] {
+function webkvKernels(): { name: string; code: string; rowsPerInvocation: number; workgroupSize: number }[] {
   const shader = (name: string) => readFileSync(join(import.meta.dirname, "..", "shaders", `${name}.wgsl`), "utf8");
   const constants = {
     WEIGHT_FORMAT: GgmlType.Q8_0, COLS: 576, TOKEN_TILE: 1, ACCUMULATE: false, X_ROWS_ARE_LOGIT_ROWS: false, WORKGROUP_SIZE: 64,
@@ -132,15 +132,16 @@ function webkvKernels(): { name: string; code: string; rowsPerInvocation: number
   const library = shader("weights") + shader("activation") + shader("matmul_norm");
   const kernelSource = (code: string, values: Record<string, WgslConstant>) => wgslWithConstants(`${shader("step")}\n${code}`, values); // as src/kernels/wgsl.ts
   return [
-    { name: "row (matmul.wgsl: one row an invocation, block in a private array)", code: kernelSource(library + shader("matmul"), constants), rowsPerInvocation: 1 },
-    { name: "rows 4 (matmul_rows.wgsl: 4 rows share x, word by word)", code: kernelSource(library + shader("matmul_rows"), { ...constants, ROWS_PER_INVOCATION: 4 }), rowsPerInvocation: 4 },
-    { name: "rows 8", code: kernelSource(library + shader("matmul_rows"), { ...constants, ROWS_PER_INVOCATION: 8 }), rowsPerInvocation: 8 },
+    { name: "row (matmul.wgsl: one row an invocation, block in a private array)", code: kernelSource(library + shader("matmul"), constants), rowsPerInvocation: 1, workgroupSize: 64 },
+    // as matmul.ts builds them: 64 rows a workgroup, so 16 (or 8) invocations
+    { name: "rows 4 (matmul_rows.wgsl: 4 rows share x, word by word)", code: kernelSource(library + shader("matmul_rows"), { ...constants, WORKGROUP_SIZE: 16, ROWS_PER_INVOCATION: 4 }), rowsPerInvocation: 4, workgroupSize: 16 },
+    { name: "rows 8", code: kernelSource(library + shader("matmul_rows"), { ...constants, WORKGROUP_SIZE: 8, ROWS_PER_INVOCATION: 8 }), rowsPerInvocation: 8, workgroupSize: 8 },
   ];
 }
 
 interface Micro {
   empty_dispatch_ms: { one_workgroup: number; sixty_four_workgroups: number };
-  copy: { ms: number; GB_s_read_plus_write: number };
+  copy: { bytes: number; ms: number; GB_s_read_plus_write: number };
   f32_matvec_row_per_invocation: { rows: number; cols: number; ms: number; GB_s: number; Gweights_s: number };
   q8_0_matvec: Record<string, { rows: number; cols: number; ms: number; GB_s: number; Gweights_s: number }>;
   webkv_q8_0_decode_matmul: Record<string, { rows: number; cols: number; ms: number; GB_s: number; Gweights_s: number }>;
@@ -166,13 +167,15 @@ interface StepProfile {
 async function profileDecode(session: BrowserSession, path: string, promptText: string, decode: number): Promise<StepProfile> {
   const loaded = await session.call<LoadResult>("load", { url: session.publishFile(path), options: { contextSize: 512 } });
   try {
+    // dispatches, syncs and readback of a decode step, unprofiled (profiling adds a sync: the timestamps' readback)
+    await session.call("generate", { modelId: loaded.modelId, prompt: promptText, maxTokens: 3, ignoreEos: true });
+    const counters = await session.call<{ last: { dispatches: number; syncs: number; readbackBytes: number } }>("counters", { modelId: loaded.modelId });
     await session.call("profile", { modelId: loaded.modelId, enable: true });
     // the prompt's prefill is profiled too: take it away before the decode steps
     await session.call("generate", { modelId: loaded.modelId, prompt: promptText, maxTokens: 1, ignoreEos: true });
     await session.call("profile", { modelId: loaded.modelId });
     const reply = await session.call<{ output_ids: number[] }>("generate", { modelId: loaded.modelId, prompt: promptText, maxTokens: decode + 1, ignoreEos: true });
     const profile = await session.call<Record<string, number>>("profile", { modelId: loaded.modelId });
-    const counters = await session.call<{ last: { dispatches: number; syncs: number; readbackBytes: number } }>("counters", { modelId: loaded.modelId });
     const steps = reply.output_ids.length; // one prefill (with the first token) + decode steps; the prefill's share is small for a short prompt
     return {
       weight_bytes: loaded.memory.weights.live,
@@ -255,7 +258,11 @@ const rows = models.map((m) => {
 
 const f = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : "—");
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? "CPU"}; ${machineNote(adapter)}`;
-const topKinds = (model: string) => Object.entries(profiles[model]!.gpu_ms_per_step).sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, ms]) => `${k} ${f(ms)}`).join(", ");
+const topKinds = (model: string) => {
+  const kinds = Object.entries(profiles[model]!.gpu_ms_per_step).sort((a, b) => b[1] - a[1]);
+  const total = kinds.reduce((sum, [, ms]) => sum + ms, 0);
+  return kinds.slice(0, 6).map(([k, ms]) => `${k} ${f((100 * ms) / total, 0)}%`).join(", ");
+};
 const markdown = [
   "# What bounds decode on SwiftShader",
   "",
@@ -266,7 +273,7 @@ const markdown = [
   markdownTable(["measure", "value"], [
     ["empty dispatch, 1 workgroup", `${f(micro!.empty_dispatch_ms.one_workgroup * 1000, 0)} µs`],
     ["empty dispatch, 64 workgroups", `${f(micro!.empty_dispatch_ms.sixty_four_workgroups * 1000, 0)} µs`],
-    ["vec4 copy kernel (64 MiB)", `${f(micro!.copy.GB_s_read_plus_write)} GB/s read + write`],
+    [`vec4 copy kernel (${micro!.copy.bytes / 2 ** 20} MiB)`, `${f(micro!.copy.GB_s_read_plus_write)} GB/s read + write`],
     [`f32 matvec ${micro!.f32_matvec_row_per_invocation.rows}², a row per invocation`, `${f(micro!.f32_matvec_row_per_invocation.GB_s)} GB/s (${f(micro!.f32_matvec_row_per_invocation.Gweights_s, 3)} G weights/s)`],
     ...Object.entries(micro!.q8_0_matvec).map(([name, k]) => [`Q8_0 matvec ${k.rows}×${k.cols}, ${name.replaceAll("_", " ")}`, `${f(k.GB_s, 3)} GB/s (${f(k.Gweights_s, 3)} G weights/s)`]),
     ...Object.entries(micro!.webkv_q8_0_decode_matmul).map(([name, k]) => [`webkv's Q8_0 decode matmul ${k.rows}×${k.cols}, ${name}`, `${f(k.GB_s, 3)} GB/s (${f(k.Gweights_s, 3)} G weights/s)`]),
@@ -275,11 +282,12 @@ const markdown = [
   "## webkv's decode step against the floor",
   "",
   markdownTable(
-    ["model", "webkv tok/s", "webkv row decode tok/s", "webkv / row decode", "wllama 1t tok/s", "webkv / wllama", "step ms", "GPU ms (profiled)", "dispatches", "weights MiB", "ceiling: dispatch floor tok/s", "ceiling: best Q8_0 matvec tok/s", "best ceiling / wllama"],
+    ["model", "webkv tok/s", "webkv row decode tok/s", "webkv / row decode", "wllama 1t tok/s", "webkv / wllama", "step ms", "GPU ms (profiled run)", "dispatches", "weights MiB", "ceiling: dispatch floor tok/s", "ceiling: best Q8_0 matvec tok/s", "best ceiling / wllama"],
     rows.map((r) => [r.model, f(r.webkv_decode_tok_s, 1), f(r.webkv_row_decode_tok_s, 1), f(r.rows_over_row), f(r.wllama_1t_decode_tok_s, 1), f(r.ratio), f(r.step_ms, 1), f(r.gpu_ms_per_step, 1), String(r.dispatches_per_step), f(r.weight_mib, 1), f(r.ceiling_dispatch_floor_tok_s, 0), f(r.ceiling_best_q8_matvec_tok_s, 1), f(r.ceiling_ratio)]),
   ),
   "",
-  "GPU time per step by kernel kind (ms, largest first): " + models.map((m) => `${m.name}: ${topKinds(m.name)}`).join("; ") + ".",
+  "Share of a decode step's GPU time by kernel kind (largest first; timestamp queries around every kernel slow the",
+  "profiled run, so its milliseconds are above the unprofiled step's): " + models.map((m) => `${m.name}: ${topKinds(m.name)}`).join("; ") + ".",
   "",
   "Reading: a step cannot take less than its dispatches × the empty-dispatch time, whatever the kernels do; nor can a",
   "weight-heavy model's step take less than its weight bytes ÷ the best matvec rate this adapter reached above. Where",

@@ -61,7 +61,10 @@ export async function matmulCalls(
     throw new Error(`the rows matmul takes 4 or 8 rows per invocation, got ${kernel.rowsPerInvocation as number}`);
   }
   const cooperative = kernel.kind === "cooperative";
-  const rowsPerWorkgroup = kernel.kind === "cooperative" ? kernel.rowsPerWorkgroup : kernel.kind === "rows" ? kernel.rowsPerInvocation * options.workgroupSize : options.workgroupSize;
+  // The rows kernel keeps the row kernel's rows per workgroup (as many workgroups for the CPU threads to share)
+  // with fewer invocations, but never fewer than a folded norm's lanes.
+  const workgroupSize = kernel.kind === "rows" ? Math.max(Math.floor(options.workgroupSize / kernel.rowsPerInvocation), norm?.lanes ?? 1, 1) : options.workgroupSize;
+  const rowsPerWorkgroup = kernel.kind === "cooperative" ? kernel.rowsPerWorkgroup : kernel.kind === "rows" ? kernel.rowsPerInvocation * workgroupSize : workgroupSize;
   if (cooperative && !(Number.isInteger(Math.log2(rowsPerWorkgroup)) && rowsPerWorkgroup <= options.workgroupSize)) {
     throw new Error(`a cooperative matmul shares a workgroup of ${options.workgroupSize} lanes among a power of two of rows at most that, got ${rowsPerWorkgroup}`);
   }
@@ -75,7 +78,7 @@ export async function matmulCalls(
     TOKEN_TILE: options.tokenTile,
     ACCUMULATE: options.accumulate,
     X_ROWS_ARE_LOGIT_ROWS: options.xRowsAreLogitRows ?? false,
-    WORKGROUP_SIZE: options.workgroupSize,
+    WORKGROUP_SIZE: workgroupSize,
     NORM_INPUT: norm !== undefined,
     NORM_STAGED: staged,
     NORM_LANES: norm?.lanes ?? 1,
