@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { getLlama, LlamaLogLevel, type Llama } from "node-llama-cpp";
+import { getLlama, LlamaLogLevel, type Llama, type LlamaModel } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeGgufFile } from "../../src/gguf/node-writer.js";
 import { modelPath } from "../helpers/env.js";
@@ -67,28 +67,29 @@ beforeAll(async () => {
   llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.disabled });
   scratchDir = mkdtempSync(join(tmpdir(), "webkv-tokenizer-"));
 });
+/** llama.cpp's vocabulary-only model of each file, loaded once for the whole test file (large vocabularies take seconds). */
+const vocabModels = new Map<string, Promise<LlamaModel>>();
+function vocabModel(path: string): Promise<LlamaModel> {
+  let model = vocabModels.get(path);
+  if (!model) vocabModels.set(path, (model = llama.loadModel({ modelPath: path, vocabOnly: true })));
+  return model;
+}
+
 afterAll(async () => {
+  for (const model of vocabModels.values()) await (await model).dispose();
   await llama?.dispose();
   if (scratchDir) rmSync(scratchDir, { recursive: true, force: true });
 });
 
 async function llamaCppTokenize(path: string, texts: string[], parseSpecial = false): Promise<number[][]> {
-  const model = await llama.loadModel({ modelPath: path, vocabOnly: true });
-  try {
-    return texts.map((text) => Array.from(model.tokenize(text, parseSpecial), Number));
-  } finally {
-    await model.dispose();
-  }
+  const model = await vocabModel(path);
+  return texts.map((text) => Array.from(model.tokenize(text, parseSpecial), Number));
 }
 
 /** llama_detokenize(ids, remove_special=false, unparse_special=false) of each id list. */
 async function llamaCppDetokenize(path: string, idLists: number[][]): Promise<string[]> {
-  const model = await llama.loadModel({ modelPath: path, vocabOnly: true });
-  try {
-    return idLists.map((ids) => model.detokenize(ids as never, false));
-  } finally {
-    await model.dispose();
-  }
+  const model = await vocabModel(path);
+  return idLists.map((ids) => model.detokenize(ids as never, false));
 }
 
 /** Texts made of pieces of TEXTS with special-looking tokens of the vocabulary ("<...>", "[...]") in between. */
@@ -175,18 +176,14 @@ describe("same ids as llama.cpp", () => {
 
     it(`${path.split("/").pop()}: BOS, EOS, add-BOS default and end-of-generation ids`, async () => {
       const tokenizer = await tokenizerFor(path);
-      const model = await llama.loadModel({ modelPath: path, vocabOnly: true });
-      try {
-        // (llama.cpp's BPE default BOS/EOS id 11 when the keys are absent is left out on purpose: vocab.ts)
-        expect([tokenizer.bosId ?? 11, tokenizer.eosId ?? 11]).toEqual([model.tokens.bos ?? 11, model.tokens.eos ?? 11]);
-        expect(tokenizer.addBosDefault && tokenizer.bosId !== undefined).toBe(model.tokens.shouldPrependBosToken);
-        expect(tokenizer.addEosDefault).toBe(model.tokens.shouldAppendEosToken);
-        const endOfGeneration = (isEnd: (id: number) => boolean) =>
-          Array.from({ length: tokenizer.vocabSize }, (_, id) => id).filter(isEnd);
-        expect(endOfGeneration(tokenizer.isEndOfGeneration)).toEqual(endOfGeneration((id) => model.isEogToken(id as never)));
-      } finally {
-        await model.dispose();
-      }
+      const model = await vocabModel(path);
+      // (llama.cpp's BPE default BOS/EOS id 11 when the keys are absent is left out on purpose: vocab.ts)
+      expect([tokenizer.bosId ?? 11, tokenizer.eosId ?? 11]).toEqual([model.tokens.bos ?? 11, model.tokens.eos ?? 11]);
+      expect(tokenizer.addBosDefault && tokenizer.bosId !== undefined).toBe(model.tokens.shouldPrependBosToken);
+      expect(tokenizer.addEosDefault).toBe(model.tokens.shouldAppendEosToken);
+      const endOfGeneration = (isEnd: (id: number) => boolean) =>
+        Array.from({ length: tokenizer.vocabSize }, (_, id) => id).filter(isEnd);
+      expect(endOfGeneration(tokenizer.isEndOfGeneration)).toEqual(endOfGeneration((id) => model.isEogToken(id as never)));
     });
 
     it(`${path.split("/").pop()}: ${TEXTS.length} extra texts`, async () => {
