@@ -321,7 +321,7 @@ export class EngineCore {
         if (tail) onToken!(request, branch, -1, tail);
       }
       this.lastRun = {
-        promptTokens: Math.max(...promptIds.map((ids) => ids.length)),
+        promptTokens: Math.max(0, ...promptIds.map((ids) => ids.length)),
         generatedTokens: Math.max(0, ...outputs.flat().map((o) => o.outputIds.length)),
       };
       return {
