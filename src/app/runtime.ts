@@ -1,42 +1,31 @@
-// The runtime's API inside the page. The Node harness calls these through window.webkv (main.ts); a web
-// app would call them directly. Each loaded model gets its own GPU device, so its memory report is its own.
+// The runtime's API inside the harness page: what the CLI, the GPU tests and the benches call through
+// window.webkv (main.ts). Loading, generation and chat are the library's: each loaded model is an EngineCore
+// (src/lib/core.ts), the same code createEngine runs in its worker, so the CLI and the library cannot drift
+// apart. On top of a core's model this page adds what only the harness needs: batches of prompts, scoring,
+// tokenizing, KV occupancy, per-kernel profiles, step counters, the live buffer list, GGUF parsing.
 
-import { ChatSession } from "../engine/chat.js";
-import { chatTemplateOf, type ChatMessage } from "../engine/chat-template.js";
-import { Engine } from "../engine/engine.js";
+import type { ChatMessage } from "../engine/chat-template.js";
 import { score, timingsOf } from "../engine/generate.js";
 import type { SamplingOptions } from "../engine/sampler.js";
-import { runScheduler, type ExhaustionPolicy, type SchedulerStats } from "../engine/scheduler.js";
+import type { ExhaustionPolicy, SchedulerStats } from "../engine/scheduler.js";
 import { acquireGpu, type AdapterDescription, type GpuContext, type GpuLimits } from "../gpu/device.js";
 import { GpuMemory, type MemorySnapshot } from "../gpu/memory.js";
 import { readGgufHeader } from "../gguf/reader.js";
-import type { GgufHeader } from "../gguf/types.js";
 import { bytesSource, urlSource } from "../gguf/source.js";
 import type { ModelConfig } from "../model/config.js";
-import { TransformerModel, type ModelLoadOptions } from "../model/forward.js";
+import type { ModelLoadOptions, TransformerModel } from "../model/forward.js";
 import { Random } from "../gguf/random.js";
 import { randomTokenIds } from "../engine/random-prompt.js";
 import { formatName } from "../kv/formats.js";
-import { createTokenizer, type GgufTokenizer } from "../tokenizer/index.js";
 import { RequestError } from "../engine/errors.js";
+import { EngineCore, type DeviceLease, type PromptRequest, type PromptTokenSink } from "../lib/core.js";
+import type { LoadPhase } from "../lib/progress.js";
 
 export type RuntimeEvent =
   | { type: "progress"; message: string; fraction: number }
   | { type: "token"; id: number; text: string; request: number; branch: number };
 
 export type EventSink = (event: RuntimeEvent) => void;
-
-interface LoadedModel {
-  gpu: GpuContext;
-  model: TransformerModel;
-  engine: Engine;
-  tokenizer: GgufTokenizer;
-  /** Ids that end generation (EOS, EOT, …). */
-  stopIds: number[];
-  header: GgufHeader;
-  /** Open conversations, each holding its KV blocks between turns. */
-  chats: Map<number, { session: ChatSession; stopRequested: boolean }>;
-}
 
 export interface AdapterReport extends AdapterDescription {
   limits: GpuLimits;
@@ -70,19 +59,6 @@ export interface LoadResult {
   plan: LoadPlan;
 }
 
-export interface PromptRequest extends SamplingOptions {
-  prompt?: string;
-  promptIds?: number[];
-  /** With `prompt`: put BOS first (default: the vocabulary's add_bos_token). */
-  addBos?: boolean;
-  maxTokens: number;
-  /** Generate maxTokens tokens even past end-of-generation ids (benches decode a fixed count). */
-  ignoreEos?: boolean;
-  keepLogits?: boolean;
-  /** Continuations of this prompt sharing its KV blocks. */
-  parallel?: number;
-}
-
 export interface GenerateRequest extends PromptRequest {
   modelId: number;
   stream?: boolean;
@@ -97,6 +73,14 @@ export interface BatchRequest {
   maxRunning?: number;
   /** Store common prompt prefixes' KV blocks once (default true; src/engine/scheduler.ts). */
   prefixSharing?: boolean;
+  stream?: boolean;
+}
+
+export interface ChatTurnRequest extends SamplingOptions {
+  modelId: number;
+  chatId: number;
+  messages: ChatMessage[];
+  maxTokens: number;
   stream?: boolean;
 }
 
@@ -119,20 +103,41 @@ export interface KvReport {
   shared_prefix_tokens: number;
 }
 
+/** The progress line's words for the library's load phases. */
+const PHASE_WORDS: Record<LoadPhase, string> = { download: "downloading", verify: "verifying", upload: "loading weights", compile: "compiling" };
+
 export class Runtime {
-  private readonly models = new Map<number, LoadedModel>();
-  private nextChatId = 1;
-  /** Set by stop(): the running generation ends after its current step (Ctrl-C in webkv run). */
-  private stopRequested = false;
-  private device: GpuContext | undefined;
+  /** The loaded models, each on a core of its own. */
+  private readonly models = new Map<number, EngineCore>();
   private nextModelId = 1;
+  /** Generations and chat turns in flight, so that stop() and chatStop() can abort them on their core. */
+  private readonly inFlight = new Map<number, { core: EngineCore; chatId?: number }>();
+  private nextCallId = 1;
+  private device: GpuContext | undefined;
+  /**
+   * One WebGPU device for every model of this page, each model with its own allocator on it. Compiled
+   * pipelines are cached per device, so a second load compiles nothing; and unloading frees the model's
+   * buffers without destroying the device (a device per load cost ~3 MiB of renderer memory a cycle). A lost
+   * device is replaced at the next load.
+   */
+  private readonly sharedDevice: DeviceLease = {
+    acquire: async () => {
+      const shared = await this.sharedGpu();
+      return { ...shared, memory: new GpuMemory(shared.device, shared.limits.maxBufferSize), get lostReason() { return shared.lostReason; } };
+    },
+    release: () => undefined,
+  };
 
   constructor(private readonly emit: EventSink = () => undefined) {}
 
-  private get(modelId: number): LoadedModel {
-    const loaded = this.models.get(modelId);
-    if (!loaded) throw new RequestError(`no model ${modelId} is loaded`);
-    return loaded;
+  private core(modelId: number): EngineCore {
+    const core = this.models.get(modelId);
+    if (!core) throw new RequestError(`no model ${modelId} is loaded`);
+    return core;
+  }
+
+  private loaded(modelId: number) {
+    return this.core(modelId).loaded;
   }
 
   async adapter(): Promise<AdapterReport> {
@@ -140,60 +145,56 @@ export class Runtime {
     return { ...gpu.adapter, limits: gpu.limits };
   }
 
-  /**
-   * One WebGPU device for every model of this page, each model with its own allocator on it. Compiled
-   * pipelines are cached per device, so a second load compiles nothing; and unloading frees the model's
-   * buffers without destroying the device (a device per load cost ~3 MiB of renderer memory a cycle). A lost
-   * device is replaced at the next load.
-   */
   private async sharedGpu(): Promise<GpuContext> {
     if (!this.device || this.device.lostReason) this.device = await acquireGpu();
     return this.device;
   }
 
-  private async modelGpu(): Promise<GpuContext> {
-    const shared = await this.sharedGpu();
-    return { ...shared, memory: new GpuMemory(shared.device, shared.limits.maxBufferSize), get lostReason() { return shared.lostReason; } };
-  }
-
-  async load(request: LoadRequest): Promise<LoadResult> {
-    const start = performance.now();
-    const progress = (message: string, fraction: number) => this.emit({ type: "progress", message, fraction });
-    if ((request.url === undefined) === (request.bytes === undefined)) throw new RequestError("load needs exactly one of url or bytes");
-    const source = request.bytes
-      ? bytesSource(request.bytes, "model bytes")
-      : await urlSource(request.url!, (loaded, total) => progress("downloading", loaded / total));
-    const header = await readGgufHeader(source);
-    const tokenizer = createTokenizer(header);
-    const gpu = await this.modelGpu();
+  /** Runs a call on a core, registered so that a stop request can reach it. */
+  private async track<T>(core: EngineCore, chatId: number | undefined, call: (callId: number) => Promise<T>): Promise<T> {
+    const callId = this.nextCallId++;
+    this.inFlight.set(callId, { core, chatId });
     try {
-      const model = await TransformerModel.load(gpu, header, source, { ...request.options, onProgress: progress });
-      const engine = new Engine(model);
-      const modelId = this.nextModelId++;
-      const stopIds = [...Array(model.config.vocabSize).keys()].filter((id) => tokenizer.isEndOfGeneration(id));
-      this.models.set(modelId, { gpu, model, engine, tokenizer, stopIds, header, chats: new Map() });
-      return {
-        modelId,
-        config: plainConfig(model.config),
-        load_ms: performance.now() - start,
-        adapter: { ...gpu.adapter, limits: gpu.limits },
-        memory: gpu.memory.snapshot(),
-        kv: kvReport(model),
-        plan: {
-          max_seqs: model.step.capacity.maxSeqs,
-          max_step_tokens: model.maxStepTokens,
-          max_logit_rows: model.maxLogitRows,
-          attention: model.attention,
-          decode_max_chunks: model.tuning.decodeMaxChunks,
-          weight_chunk_bytes: model.weightChunkBytes,
-        },
-      };
-    } catch (error) {
-      gpu.memory.destroyAll();
-      throw error;
+      return await call(callId);
+    } finally {
+      this.inFlight.delete(callId);
     }
   }
 
+  async load(request: LoadRequest): Promise<LoadResult> {
+    if ((request.url === undefined) === (request.bytes === undefined)) throw new RequestError("load needs exactly one of url or bytes");
+    const core = new EngineCore(this.sharedDevice);
+    const info = await core.loadModel(
+      {
+        name: request.url ?? "model bytes",
+        // The harness serves the file next to the page: read by range requests as tensors load, not cached.
+        open: async () => (request.bytes ? bytesSource(request.bytes, "model bytes") : urlSource(request.url!)),
+        options: request.options ?? {},
+      },
+      (progress) => this.emit({ type: "progress", message: PHASE_WORDS[progress.phase], fraction: progress.fraction }),
+    );
+    const { gpu, model } = core.loaded;
+    const modelId = this.nextModelId++;
+    this.models.set(modelId, core);
+    return {
+      modelId,
+      config: plainConfig(model.config),
+      load_ms: info.loadMs,
+      adapter: info.adapter,
+      memory: gpu.memory.snapshot(),
+      kv: kvReport(model),
+      plan: {
+        max_seqs: model.step.capacity.maxSeqs,
+        max_step_tokens: model.maxStepTokens,
+        max_logit_rows: model.maxLogitRows,
+        attention: model.attention,
+        decode_max_chunks: model.tuning.decodeMaxChunks,
+        weight_chunk_bytes: model.weightChunkBytes,
+      },
+    };
+  }
+
+  /** One prompt (with --parallel continuations): `webkv run`. */
   async generate(request: GenerateRequest) {
     const batch = await this.generateBatch({ modelId: request.modelId, requests: [request], policy: request.policy, stream: request.stream });
     // An exhausted pool is not thrown: what was produced is kept (stop_reason "kv_exhausted", `error` says why).
@@ -214,38 +215,18 @@ export class Runtime {
 
   /** Many prompts (each possibly with parallel continuations) through continuous batching. */
   async generateBatch(request: BatchRequest) {
-    const { engine, tokenizer, gpu, model, stopIds } = this.get(request.modelId);
-    const promptIds = request.requests.map((r) => r.promptIds ?? tokenizer.encode(r.prompt ?? "", { addBos: r.addBos ?? tokenizer.addBosDefault }));
-    const decoders = new Map<string, ReturnType<GgufTokenizer["createStreamDecoder"]>>();
+    const core = this.core(request.modelId);
+    const { gpu, model } = core.loaded;
     gpu.memory.resetPeaks();
-    this.stopRequested = false;
-    const { outputs, stats } = await runScheduler(
-      engine,
-      request.requests.map((r, i) => ({ ...r, promptIds: promptIds[i]!, stopIds: r.ignoreEos ? [] : stopIds })),
-      {
-        policy: request.policy,
-        maxRunning: request.maxRunning,
-        prefixSharing: request.prefixSharing,
-        shouldStop: () => this.stopRequested,
-        onToken: request.stream
-          ? (req, branch, id) => {
-              const key = `${req}/${branch}`;
-              if (!decoders.has(key)) decoders.set(key, tokenizer.createStreamDecoder());
-              this.emit({ type: "token", id, text: decoders.get(key)!.push(id), request: req, branch });
-            }
-          : undefined,
-      },
-    );
-    for (const [key, decoder] of decoders) {
-      const tail = decoder.flush();
-      const [req, branch] = key.split("/").map(Number) as [number, number];
-      if (tail) this.emit({ type: "token", id: -1, text: tail, request: req, branch });
-    }
+    const onToken: PromptTokenSink | undefined = request.stream
+      ? (req, branch, id, text) => this.emit({ type: "token", id, text, request: req, branch })
+      : undefined;
+    const { policy, maxRunning, prefixSharing } = request;
+    const run = await this.track(core, undefined, (callId) => core.runPrompts(callId, request.requests, { policy, maxRunning, prefixSharing }, onToken));
+    const { stats } = run;
     return {
-      prompt_ids: promptIds,
-      outputs: outputs.map((branches) =>
-        branches.map((o) => ({ output_ids: o.outputIds, text: tokenizer.decode(o.outputIds), stop_reason: o.stopReason, logits: o.logits })),
-      ),
+      prompt_ids: run.promptIds,
+      outputs: run.outputs.map((branches) => branches.map((o) => ({ output_ids: o.outputIds, text: o.text, stop_reason: o.stopReason, logits: o.logits }))),
       timings: timingsOf(stats),
       stats,
       memory: gpu.memory.snapshot(),
@@ -259,7 +240,7 @@ export class Runtime {
    * the pool is used with all of them alive, then frees them (the fragmentation bench).
    */
   async kvOccupancy(request: { modelId: number; lengths: number[]; seed?: number }) {
-    const { engine, model } = this.get(request.modelId);
+    const { engine, model } = this.loaded(request.modelId);
     const random = new Random(request.seed ?? 1);
     const ids: number[] = [];
     const start = performance.now();
@@ -290,35 +271,35 @@ export class Runtime {
   }
 
   async score(request: { modelId: number; ids: number[]; keepLogits?: boolean }) {
-    const { engine, gpu } = this.get(request.modelId);
+    const { engine, gpu } = this.loaded(request.modelId);
     gpu.memory.resetPeaks();
     const result = await score(engine, request.ids, request.keepLogits ?? false);
     return { ...result, memory: gpu.memory.snapshot() };
   }
 
   tokenize(request: { modelId: number; text: string; addBos?: boolean }): number[] {
-    return this.get(request.modelId).tokenizer.encode(request.text, { addBos: request.addBos ?? false });
+    return this.loaded(request.modelId).tokenizer.encode(request.text, { addBos: request.addBos ?? false });
   }
 
   /** Bytes webkv holds on the GPU over every loaded model, and how many models (the soak bench's baseline check). */
   liveBytes(): { bytes: number; models: number } {
     let bytes = 0;
-    for (const loaded of this.models.values()) bytes += loaded.gpu.memory.snapshot().total.live;
+    for (const core of this.models.values()) bytes += core.loaded.gpu.memory.snapshot().total.live;
     return { bytes, models: this.models.size };
   }
 
   /** The text of token ids (benches build prompts of a given token count this way). */
   detokenize(request: { modelId: number; ids: number[] }): string {
-    return this.get(request.modelId).tokenizer.decode(request.ids);
+    return this.loaded(request.modelId).tokenizer.decode(request.ids);
   }
 
   memory(request: { modelId: number }): MemorySnapshot {
-    return this.get(request.modelId).gpu.memory.snapshot();
+    return this.loaded(request.modelId).gpu.memory.snapshot();
   }
 
   /** Turns on per-kernel GPU timing for this model (benches). */
   profile(request: { modelId: number; enable?: boolean }): Record<string, number> {
-    const { model } = this.get(request.modelId);
+    const { model } = this.loaded(request.modelId);
     if (request.enable) model.enableProfiling();
     return model.takeProfile();
   }
@@ -328,56 +309,37 @@ export class Runtime {
    * back, in total and for the last step (src/model/forward.ts StepCounters).
    */
   counters(request: { modelId: number }) {
-    return this.get(request.modelId).model.takeCounters();
+    return this.loaded(request.modelId).model.takeCounters();
   }
 
   /** The model's live GPU buffers, largest first: what each allocation is and its category. */
   buffers(request: { modelId: number; limit?: number }) {
-    return this.get(request.modelId).gpu.memory.liveBuffers().slice(0, request.limit ?? 20);
+    return this.loaded(request.modelId).gpu.memory.liveBuffers().slice(0, request.limit ?? 20);
   }
 
   /** Opens a conversation on a loaded model (its chat template is checked now, not at the first turn). */
   chatOpen(request: { modelId: number }): { chatId: number } {
-    const loaded = this.get(request.modelId);
-    const session = new ChatSession(loaded.engine, chatTemplateOf(loaded.header), loaded.tokenizer, new Set(loaded.stopIds));
-    const chatId = this.nextChatId++;
-    loaded.chats.set(chatId, { session, stopRequested: false });
-    return { chatId };
+    return { chatId: this.core(request.modelId).openChat() };
   }
 
   /**
    * One turn: the whole conversation so far (system/user/assistant messages, ending with the user's), of which
    * only the tokens not already in the conversation's KV cache are prefilled. Streams "token" events when asked.
    */
-  async chatTurn(request: { modelId: number; chatId: number; messages: ChatMessage[]; maxTokens: number; stream?: boolean; templateVariables?: Record<string, unknown> } & SamplingOptions) {
-    const { tokenizer, gpu, model } = this.get(request.modelId);
-    const chat = this.chat(request.modelId, request.chatId);
-    chat.stopRequested = false;
-    const decoder = tokenizer.createStreamDecoder();
+  async chatTurn(request: ChatTurnRequest) {
+    const core = this.core(request.modelId);
+    const { gpu, model, tokenizer } = core.loaded;
     gpu.memory.resetPeaks();
-    const result = await chat.session.turn(request.messages, {
-      ...request,
-      render: { variables: request.templateVariables },
-      shouldStop: () => chat.stopRequested,
-      onToken: request.stream
-        ? (id) => this.emit({ type: "token", id, text: tokenizer.isEndOfGeneration(id) ? "" : decoder.push(id), request: 0, branch: 0 })
-        : undefined,
-    });
-    if (request.stream) {
-      const tail = decoder.flush();
-      if (tail) this.emit({ type: "token", id: -1, text: tail, request: 0, branch: 0 });
-    }
-    const replyIds = result.outputIds.filter((id) => !tokenizer.isEndOfGeneration(id));
+    const { modelId: _modelId, chatId, stream, ...turnRequest } = request;
+    const onToken = stream ? (id: number, text: string) => this.emit({ type: "token", id, text, request: 0, branch: 0 }) : () => undefined;
+    const turn = await this.track(core, chatId, (callId) => core.chatTurn(callId, chatId, turnRequest, onToken));
     return {
-      output_ids: result.outputIds,
-      text: tokenizer.decode(replyIds),
-      stop_reason: result.stopReason,
-      usage: result.usage,
-      timings: {
-        ...result.timings,
-        prefill_tok_s: result.usage.prefilled_tokens / (result.timings.prefill_ms / 1000),
-        decode_tok_s: result.timings.decode_ms > 0 ? result.usage.completion_tokens / (result.timings.decode_ms / 1000) : 0,
-      },
+      output_ids: turn.outputIds,
+      // The reply decoded whole (the first piece's space prefix dropped, as llama.cpp's detokenizer does).
+      text: tokenizer.decode(turn.outputIds.filter((id) => !tokenizer.isEndOfGeneration(id))),
+      stop_reason: turn.stopReason,
+      usage: turn.usage,
+      timings: turn.timings,
       memory: gpu.memory.snapshot(),
       kv: kvReport(model),
     };
@@ -385,29 +347,21 @@ export class Runtime {
 
   /** Ends the running generation after its current step; its outputs so far come back with stop_reason "aborted". */
   stop(): void {
-    this.stopRequested = true;
+    for (const [callId, call] of this.inFlight) if (call.chatId === undefined) call.core.abort(callId);
   }
 
-  /** Ends the running reply of a conversation after the current step (Ctrl-C in `webkv chat`). */
+  /** Ends the running reply of a conversation after the current step (Ctrl-C in `webkv chat`): stop_reason "stopped". */
   chatStop(request: { modelId: number; chatId: number }): void {
-    this.chat(request.modelId, request.chatId).stopRequested = true;
+    const core = this.core(request.modelId);
+    for (const [callId, call] of this.inFlight) if (call.core === core && call.chatId === request.chatId) core.abort(callId);
   }
 
   chatClose(request: { modelId: number; chatId: number }): void {
-    const { chats } = this.get(request.modelId);
-    this.chat(request.modelId, request.chatId).session.close();
-    chats.delete(request.chatId);
-  }
-
-  private chat(modelId: number, chatId: number) {
-    const chat = this.get(modelId).chats.get(chatId);
-    if (!chat) throw new RequestError(`no conversation ${chatId} is open on model ${modelId}`);
-    return chat;
+    this.core(request.modelId).closeChat(request.chatId);
   }
 
   unload(request: { modelId: number }): void {
-    const loaded = this.get(request.modelId);
-    loaded.gpu.memory.destroyAll();
+    this.core(request.modelId).unload();
     this.models.delete(request.modelId);
   }
 

@@ -1,6 +1,7 @@
 // A browser session: serves the built page on 127.0.0.1, starts Chromium on it, and calls the runtime
-// inside (src/app/runtime.ts) through window.webkv. This is the CLI's default execution path and the
-// path of the GPU tests: the runtime code is the page's, the harness only starts things and passes messages.
+// inside (src/app/runtime.ts, which loads, generates and chats through the library's EngineCore) through
+// window.webkv. This is the CLI's default execution path and the path of the GPU tests: the runtime code is
+// the page's, the harness only starts things and passes messages.
 
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";

@@ -1,20 +1,25 @@
-// The engine's runtime side: one model on its own GPU device, with the requests the public API makes of
-// it. It runs wherever the host puts it — in the dedicated worker (worker.ts) or on the page's main thread
-// — and is built from the runtime's own pieces (TransformerModel, Engine, ChatSession, Sampler, the GGUF
-// tokenizer), so the forward pass is the same one the CLI runs.
+// The engine's runtime side: a loaded model and the requests made of it — load, generate, chat, memory, the
+// KV map, unload. It runs wherever a host puts it: the library's dedicated worker (worker.ts) or the page's
+// main thread, and the CLI's harness page (src/app/runtime.ts), which holds one core per loaded model. So the
+// CLI and the library load, generate and chat through this one file: a fix here reaches both.
+//
+// The public requests (CoreLoadRequest, GenerateCoreRequest, ChatCoreRequest) are translated into the
+// runtime's own terms (ModelLoadOptions, the scheduler's requests, conversations by id); the harness page
+// calls those lower methods directly, with the options its command line parses.
 
-import { ChatSession } from "../engine/chat.js";
+import { ChatSession, type ChatTurnResult } from "../engine/chat.js";
 import { chatTemplateOf, type ChatMessage } from "../engine/chat-template.js";
 import { Engine } from "../engine/engine.js";
-import { Sampler, type SamplingOptions } from "../engine/sampler.js";
+import type { SamplingOptions } from "../engine/sampler.js";
+import { runScheduler, type ExhaustionPolicy, type SchedulerStats, type StopReason } from "../engine/scheduler.js";
 import { acquireGpu, type AdapterDescription, type GpuContext, type GpuLimits } from "../gpu/device.js";
 import type { MemorySnapshot } from "../gpu/memory.js";
 import { readGgufHeader } from "../gguf/reader.js";
 import { blobSource, type ByteSource } from "../gguf/source.js";
 import type { GgufHeader } from "../gguf/types.js";
-import { TransformerModel } from "../model/forward.js";
+import { TransformerModel, type ModelLoadOptions } from "../model/forward.js";
 import { parseKvSection } from "../kv/formats.js";
-import { createTokenizer, type GgufTokenizer } from "../tokenizer/index.js";
+import { createTokenizer, type GgufTokenizer, type StreamDecoder } from "../tokenizer/index.js";
 import { catalogEntry } from "./catalog.js";
 import { AbortedError, BadRequestError, NoWebGpuError, UnloadedError } from "./errors.js";
 import { kvMap, type KvMap } from "./kv-map.js";
@@ -85,15 +90,88 @@ export interface MemoryReport {
   limits: { maxBufferSize: number; maxStorageBufferBindingSize: number };
 }
 
-interface Loaded {
+/** Where a model's GPU device comes from, and what is done with it once the model's buffers are destroyed. */
+export interface DeviceLease {
+  acquire(): Promise<GpuContext>;
+  release(gpu: GpuContext): void;
+}
+
+/** The library's lease: a device of the engine's own, destroyed with it. */
+const deviceOfItsOwn: DeviceLease = {
+  acquire: () => acquireGpu(),
+  release: (gpu) => gpu.device.destroy(),
+};
+
+/** A model to load, in the runtime's terms: a name for reports, how to open its bytes, and its settings. */
+export interface ModelToLoad {
+  name: string;
+  /** Called once the device is acquired, so that nothing is downloaded without WebGPU. */
+  open(onProgress: (progress: LoadProgress) => void): Promise<ByteSource>;
+  options: Omit<ModelLoadOptions, "onProgress">;
+}
+
+/** A loaded model and what its requests run on (the harness page builds its own methods on these). */
+export interface LoadedModel {
   gpu: GpuContext;
   model: TransformerModel;
   engine: Engine;
   tokenizer: GgufTokenizer;
   header: GgufHeader;
-  stopIds: Set<number>;
-  chat: ChatSession | undefined;
-  lastRun: { promptTokens: number; generatedTokens: number };
+  /** Ids that end generation (EOS, EOT, …). */
+  stopIds: number[];
+}
+
+/** One prompt for the scheduler: text (BOS per `addBos`, else the vocabulary's rule) or ids used as given. */
+export interface PromptRequest extends SamplingOptions {
+  prompt?: string;
+  promptIds?: number[];
+  addBos?: boolean;
+  maxTokens: number;
+  /** Generate maxTokens tokens even past end-of-generation ids (benches decode a fixed count). */
+  ignoreEos?: boolean;
+  keepLogits?: boolean;
+  /** Continuations of this prompt sharing its KV blocks. */
+  parallel?: number;
+}
+
+export interface PromptBatchOptions {
+  policy?: ExhaustionPolicy;
+  /** Sequences decoding at once (default: the model's step capacity). */
+  maxRunning?: number;
+  /** Store common prompt prefixes' KV blocks once (default true; src/engine/scheduler.ts). */
+  prefixSharing?: boolean;
+}
+
+export interface PromptOutput {
+  outputIds: number[];
+  text: string;
+  stopReason: StopReason;
+  logits?: Float32Array[];
+}
+
+export interface PromptBatchResult {
+  promptIds: number[][];
+  /** outputs[request][branch]. */
+  outputs: PromptOutput[][];
+  stats: SchedulerStats;
+}
+
+/** Streamed text of one branch of one prompt (a flushed tail comes with id -1). */
+export type PromptTokenSink = (request: number, branch: number, id: number, text: string) => void;
+
+export interface ChatTurnRequest extends SamplingOptions {
+  messages: ChatMessage[];
+  maxTokens: number;
+  /** Strings that end the reply before them (the OpenAI `stop`). */
+  stop?: string[];
+}
+
+export interface ChatTurnOutcome extends ChatTurnResult {
+  /** The reply as streamed: end-of-generation ids left out, cut before a stop string. */
+  text: string;
+  /** A stop string ended the reply (its stop reason is then "stopped" too). */
+  stopString: boolean;
+  timings: RunResult["timings"];
 }
 
 function kvFormatOf(kv: CoreLoadRequest["kv"]) {
@@ -102,38 +180,63 @@ function kvFormatOf(kv: CoreLoadRequest["kv"]) {
   return { k: parseKvSection(k, "k"), v: parseKvSection(v, "v") };
 }
 
+/** The library's load settings as the model's. */
+function modelOptionsOf(request: CoreLoadRequest): Omit<ModelLoadOptions, "onProgress"> {
+  const { kvBudget } = request;
+  return {
+    contextSize: request.contextSize,
+    kvBlockSize: request.blockSize,
+    kvFormat: kvFormatOf(request.kv),
+    attention: request.attention,
+    maxSeqs: request.maxSeqs,
+    ...(kvBudget === undefined ? {} : kvBudget <= 1 ? { kvBudgetFraction: kvBudget } : { kvBudgetBytes: kvBudget }),
+  };
+}
+
+const perSecond = (tokens: number, ms: number) => (ms > 0 ? tokens / (ms / 1000) : 0);
+
 export class EngineCore {
-  private loaded: Loaded | undefined;
+  private current: LoadedModel | undefined;
+  /** Open conversations, each holding its KV blocks between turns. */
+  private readonly chats = new Map<number, ChatSession>();
+  private nextChatId = 1;
+  /** The conversation chat() continues: the library keeps one per engine. */
+  private libraryChat: number | undefined;
+  private lastRun = { promptTokens: 0, generatedTokens: 0 };
   private readonly aborted = new Set<number>();
 
-  private get current(): Loaded {
-    if (!this.loaded) throw new UnloadedError();
-    return this.loaded;
+  constructor(private readonly devices: DeviceLease = deviceOfItsOwn) {}
+
+  /** The loaded model; UnloadedError when there is none. */
+  get loaded(): LoadedModel {
+    if (!this.current) throw new UnloadedError();
+    return this.current;
   }
 
-  async load(request: CoreLoadRequest, onProgress: (progress: LoadProgress) => void): Promise<LoadInfo> {
+  /** The library's load: a URL (cached in OPFS), a Blob/File or a catalog name, with the library's settings. */
+  load(request: CoreLoadRequest, onProgress: (progress: LoadProgress) => void): Promise<LoadInfo> {
+    const name = typeof request.model === "string" ? request.model : (request.model as File).name ?? "blob";
+    return this.loadModel({ name, open: (progress) => this.source(request, progress), options: modelOptionsOf(request) }, onProgress);
+  }
+
+  async loadModel(toLoad: ModelToLoad, onProgress: (progress: LoadProgress) => void): Promise<LoadInfo> {
     const start = performance.now();
     // WebGPU first: no adapter is a named error before any byte is downloaded.
     if (typeof navigator === "undefined" || !navigator.gpu) {
       throw new NoWebGpuError("WebGPU is not available in this browser (navigator.gpu is missing): use a recent Chrome on https or localhost");
     }
-    const gpu = await acquireGpu().catch((error: Error) => {
+    const gpu = await this.devices.acquire().catch((error: Error) => {
       throw new NoWebGpuError(error.message);
     });
     try {
-      const source = await this.source(request, onProgress);
+      const source = await toLoad.open(onProgress);
       const header = await readGgufHeader(source);
       const tokenizer = createTokenizer(header);
       const total = header.tensors.reduce((n, t) => n + t.byteLength, 0);
       const uploadStart = performance.now();
       let compiling = false;
       const model = await TransformerModel.load(gpu, header, source, {
-        contextSize: request.contextSize,
-        kvBlockSize: request.blockSize,
-        kvFormat: kvFormatOf(request.kv),
-        attention: request.attention,
-        maxSeqs: request.maxSeqs,
-        ...(request.kvBudget === undefined ? {} : request.kvBudget <= 1 ? { kvBudgetFraction: request.kvBudget } : { kvBudgetBytes: request.kvBudget }),
+        ...toLoad.options,
         onProgress: (message, fraction) => {
           if (!message.startsWith("loading")) compiling = true;
           const bytes = Math.round(fraction * total);
@@ -142,8 +245,8 @@ export class EngineCore {
       });
       onProgress({ phase: "compile", bytes: total, total, fraction: 1, bytesPerSecond: 0 });
       const engine = new Engine(model);
-      const stopIds = new Set([...Array(model.config.vocabSize).keys()].filter((id) => tokenizer.isEndOfGeneration(id)));
-      this.loaded = { gpu, model, engine, tokenizer, header, stopIds, chat: undefined, lastRun: { promptTokens: 0, generatedTokens: 0 } };
+      const stopIds = [...Array(model.config.vocabSize).keys()].filter((id) => tokenizer.isEndOfGeneration(id));
+      this.current = { gpu, model, engine, tokenizer, header, stopIds };
       let hasChatTemplate = true;
       try {
         chatTemplateOf(header);
@@ -152,7 +255,7 @@ export class EngineCore {
       }
       return {
         model: {
-          name: typeof request.model === "string" ? request.model : (request.model as File).name ?? "blob",
+          name: toLoad.name,
           architecture: String(header.metadata.get("general.architecture") ?? "unknown"),
           contextLength: model.config.contextLength,
           vocabSize: model.config.vocabSize,
@@ -165,7 +268,7 @@ export class EngineCore {
       };
     } catch (error) {
       gpu.memory.destroyAll();
-      gpu.device.destroy();
+      this.devices.release(gpu);
       throw error;
     }
   }
@@ -183,150 +286,195 @@ export class EngineCore {
     return blobSource(file, entry.url);
   }
 
+  /** Ends the call's generation after the step in flight. */
   abort(callId: number): void {
     this.aborted.add(callId);
   }
 
-  /** Plain-prompt generation on a sequence of its own, freed at the end. */
-  async generate(callId: number, request: GenerateCoreRequest, onToken: (id: number, text: string) => void): Promise<RunResult> {
-    const { engine, tokenizer, stopIds } = this.current;
-    const promptIds = typeof request.prompt === "string" ? tokenizer.encode(request.prompt, { addBos: tokenizer.addBosDefault }) : request.prompt;
-    if (promptIds.length === 0) throw new BadRequestError("the prompt is empty");
-    const bad = promptIds.find((id) => !Number.isInteger(id) || id < 0 || id >= engine.vocabSize);
-    if (bad !== undefined) throw new BadRequestError(`token id ${bad} is outside the vocabulary of ${engine.vocabSize}`);
-    const sampler = new Sampler(request);
-    const maxTokens = request.maxTokens ?? 256;
-    const decoder = tokenizer.createStreamDecoder();
-    const sequence = engine.sequences.create();
-    const ids: number[] = [];
-    let finishReason: FinishReason = "length";
-    const prefillStart = performance.now();
-    let prefillMs = 0;
-    try {
-      let logits = await engine.prefill(sequence.id, promptIds, "last");
-      prefillMs = performance.now() - prefillStart;
-      while (ids.length < maxTokens) {
-        this.throwIfAborted(callId);
-        const id = sampler.sample(logits);
-        if (stopIds.has(id)) {
-          finishReason = "stop";
-          break;
-        }
-        ids.push(id);
-        onToken(id, decoder.push(id));
-        if (ids.length === maxTokens || promptIds.length + ids.length >= engine.maxSequenceLength) break;
-        const [result] = await engine.step([{ seqId: sequence.id, ids: [id], logits: "last" }]);
-        logits = result!.logits;
-      }
-      const tail = decoder.flush();
-      if (tail) onToken(-1, tail);
-    } finally {
-      engine.sequences.free(sequence.id);
-      this.aborted.delete(callId);
-    }
-    this.current.lastRun = { promptTokens: promptIds.length, generatedTokens: ids.length };
-    const decodeMs = performance.now() - prefillStart - prefillMs;
-    return {
-      finishReason,
-      ids,
-      text: tokenizer.decode(ids),
-      usage: { prompt_tokens: promptIds.length, completion_tokens: ids.length, total_tokens: promptIds.length + ids.length, cached_tokens: 0, prefilled_tokens: promptIds.length },
-      timings: { prefill_ms: prefillMs, decode_ms: decodeMs, prefill_tok_s: promptIds.length / (prefillMs / 1000), decode_tok_s: decodeMs > 0 ? ids.length / (decodeMs / 1000) : 0 },
-    };
-  }
-
   /**
-   * A chat completion. The engine keeps one conversation's KV cache: a request whose messages extend the
-   * previous one's prefills only the new tokens (the rest is reused, as llama.cpp's server does).
+   * Prompts through the continuous-batching scheduler, each with its continuations: the library's generate is
+   * one of them, `webkv run` one with --parallel continuations, the benches' batches many. An abort ends every
+   * sequence with stop reason "aborted", keeping what it produced; so does a full KV pool under the "refuse"
+   * policy ("kv_exhausted", stats.error says why).
    */
-  async chat(callId: number, request: ChatCoreRequest, onToken: (id: number, text: string) => void): Promise<RunResult> {
-    const loaded = this.current;
-    const { tokenizer } = loaded;
-    if (!Array.isArray(request.messages) || request.messages.length === 0) throw new BadRequestError("messages must be a non-empty array");
-    loaded.chat ??= new ChatSession(loaded.engine, chatTemplateOf(loaded.header), tokenizer, loaded.stopIds);
-    const stops = (request.stop ?? []).filter((s) => s.length > 0);
-    const hold = Math.max(0, ...stops.map((s) => s.length - 1));
-    const decoder = tokenizer.createStreamDecoder();
-    let text = "";
-    let sent = 0;
-    let stopHit = false;
-    const emit = (upTo: number, id: number) => {
-      if (upTo > sent) onToken(id, text.slice(sent, upTo));
-      sent = Math.max(sent, upTo);
-    };
+  async runPrompts(callId: number, prompts: PromptRequest[], options: PromptBatchOptions, onToken?: PromptTokenSink): Promise<PromptBatchResult> {
+    const { engine, tokenizer, stopIds } = this.loaded;
+    const promptIds = prompts.map((p) => p.promptIds ?? tokenizer.encode(p.prompt ?? "", { addBos: p.addBos ?? tokenizer.addBosDefault }));
+    /** One stream decoder per branch, so a character split across tokens comes out whole. */
+    const decoders = new Map<string, { request: number; branch: number; decoder: StreamDecoder }>();
     try {
-      const result = await loaded.chat.turn(request.messages, {
-        ...request,
-        maxTokens: request.maxTokens ?? 256,
-        shouldStop: () => stopHit || this.aborted.has(callId),
-        onToken: (id) => {
-          if (tokenizer.isEndOfGeneration(id)) return;
-          text += decoder.push(id);
-          const at = stops.map((s) => text.indexOf(s)).filter((i) => i >= 0);
-          if (at.length > 0) {
-            text = text.slice(0, Math.min(...at));
-            stopHit = true;
-            emit(text.length, id);
-          } else emit(text.length - hold, id);
+      const { outputs, stats } = await runScheduler(
+        engine,
+        prompts.map((p, i) => ({ ...p, promptIds: promptIds[i]!, stopIds: p.ignoreEos ? [] : stopIds })),
+        {
+          ...options,
+          shouldStop: () => this.aborted.has(callId),
+          onToken: onToken && ((request, branch, id) => {
+            const key = `${request}/${branch}`;
+            if (!decoders.has(key)) decoders.set(key, { request, branch, decoder: tokenizer.createStreamDecoder() });
+            onToken(request, branch, id, decoders.get(key)!.decoder.push(id));
+          }),
         },
-      });
-      if (this.aborted.has(callId)) throw new AbortedError();
-      if (!stopHit) {
-        text += decoder.flush();
-        emit(text.length, -1);
+      );
+      for (const { request, branch, decoder } of decoders.values()) {
+        const tail = decoder.flush();
+        if (tail) onToken!(request, branch, -1, tail);
       }
-      const completion = result.usage.completion_tokens;
-      loaded.lastRun = { promptTokens: result.usage.prompt_tokens, generatedTokens: completion };
-      const { prefill_ms, decode_ms } = result.timings;
+      this.lastRun = {
+        promptTokens: Math.max(0, ...promptIds.map((ids) => ids.length)),
+        generatedTokens: Math.max(0, ...outputs.flat().map((o) => o.outputIds.length)),
+      };
       return {
-        finishReason: result.stopReason === "eos" || stopHit ? "stop" : "length",
-        ids: result.outputIds,
-        text,
-        usage: {
-          prompt_tokens: result.usage.prompt_tokens,
-          completion_tokens: completion,
-          total_tokens: result.usage.prompt_tokens + completion,
-          cached_tokens: result.usage.cached_tokens,
-          prefilled_tokens: result.usage.prefilled_tokens,
-        },
-        timings: { prefill_ms, decode_ms, prefill_tok_s: result.usage.prefilled_tokens / (prefill_ms / 1000), decode_tok_s: decode_ms > 0 ? completion / (decode_ms / 1000) : 0 },
+        promptIds,
+        outputs: outputs.map((branches) => branches.map((o) => ({ ...o, text: tokenizer.decode(o.outputIds) }))),
+        stats,
       };
     } finally {
       this.aborted.delete(callId);
     }
   }
 
-  /** Forgets the conversation kept for chat completions (frees its KV blocks). */
-  resetChat(): void {
-    this.current.chat?.close();
-    this.current.chat = undefined;
+  /** The library's generate: one prompt, its tokens streamed without the end-of-generation id. */
+  async generate(callId: number, request: GenerateCoreRequest, onToken: (id: number, text: string) => void): Promise<RunResult> {
+    const { prompt, maxTokens = 256, ...sampling } = request;
+    const { tokenizer, stopIds } = this.loaded;
+    const ends = new Set(stopIds);
+    const asked: PromptRequest = { ...sampling, maxTokens, ...(typeof prompt === "string" ? { prompt } : { promptIds: prompt }) };
+    const run = await this.runPrompts(callId, [asked], {}, (_request, _branch, id, text) => {
+      if (!ends.has(id)) onToken(id, text);
+    });
+    const output = run.outputs[0]![0]!;
+    if (output.stopReason === "aborted") throw new AbortedError();
+    const ids = output.stopReason === "eos" ? output.outputIds.slice(0, -1) : output.outputIds;
+    const promptTokens = run.promptIds[0]!.length;
+    const { prefillMs, decodeMs } = run.stats;
+    return {
+      // A sequence alone in the pool stops when the pool is full ("kv_exhausted") as it does at the context's end.
+      finishReason: output.stopReason === "eos" ? "stop" : "length",
+      ids,
+      text: tokenizer.decode(ids),
+      usage: { prompt_tokens: promptTokens, completion_tokens: ids.length, total_tokens: promptTokens + ids.length, cached_tokens: 0, prefilled_tokens: promptTokens },
+      timings: { prefill_ms: prefillMs, decode_ms: decodeMs, prefill_tok_s: perSecond(promptTokens, prefillMs), decode_tok_s: perSecond(ids.length, decodeMs) },
+    };
   }
 
-  private throwIfAborted(callId: number): void {
-    if (this.aborted.has(callId)) throw new AbortedError();
+  /** Opens a conversation on the model (its chat template is checked now, not at the first turn). */
+  openChat(): number {
+    const { engine, header, tokenizer, stopIds } = this.loaded;
+    const session = new ChatSession(engine, chatTemplateOf(header), tokenizer, new Set(stopIds));
+    const chatId = this.nextChatId++;
+    this.chats.set(chatId, session);
+    return chatId;
+  }
+
+  /**
+   * One turn of a conversation: the whole conversation so far (ending with the user's message), of which only
+   * the tokens not already in its KV cache are prefilled. The reply's text streams through onToken, held back
+   * while it could still be the start of a stop string.
+   */
+  async chatTurn(callId: number, chatId: number, request: ChatTurnRequest, onToken: (id: number, text: string) => void): Promise<ChatTurnOutcome> {
+    const { tokenizer } = this.loaded;
+    const session = this.chats.get(chatId);
+    if (!session) throw new BadRequestError(`no conversation ${chatId} is open`);
+    if (!Array.isArray(request.messages) || request.messages.length === 0) throw new BadRequestError("messages must be a non-empty array");
+    const stops = (request.stop ?? []).filter((s) => s.length > 0);
+    const hold = Math.max(0, ...stops.map((s) => s.length - 1));
+    const decoder = tokenizer.createStreamDecoder();
+    let text = "";
+    let sent = 0;
+    let stopString = false;
+    const emit = (upTo: number, id: number) => {
+      if (upTo > sent) onToken(id, text.slice(sent, upTo));
+      sent = Math.max(sent, upTo);
+    };
+    try {
+      const result = await session.turn(request.messages, {
+        ...request,
+        shouldStop: () => stopString || this.aborted.has(callId),
+        onToken: (id) => {
+          if (tokenizer.isEndOfGeneration(id)) return;
+          text += decoder.push(id);
+          const at = stops.map((s) => text.indexOf(s)).filter((i) => i >= 0);
+          if (at.length > 0) {
+            text = text.slice(0, Math.min(...at));
+            stopString = true;
+            emit(text.length, id);
+          } else emit(text.length - hold, id);
+        },
+      });
+      if (!stopString) {
+        text += decoder.flush();
+        emit(text.length, -1);
+      }
+      this.lastRun = { promptTokens: result.usage.prompt_tokens, generatedTokens: result.usage.completion_tokens };
+      const { prefill_ms, decode_ms } = result.timings;
+      return {
+        ...result,
+        text,
+        stopString,
+        timings: { prefill_ms, decode_ms, prefill_tok_s: perSecond(result.usage.prefilled_tokens, prefill_ms), decode_tok_s: perSecond(result.usage.completion_tokens, decode_ms) },
+      };
+    } finally {
+      this.aborted.delete(callId);
+    }
+  }
+
+  /** Frees a conversation's KV blocks. */
+  closeChat(chatId: number): void {
+    const session = this.chats.get(chatId);
+    if (!session) throw new BadRequestError(`no conversation ${chatId} is open`);
+    session.close();
+    this.chats.delete(chatId);
+  }
+
+  /**
+   * The library's chat completion, on the one conversation the engine keeps: a request whose messages extend
+   * the previous one's prefills only the new tokens (the rest is reused, as llama.cpp's server does).
+   */
+  async chat(callId: number, request: ChatCoreRequest, onToken: (id: number, text: string) => void): Promise<RunResult> {
+    this.libraryChat ??= this.openChat();
+    const { maxTokens = 256, ...rest } = request;
+    const turn = await this.chatTurn(callId, this.libraryChat, { ...rest, maxTokens }, onToken);
+    if (turn.stopReason === "stopped" && !turn.stopString) throw new AbortedError();
+    const { prompt_tokens, completion_tokens, cached_tokens, prefilled_tokens } = turn.usage;
+    return {
+      finishReason: turn.stopReason === "eos" || turn.stopString ? "stop" : "length",
+      ids: turn.outputIds,
+      text: turn.text,
+      usage: { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens, cached_tokens, prefilled_tokens },
+      timings: turn.timings,
+    };
+  }
+
+  /** Forgets the conversation kept for chat completions (frees its KV blocks). */
+  resetChat(): void {
+    if (this.libraryChat !== undefined) this.closeChat(this.libraryChat);
+    this.libraryChat = undefined;
   }
 
   memory(): MemoryReport {
-    const { gpu, model, header, lastRun } = this.current;
+    const { gpu, model, header } = this.loaded;
     return {
       measured: gpu.memory.snapshot(),
-      predicted: predictMemory(header, model, gpu.limits, lastRun),
+      predicted: predictMemory(header, model, gpu.limits, this.lastRun),
       limits: { maxBufferSize: gpu.limits.maxBufferSize, maxStorageBufferBindingSize: gpu.limits.maxStorageBufferBindingSize },
     };
   }
 
   kv(): KvMap {
-    const { model, engine } = this.current;
+    const { model, engine } = this.loaded;
     return kvMap(model, engine.sequences);
   }
 
-  /** Destroys every buffer and the device; returns the live bytes left (0 in every category). */
+  /** Destroys every buffer of the model and hands the device back; returns the live bytes left (0 in every category). */
   unload(): MemorySnapshot {
-    const { gpu } = this.current;
+    const { gpu } = this.loaded;
     gpu.memory.destroyAll();
     const left = gpu.memory.snapshot();
-    gpu.device.destroy();
-    this.loaded = undefined;
+    this.devices.release(gpu);
+    this.current = undefined;
+    this.chats.clear();
+    this.libraryChat = undefined;
     return left;
   }
 }

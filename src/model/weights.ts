@@ -25,10 +25,13 @@ export interface GpuMatrix {
   bytes: number;
 }
 
-const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
-
 export class WeightUploader {
   private placeholder: GPUBuffer | undefined;
+  /**
+   * Read when an uploader is made, not when this module is: a browser without WebGPU has no GPUBufferUsage, and
+   * the library must still load there to say so (NoWebGpuError) instead of failing on a ReferenceError.
+   */
+  private readonly usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
 
   constructor(
     private readonly gpu: GpuContext,
@@ -55,10 +58,10 @@ export class WeightUploader {
       const count = Math.min(chunkRows, rows - rowOffset);
       const packed = packRows(type, await readRows(rowOffset, count), count, cols);
       const label = chunks.length === 0 && count === rows ? name : `${name}[rows ${rowOffset}..${rowOffset + count}]`;
-      const data = await this.gpu.memory.allocateWith("weights", label, packed.data, STORAGE);
+      const data = await this.gpu.memory.allocateWith("weights", label, packed.data, this.usage);
       let scales: GPUBuffer;
       if (packed.scales) {
-        scales = await this.gpu.memory.allocateWith("weights", `${label}.scales`, packed.scales, STORAGE);
+        scales = await this.gpu.memory.allocateWith("weights", `${label}.scales`, packed.scales, this.usage);
         bytes += packed.scales.byteLength;
       } else {
         scales = await this.placeholderBuffer();
@@ -71,11 +74,11 @@ export class WeightUploader {
 
   /** An F32 vector (norm weights). */
   async vector(name: string, values: Float32Array): Promise<GPUBuffer> {
-    return this.gpu.memory.allocateWith("weights", name, values, STORAGE);
+    return this.gpu.memory.allocateWith("weights", name, values, this.usage);
   }
 
   private async placeholderBuffer(): Promise<GPUBuffer> {
-    this.placeholder ??= await this.gpu.memory.allocate("other", "unused scales placeholder", 4, STORAGE);
+    this.placeholder ??= await this.gpu.memory.allocate("other", "unused scales placeholder", 4, this.usage);
     return this.placeholder;
   }
 }

@@ -3,7 +3,7 @@
 // Each case here printed a stack trace, exited with the wrong code, or was silently ignored before.
 
 import { execFile } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -64,6 +64,17 @@ describe("runtime errors: exit 1, one line; --json and --debug", () => {
     const { stderr } = await webkv(["run", "--model", tempDir, "--debug"]);
     expect(stderr).toMatch(/^webkv run: --model .* is a directory/);
     expect(stderr).toMatch(/\n\s+at /);
+  });
+});
+
+describe("an error of the library's core", () => {
+  it("no WebGPU adapter: webkv run --json gives the library's no_webgpu code, as createEngine does (the CLI loads through EngineCore)", async () => {
+    // Chromium without its GPU process's rasterizers: navigator.gpu is there, but no adapter comes back.
+    const chromium = join(tempDir, "chromium-without-webgpu.sh");
+    await writeFile(chromium, `#!/bin/sh\nexec "${process.env.WEBKV_CHROMIUM ?? "/usr/bin/chromium"}" "$@" --disable-gpu --disable-software-rasterizer\n`, { mode: 0o755 });
+    const { code, stdout } = await webkv(["run", "--model", stories(), "--prompt-ids", "1", "--max-tokens", "2", "--chromium", chromium, "--json"]);
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout)).toEqual({ error: { code: "no_webgpu", message: expect.stringMatching(/returned no adapter|navigator\.gpu is missing/) } });
   });
 });
 
