@@ -1,12 +1,12 @@
 // What a decode step costs, variant against variant, side by side: webkv's kernel variants on the same model,
 // interleaved (A B C … per round, ≥ 3 rounds), decode tok/s median and best, and per decode step the dispatches,
 // awaited CPU↔GPU syncs and bytes read back (the model's counters, src/model/forward.ts StepCounters).
-//   default        the adapter's choices (SwiftShader: GLU folded, norm not, decode matmuls 4 rows an invocation),
+//   default        the adapter's choices (SwiftShader: GLU folded, norm not, matmuls 4 rows an invocation),
 //                  greedy argmax on the GPU (4 bytes a step)
 //   full logits    the same, keeping the logits (the whole vocabulary row read back, argmax on the CPU)
 //   norm and GLU folded   both fusions (the GPU default)
 //   unfused        rmsnorm, matmul and glu as separate calls (the kernels before this work)
-//   row decode     decode matmuls one row an invocation, as prefill's (the SwiftShader kernel before the rows kernel)
+//   row kernel     matmuls one row an invocation (SwiftShader's kernel before the rows kernel)
 //   cooperative    the GPU-shaped matmul (lanes share each row), forced on this adapter
 // The step's error scope is no longer awaited in any variant (before: 2 syncs a step, see the report's note).
 //   npx tsx bench/decode-step.ts [--model path.gguf] [--prompt 32] [--decode 64] [--rounds 3]
@@ -28,7 +28,7 @@ const variants = [
   { name: "full logits", tuning: {}, keepLogits: true },
   { name: "norm and GLU folded", tuning: { fuseNorm: true, fuseGlu: true }, keepLogits: false },
   { name: "unfused", tuning: { fuseNorm: false, fuseGlu: false }, keepLogits: false },
-  { name: "row decode", tuning: { decodeMatmul: { kind: "row" } }, keepLogits: false },
+  { name: "row kernel", tuning: { matmul: { kind: "row" }, decodeMatmul: { kind: "row" } }, keepLogits: false },
   { name: "cooperative", tuning: { matmul: { kind: "cooperative", rowsPerWorkgroup: 4 }, decodeMatmul: { kind: "cooperative", rowsPerWorkgroup: 4 } }, keepLogits: false },
 ];
 

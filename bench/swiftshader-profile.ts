@@ -198,7 +198,7 @@ try {
   adapter = await session.call("adapter");
   micro = (await session.page.evaluate(`(${MICRO})(${JSON.stringify(webkvKernels())})`)) as Micro;
   console.error(JSON.stringify(micro));
-  const peers = [webkvPeer(session, "webkv", {}), webkvPeer(session, "webkv row decode", { tuning: { decodeMatmul: { kind: "row" } } }), wllamaPeer(session, 1)];
+  const peers = [webkvPeer(session, "webkv", {}), webkvPeer(session, "webkv row kernel", { tuning: { matmul: { kind: "row" }, decodeMatmul: { kind: "row" } } }), wllamaPeer(session, 1)];
   for (const m of models) {
     const path = await m.path();
     const promptText = (await promptTexts(session, path, [m.prompt])).get(m.prompt)!;
@@ -235,15 +235,19 @@ const rows = models.map((m) => {
   const p = profiles[m.name]!;
   const webkv = decodeMedian(m.name, "webkv");
   const wllama = decodeMedian(m.name, "wllama 1t");
-  const rowDecode = decodeMedian(m.name, "webkv row decode");
+  const rowDecode = decodeMedian(m.name, "webkv row kernel");
+  const prefillMedian = (peer: string) => median(runs.filter((r) => r.model === m.name && r.peer === peer && r.measurement).map((r) => r.measurement!.prefill_tok_s));
   const dispatchCeiling = 1000 / (p.dispatches_per_step * floorMs);
   const weightCeiling = 1000 / (p.weight_bytes / (bestQ8 * 1e6));
   const gpuMs = Object.values(p.gpu_ms_per_step).reduce((a, b) => a + b, 0);
   return {
     model: m.name,
     webkv_decode_tok_s: webkv,
-    webkv_row_decode_tok_s: rowDecode,
+    webkv_row_kernel_decode_tok_s: rowDecode,
     rows_over_row: webkv / rowDecode,
+    webkv_prefill_tok_s: prefillMedian("webkv"),
+    webkv_row_kernel_prefill_tok_s: prefillMedian("webkv row kernel"),
+    wllama_1t_prefill_tok_s: prefillMedian("wllama 1t"),
     wllama_1t_decode_tok_s: wllama,
     ratio: webkv / wllama,
     step_ms: 1000 / webkv,
@@ -266,7 +270,7 @@ const topKinds = (model: string) => {
 const markdown = [
   "# What bounds decode on SwiftShader",
   "",
-  `Machine: ${machine}. ${rounds} interleaved rounds (webkv, webkv with the row decode kernel, wllama 1t) per model; medians. "webkv" decodes with the rows kernel (4 rows an invocation), "row decode" with the one-row kernel it replaced.`,
+  `Machine: ${machine}. ${rounds} interleaved rounds (webkv, webkv with the row kernel, wllama 1t) per model; medians. "webkv" runs its matmuls with the rows kernel (4 rows an invocation), "row kernel" with the one-row kernel it replaced.`,
   "",
   "## The adapter's floor (raw WGSL kernels, median of 5 submissions)",
   "",
@@ -282,9 +286,14 @@ const markdown = [
   "## webkv's decode step against the floor",
   "",
   markdownTable(
-    ["model", "webkv tok/s", "webkv row decode tok/s", "webkv / row decode", "wllama 1t tok/s", "webkv / wllama", "step ms", "GPU ms (profiled run)", "dispatches", "weights MiB", "ceiling: dispatch floor tok/s", "ceiling: best Q8_0 matvec tok/s", "best ceiling / wllama"],
-    rows.map((r) => [r.model, f(r.webkv_decode_tok_s, 1), f(r.webkv_row_decode_tok_s, 1), f(r.rows_over_row), f(r.wllama_1t_decode_tok_s, 1), f(r.ratio), f(r.step_ms, 1), f(r.gpu_ms_per_step, 1), String(r.dispatches_per_step), f(r.weight_mib, 1), f(r.ceiling_dispatch_floor_tok_s, 0), f(r.ceiling_best_q8_matvec_tok_s, 1), f(r.ceiling_ratio)]),
+    ["model", "webkv tok/s", "webkv row kernel tok/s", "webkv / row kernel", "wllama 1t tok/s", "webkv / wllama", "step ms", "GPU ms (profiled run)", "dispatches", "weights MiB", "ceiling: dispatch floor tok/s", "ceiling: best Q8_0 matvec tok/s", "best ceiling / wllama"],
+    rows.map((r) => [r.model, f(r.webkv_decode_tok_s, 1), f(r.webkv_row_kernel_decode_tok_s, 1), f(r.rows_over_row), f(r.wllama_1t_decode_tok_s, 1), f(r.ratio), f(r.step_ms, 1), f(r.gpu_ms_per_step, 1), String(r.dispatches_per_step), f(r.weight_mib, 1), f(r.ceiling_dispatch_floor_tok_s, 0), f(r.ceiling_best_q8_matvec_tok_s, 1), f(r.ceiling_ratio)]),
   ),
+  "",
+  "Prefill of the same prompt (tok/s, medians; a short prompt: the models' prompts are 32 and 19 tokens):",
+  "",
+  markdownTable(["model", "webkv", "webkv row kernel", "webkv / row kernel", "wllama 1t", "webkv / wllama"],
+    rows.map((r) => [r.model, f(r.webkv_prefill_tok_s, 1), f(r.webkv_row_kernel_prefill_tok_s, 1), f(r.webkv_prefill_tok_s / r.webkv_row_kernel_prefill_tok_s), f(r.wllama_1t_prefill_tok_s, 1), f(r.webkv_prefill_tok_s / r.wllama_1t_prefill_tok_s)])),
   "",
   "Share of a decode step's GPU time by kernel kind (largest first; timestamp queries around every kernel slow the",
   "profiled run, so its milliseconds are above the unprofiled step's): " + models.map((m) => `${m.name}: ${topKinds(m.name)}`).join("; ") + ".",

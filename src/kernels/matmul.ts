@@ -1,8 +1,8 @@
 // Wrapper of the matmul family: y (+)= W·x with W quantized on the GPU, optionally reading rmsnorm(x)·g (the
 // norm folded in) and/or writing act(y)·(W·x) (the GLU folded in). Three kernels: shaders/matmul.wgsl, one row
-// per invocation and a tile of tokens (SwiftShader's prefill); shaders/matmul_rows.wgsl, several rows per
-// invocation for one token (SwiftShader's decode); and shaders/matmul_coop.wgsl, lanes of a workgroup
-// cooperating on each row (coalesced weight reads, for GPUs). Owns one pipeline per (kernel, format, row length,
+// per invocation and a tile of tokens (any row length); shaders/matmul_rows.wgsl, several rows per invocation
+// for one token or a tile of 4, blocks held in registers (SwiftShader's); and shaders/matmul_coop.wgsl, lanes of
+// a workgroup cooperating on each row (coalesced weight reads, for GPUs). Owns one pipeline per (kernel, format, row length,
 // token tile, accumulate, logit-rows, fusions) and one small uniform per weight chunk.
 
 import activationWgsl from "../../shaders/activation.wgsl?raw";
@@ -33,9 +33,9 @@ export interface MatmulOptions {
   /** With `norm`: stage the normalized tile in workgroup memory when it fits (default true). */
   stageNorm?: boolean;
   /**
-   * Which kernel: one row per invocation (default); `rowsPerInvocation` rows per invocation for one token (a tile of
-   * more tokens, or rows that are not whole 32-value blocks, fall back to "row"); or `rowsPerWorkgroup` rows shared
-   * by the workgroup's lanes.
+   * Which kernel: one row per invocation (default); `rowsPerInvocation` rows per invocation for one token or a tile
+   * of 4 (4 rows then; other tiles, or rows that are not whole 32-value blocks, fall back to "row"); or
+   * `rowsPerWorkgroup` rows shared by the workgroup's lanes.
    */
   kernel?: MatmulKernel;
 }
@@ -56,10 +56,13 @@ export async function matmulCalls(
   if (options.glu && options.accumulate) throw new Error("a GLU matmul writes y = act(y)·(W·x); it cannot accumulate");
   if (norm && norm.lanes > options.workgroupSize) throw new Error(`a matmul with the norm folded in needs ${norm.lanes} lanes, its workgroup has ${options.workgroupSize}`);
   const requested = options.kernel ?? { kind: "row" };
-  const kernel: MatmulKernel = requested.kind === "rows" && (options.tokenTile !== 1 || weight.cols % 32 !== 0) ? { kind: "row" } : requested;
-  if (kernel.kind === "rows" && kernel.rowsPerInvocation !== 4 && kernel.rowsPerInvocation !== 8) {
-    throw new Error(`the rows matmul takes 4 or 8 rows per invocation, got ${kernel.rowsPerInvocation as number}`);
+  if (requested.kind === "rows" && requested.rowsPerInvocation !== 4 && requested.rowsPerInvocation !== 8) {
+    throw new Error(`the rows matmul takes 4 or 8 rows per invocation, got ${requested.rowsPerInvocation as number}`);
   }
+  // The rows kernel takes 1 token (4 or 8 rows an invocation) or a tile of 4 (4 rows), rows of whole 32-value blocks.
+  const kernel: MatmulKernel = requested.kind !== "rows" ? requested
+    : weight.cols % 32 !== 0 || ![1, 4].includes(options.tokenTile) ? { kind: "row" }
+    : options.tokenTile === 4 ? { kind: "rows", rowsPerInvocation: 4 } : requested;
   const cooperative = kernel.kind === "cooperative";
   // The rows kernel keeps the row kernel's rows per workgroup (as many workgroups for the CPU threads to share)
   // with fewer invocations, but never fewer than a folded norm's lanes.

@@ -23,9 +23,9 @@ export interface KernelTuning {
   decodeMaxChunks: number;
   /** Lanes of the argmax kernel per logit row (1: a plain scan, no barrier). */
   argmaxWorkgroupSize: number;
-  /** Matmul kernel: one row per invocation (SwiftShader), or the workgroup's lanes cooperating on rows (GPUs). */
+  /** Matmul kernel of batched steps (prefill): rows per invocation (SwiftShader), or lanes cooperating on rows (GPUs). */
   matmul: MatmulKernel;
-  /** Matmul kernel of single-token steps (decode): on SwiftShader several rows per invocation sharing x. */
+  /** Matmul kernel of single-token steps (decode). */
   decodeMatmul: MatmulKernel;
   /** Fold each layer's RMSNorm into the matmuls that read it (every row recomputes 1/rms: one dispatch less per norm). */
   fuseNorm: boolean;
@@ -55,8 +55,9 @@ export function chooseTuning(gpu: Pick<GpuContext, "limits" | "adapter">): Kerne
     // SwiftShader: a tree reduction's barriers cost more than scanning the row in one invocation.
     argmaxWorkgroupSize: isCpuAdapter ? 1 : largestPowerOfTwoAtMost(Math.min(128, maxInvocations)),
     // Measured (bench/peers.ts) only on SwiftShader, where the row kernel is the default; no GPU was available.
-    matmul: isCpuAdapter ? { kind: "row" } : { kind: "cooperative", rowsPerWorkgroup: 4 },
-    // SwiftShader: a block's x loaded once for 4 rows, word-by-word dot products (bench/results/swiftshader-profile.md).
+    // SwiftShader: 4 rows an invocation, blocks in registers — x loaded once for the rows, weights once for the tile's
+    // tokens (bench/results/swiftshader-profile.md); rows that are not whole 32-value blocks take the row kernel.
+    matmul: isCpuAdapter ? { kind: "rows", rowsPerInvocation: 4 } : { kind: "cooperative", rowsPerWorkgroup: 4 },
     decodeMatmul: isCpuAdapter ? { kind: "rows", rowsPerInvocation: 4 } : { kind: "cooperative", rowsPerWorkgroup: 4 },
     // On SwiftShader the folded norm costs more than its dispatch: its barriers turn every matmul workgroup into
     // fibres (bench/results/decode-step-*.md, bench/results/peers-quick.md: prefill ≈ 0.3–0.7×, decode ≈ 0.8×).

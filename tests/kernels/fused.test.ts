@@ -136,42 +136,48 @@ describe("cooperative matmul (the GPU variant: lanes of a workgroup share each r
   });
 });
 
-describe("rows matmul (SwiftShader's decode kernel: 4 or 8 rows per invocation share the block's x)", () => {
-  const kernels = [{ kind: "rows", rowsPerInvocation: 4 }, { kind: "rows", rowsPerInvocation: 8 }] as const;
-  const rowsCases = GPU_WEIGHT_TYPES.flatMap((type) => kernels.flatMap((kernel) => [
-    { type, name: ggmlTypeName(type), kernel, rows: 37, accumulate: false, chunkRows: 0 }, // a partial last invocation
-    { type, name: ggmlTypeName(type), kernel, rows: 70, accumulate: true, chunkRows: 16 }, // chunks of 16 rows
+describe("rows matmul (SwiftShader's: 4 or 8 rows an invocation for one token, 4 rows × a tile of 4 tokens; blocks in registers)", () => {
+  const shapes = [
+    { kernel: { kind: "rows", rowsPerInvocation: 4 }, numTokens: 1, tokenTile: 1 },
+    { kernel: { kind: "rows", rowsPerInvocation: 8 }, numTokens: 1, tokenTile: 1 },
+    { kernel: { kind: "rows", rowsPerInvocation: 4 }, numTokens: 7, tokenTile: 4 }, // a partial last tile
+  ] as const;
+  const rowsCases = GPU_WEIGHT_TYPES.flatMap((type) => shapes.flatMap((shape) => [
+    { type, name: ggmlTypeName(type), ...shape, rows: 37, accumulate: false, chunkRows: 0 }, // a partial last invocation
+    { type, name: ggmlTypeName(type), ...shape, rows: 70, accumulate: true, chunkRows: 16 }, // chunks of 16 rows
   ]));
-  it.each(rowsCases)("$name $kernel.rowsPerInvocation rows/invocation, rows=$rows acc=$accumulate chunk rows=$chunkRows", async (c) => {
+  it.each(rowsCases)("$name $kernel.rowsPerInvocation rows/invocation, n=$numTokens tile=$tokenTile, rows=$rows acc=$accumulate chunk rows=$chunkRows", async (c) => {
     const cols = GGML_TYPE_LAYOUT[c.type].blockElements === 256 ? 512 : 160;
     const w = matrix(c.type, c.rows, cols, 31 + c.type);
     const random = new Random(13);
-    const x = random.normals(cols);
-    const y0 = c.accumulate ? random.normals(c.rows) : undefined;
+    const x = random.normals(c.numTokens * cols);
+    const y0 = c.accumulate ? random.normals(c.numTokens * c.rows) : undefined;
     const row = weightRowBytes(c.type, cols);
     const maxChunkBytes = c.chunkRows ? c.chunkRows * Math.max(row.data, row.scales + 2) : undefined;
     const gpu = await session().call<Float32Array>("lab.matmul", {
-      type: c.type, rows: c.rows, cols, weight: w.bytes, x, numTokens: 1, y0, tokenTile: 1, maxChunkBytes, kernel: c.kernel,
+      type: c.type, rows: c.rows, cols, weight: w.bytes, x, numTokens: c.numTokens, y0, tokenTile: c.tokenTile, maxChunkBytes, kernel: c.kernel,
     });
-    expect(relativeError(gpu, matmulRef(w.dequantized, c.rows, cols, x, 1, y0))).toBeLessThan(MAX_RELATIVE_ERROR);
+    expect(relativeError(gpu, matmulRef(w.dequantized, c.rows, cols, x, c.numTokens, y0))).toBeLessThan(MAX_RELATIVE_ERROR);
   });
 
-  it.each([true, false])("Q4_0 with the norm (staged: %s) and the SwiGLU folded in", async (stageNorm) => {
+  const fusedCases = [true, false].flatMap((stageNorm) => [{ stageNorm, numTokens: 1, tokenTile: 1 }, { stageNorm, numTokens: 6, tokenTile: 4 }]);
+  it.each(fusedCases)("Q4_0 with the norm (staged: $stageNorm) and the SwiGLU folded in, n=$numTokens tile=$tokenTile", async (c) => {
     const w = matrix(GgmlType.Q4_0, 45, 96, 37);
     const random = new Random(14);
-    const x = random.normals(96, 3);
+    const x = random.normals(c.numTokens * 96, 3);
     const g = random.normals(96);
-    const gate = random.normals(45, 3);
+    const gate = random.normals(c.numTokens * 45, 3);
     const gpu = await session().call<Float32Array>("lab.matmul", {
-      type: GgmlType.Q4_0, rows: 45, cols: 96, weight: w.bytes, x, numTokens: 1, tokenTile: 1, y0: gate, glu: "silu",
-      norm: { weight: g, eps: 1e-5 }, stageNorm, kernel: { kind: "rows", rowsPerInvocation: 4 },
+      type: GgmlType.Q4_0, rows: 45, cols: 96, weight: w.bytes, x, numTokens: c.numTokens, tokenTile: c.tokenTile, y0: gate, glu: "silu",
+      norm: { weight: g, eps: 1e-5 }, stageNorm: c.stageNorm, kernel: { kind: "rows", rowsPerInvocation: 4 },
     });
-    const up = Float32Array.from(matmulRef(w.dequantized, 45, 96, Float32Array.from(rmsnormRef(x, g, 96, 1e-5, [0])), 1));
+    const tokens = [...Array(c.numTokens).keys()];
+    const up = Float32Array.from(matmulRef(w.dequantized, 45, 96, Float32Array.from(rmsnormRef(x, g, 96, 1e-5, tokens)), c.numTokens));
     expect(relativeError(gpu, swigluRef(gate, up))).toBeLessThan(MAX_RELATIVE_ERROR);
   });
 
-  it("falls back to the row kernel where it does not apply: a tile of tokens, rows that are not whole blocks", async () => {
-    for (const c of [{ cols: 96, numTokens: 5, tokenTile: 4 }, { cols: 172, numTokens: 1, tokenTile: 1 }]) {
+  it("falls back to the row kernel where it does not apply: a tile of 8 tokens, rows that are not whole blocks", async () => {
+    for (const c of [{ cols: 96, numTokens: 11, tokenTile: 8 }, { cols: 172, numTokens: 1, tokenTile: 1 }, { cols: 172, numTokens: 6, tokenTile: 4 }]) {
       const w = matrix(GgmlType.F32, 20, c.cols, 41);
       const x = new Random(15).normals(c.numTokens * c.cols);
       const gpu = await session().call<Float32Array>("lab.matmul", {
