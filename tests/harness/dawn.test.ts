@@ -64,10 +64,10 @@ describe("the Dawn backend", () => {
     expect(onDawn.beforeUnload).toEqual(inChromium.beforeUnload);
   });
 
-  it("stories260K Q8_0: Chromium's 128 greedy tokens", async () => {
-    const onDawn = await greedy(dawn, "stories260K-q8_0.gguf", 128);
-    const inChromium = await greedy(chromium, "stories260K-q8_0.gguf", 128);
-    expect(onDawn.reply.output_ids).toHaveLength(128);
+  it("stories260K Q8_0: Chromium's 48 greedy tokens", async () => {
+    const onDawn = await greedy(dawn, "stories260K-q8_0.gguf", 48);
+    const inChromium = await greedy(chromium, "stories260K-q8_0.gguf", 48);
+    expect(onDawn.reply.output_ids).toHaveLength(48);
     expect(onDawn.reply.output_ids).toEqual(inChromium.reply.output_ids);
   });
 
