@@ -142,10 +142,11 @@ describe("rows matmul (SwiftShader's: 4 or 8 rows an invocation for one token, 4
     { kernel: { kind: "rows", rowsPerInvocation: 8 }, numTokens: 1, tokenTile: 1 },
     { kernel: { kind: "rows", rowsPerInvocation: 4 }, numTokens: 7, tokenTile: 4 }, // a partial last tile
   ] as const;
-  const rowsCases = GPU_WEIGHT_TYPES.flatMap((type) => shapes.flatMap((shape) => [
-    { type, name: ggmlTypeName(type), ...shape, rows: 37, accumulate: false, chunkRows: 0 }, // a partial last invocation
-    { type, name: ggmlTypeName(type), ...shape, rows: 70, accumulate: true, chunkRows: 16 }, // chunks of 16 rows
-  ]));
+  // per format and shape one case: a partial last invocation (37 rows) for one token, accumulating over chunks of
+  // 16 rows (70 rows) for the tile of 4
+  const rowsCases = GPU_WEIGHT_TYPES.flatMap((type) => shapes.map((shape) => shape.tokenTile === 1
+    ? { type, name: ggmlTypeName(type), ...shape, rows: 37, accumulate: false, chunkRows: 0 }
+    : { type, name: ggmlTypeName(type), ...shape, rows: 70, accumulate: true, chunkRows: 16 }));
   it.each(rowsCases)("$name $kernel.rowsPerInvocation rows/invocation, n=$numTokens tile=$tokenTile, rows=$rows acc=$accumulate chunk rows=$chunkRows", async (c) => {
     const cols = GGML_TYPE_LAYOUT[c.type].blockElements === 256 ? 512 : 160;
     const w = matrix(c.type, c.rows, cols, 31 + c.type);
