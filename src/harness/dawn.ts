@@ -81,7 +81,7 @@ export class DawnSession implements RuntimeHost {
 
   static async start(options: DawnOptions = {}): Promise<DawnSession> {
     await installDawn(options);
-    // The runtime's modules read GPUBufferUsage & co. when they load: import them once Dawn has set those.
+    // Imported once Dawn has set GPUBufferUsage & co., in case a runtime module reads them when it loads.
     const { Runtime: RuntimeClass } = await import("../app/runtime.js");
     // The server only publishes model files here (there is no page): its root is a directory that need not exist.
     const server = await startPageServer(join(process.cwd(), ".webkv-no-page"));
