@@ -16,22 +16,8 @@
 //   GLU         y holds the gate projection; y[t, r] = act(y[t, r]) · (W·x)[t, r] (the up projection), the
 //               very expression of glu.wgsl.
 
-struct MatmulParams {
-  rows: u32,        // rows in this chunk
-  row_offset: u32,  // first output column written by this chunk
-  y_stride: u32,    // floats per token in y
-  _pad: u32,
-}
-
-@group(0) @binding(0) var<uniform> step: Step;
-@group(0) @binding(1) var<uniform> params: MatmulParams;
-@group(0) @binding(2) var<storage, read> w_data: array<u32>;
-@group(0) @binding(3) var<storage, read> w_scales: array<u32>;
-@group(0) @binding(4) var<storage, read> x: array<vec4<f32>>;
-@group(0) @binding(5) var<storage, read_write> y: array<f32>;
-@group(0) @binding(6) var<storage, read> norm_g: array<vec4<f32>>; // NORM_INPUT: the norm's weight [COLS]
-
-// x_at, store_norm_partials and inverse_rms come from matmul_norm.wgsl (module-scope order does not matter in WGSL).
+// The bindings, norm_prologue, block_dot and store_output come from matmul_norm.wgsl (module-scope order does not
+// matter in WGSL).
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(

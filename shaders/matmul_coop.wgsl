@@ -8,20 +8,7 @@
 // lanes share a row: lane j takes weight blocks j, j + LANES_PER_ROW, … and the lanes' sums are added by a tree
 // in workgroup memory. Sums are added in another order than matmul.wgsl's, so results differ from it by rounding.
 
-struct MatmulParams {
-  rows: u32,
-  row_offset: u32,
-  y_stride: u32,
-  _pad: u32,
-}
-
-@group(0) @binding(0) var<uniform> step: Step;
-@group(0) @binding(1) var<uniform> params: MatmulParams;
-@group(0) @binding(2) var<storage, read> w_data: array<u32>;
-@group(0) @binding(3) var<storage, read> w_scales: array<u32>;
-@group(0) @binding(4) var<storage, read> x: array<vec4<f32>>;
-@group(0) @binding(5) var<storage, read_write> y: array<f32>;
-@group(0) @binding(6) var<storage, read> norm_g: array<vec4<f32>>; // NORM_INPUT: the norm's weight [COLS]
+// The bindings (as matmul.wgsl's) come from matmul_norm.wgsl.
 
 const LANES_PER_ROW: u32 = WORKGROUP_SIZE / ROWS_PER_WORKGROUP;
 

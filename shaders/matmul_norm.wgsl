@@ -1,11 +1,26 @@
-// What the matmul kernels share (a library: their RMSNorm prologue, the block dot product and the output
-// epilogue; uses the kernel's bindings `x`, `norm_g`, `y` and `params`).
+// What the matmul kernels share (a library: their bindings, RMSNorm prologue, block dot product and output
+// epilogue; matmul.wgsl, matmul_coop.wgsl and matmul_rows.wgsl include it).
 // Lane l < NORM_LANES of the workgroup sums x[t, c]² over c ≡ l (mod NORM_LANES) — rmsnorm.wgsl's lane partials —
 // and every invocation then reduces them with rmsnorm.wgsl's tree, so 1/rms is bit-identical to rmsnorm.wgsl's
 // (needs WORKGROUP_SIZE ≥ NORM_LANES). Kernel shape:  store_norm_partials(…); workgroupBarrier(); then either
 // inverse_rms(tt) per token and x·scale·g in the dot products, or with NORM_STAGED (when the tile fits in
 // workgroup memory) stage_normed_x(…); workgroupBarrier() and the dot products read x_normed — the same
 // products x·scale·g computed once per workgroup instead of once per row.
+
+struct MatmulParams {
+  rows: u32,        // rows in this chunk
+  row_offset: u32,  // first output column written by this chunk
+  y_stride: u32,    // floats per token in y
+  _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> step: Step;
+@group(0) @binding(1) var<uniform> params: MatmulParams;
+@group(0) @binding(2) var<storage, read> w_data: array<u32>;
+@group(0) @binding(3) var<storage, read> w_scales: array<u32>;
+@group(0) @binding(4) var<storage, read> x: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read_write> y: array<f32>;
+@group(0) @binding(6) var<storage, read> norm_g: array<vec4<f32>>; // NORM_INPUT: the norm's weight [COLS]
 
 /// x[t, c] as a scalar.
 fn x_at(t: u32, c: u32) -> f32 {

@@ -12,20 +12,7 @@
 // after their dot product, (Σ q·x)·d, not per value: results differ from matmul.wgsl by rounding.
 // bench/swiftshader-profile.ts measures the kernels side by side.
 
-struct MatmulParams {
-  rows: u32,
-  row_offset: u32,
-  y_stride: u32,
-  _pad: u32,
-}
-
-@group(0) @binding(0) var<uniform> step: Step;
-@group(0) @binding(1) var<uniform> params: MatmulParams;
-@group(0) @binding(2) var<storage, read> w_data: array<u32>;
-@group(0) @binding(3) var<storage, read> w_scales: array<u32>;
-@group(0) @binding(4) var<storage, read> x: array<vec4<f32>>;
-@group(0) @binding(5) var<storage, read_write> y: array<f32>;
-@group(0) @binding(6) var<storage, read> norm_g: array<vec4<f32>>; // NORM_INPUT: the norm's weight [COLS]
+// The bindings (as matmul.wgsl's) come from matmul_norm.wgsl.
 
 /// 32 values as eight vec4s, times `scale` (a quantized block's d; 1 otherwise).
 struct Block8 {
