@@ -12,7 +12,7 @@ import matmulRowsWgsl from "../../shaders/matmul_rows.wgsl?raw";
 import matmulNormWgsl from "../../shaders/matmul_norm.wgsl?raw";
 import weightsWgsl from "../../shaders/weights.wgsl?raw";
 import type { GpuContext } from "../gpu/device.js";
-import { bindGroup, createComputeProgram, f32, layoutEntries, type BufferBinding } from "../gpu/pipelines.js";
+import { bindGroup, createComputeProgram, f32, layoutEntries, type BufferBinding, type WgslConstant } from "../gpu/pipelines.js";
 import type { GatedActivation } from "../model/architecture.js";
 import { kernelSource } from "./wgsl.js";
 import type { GpuMatrix } from "../model/weights.js";
@@ -63,37 +63,28 @@ export async function matmulCalls(
   const kernel: MatmulKernel = requested.kind !== "rows" ? requested
     : weight.cols % 32 !== 0 || ![1, 4].includes(options.tokenTile) ? { kind: "row" }
     : options.tokenTile === 4 ? { kind: "rows", rowsPerInvocation: 4 } : requested;
-  const cooperative = kernel.kind === "cooperative";
-  // The rows kernel keeps the row kernel's rows per workgroup (as many workgroups for the CPU threads to share)
-  // with fewer invocations, but never fewer than a folded norm's lanes.
-  const workgroupSize = kernel.kind === "rows" ? Math.max(Math.floor(options.workgroupSize / kernel.rowsPerInvocation), norm?.lanes ?? 1, 1) : options.workgroupSize;
-  const rowsPerWorkgroup = kernel.kind === "cooperative" ? kernel.rowsPerWorkgroup : kernel.kind === "rows" ? kernel.rowsPerInvocation * workgroupSize : workgroupSize;
-  if (cooperative && !(Number.isInteger(Math.log2(rowsPerWorkgroup)) && rowsPerWorkgroup <= options.workgroupSize)) {
-    throw new Error(`a cooperative matmul shares a workgroup of ${options.workgroupSize} lanes among a power of two of rows at most that, got ${rowsPerWorkgroup}`);
-  }
+  const shape = kernelShape(kernel, options.workgroupSize, norm?.lanes ?? 1);
   // The normalized tile is staged in workgroup memory when it fits beside the kernel's other workgroup arrays.
-  const workgroupBytes = options.tokenTile * ((norm?.lanes ?? 1) + (cooperative ? options.workgroupSize : 0) + weight.cols) * 4;
+  const workgroupBytes = options.tokenTile * ((norm?.lanes ?? 1) + (kernel.kind === "cooperative" ? options.workgroupSize : 0) + weight.cols) * 4;
   const staged = norm !== undefined && (options.stageNorm ?? true) && workgroupBytes <= gpu.limits.maxComputeWorkgroupStorageSize;
-  const kernelWgsl = kernel.kind === "cooperative" ? matmulCoopWgsl : kernel.kind === "rows" ? matmulRowsWgsl : matmulWgsl;
-  const code = kernelSource(weightsWgsl + activationWgsl + matmulNormWgsl + kernelWgsl, {
+  const code = kernelSource(weightsWgsl + activationWgsl + matmulNormWgsl + shape.wgsl, {
     WEIGHT_FORMAT: weight.type,
     COLS: weight.cols,
     TOKEN_TILE: options.tokenTile,
     ACCUMULATE: options.accumulate,
     X_ROWS_ARE_LOGIT_ROWS: options.xRowsAreLogitRows ?? false,
-    WORKGROUP_SIZE: workgroupSize,
+    WORKGROUP_SIZE: shape.workgroupSize,
     NORM_INPUT: norm !== undefined,
     NORM_STAGED: staged,
     NORM_LANES: norm?.lanes ?? 1,
     EPS: f32(norm?.eps ?? 0),
     GLU: options.glu !== undefined,
     GELU_TANH: options.glu === "gelu_tanh",
-    ...(kernel.kind === "cooperative" ? { ROWS_PER_WORKGROUP: rowsPerWorkgroup } : {}),
-    ...(kernel.kind === "rows" ? { ROWS_PER_INVOCATION: kernel.rowsPerInvocation } : {}),
+    ...shape.constants,
   });
   const program = await createComputeProgram(
     gpu.device,
-    `matmul${kernel.kind === "cooperative" ? ` coop${rowsPerWorkgroup}` : kernel.kind === "rows" ? ` rows${kernel.rowsPerInvocation}` : ""} ${weight.type}x${weight.cols} tile${options.tokenTile}${options.accumulate ? "+=" : ""}${norm ? (staged ? " norm staged" : " norm") : ""}${options.glu ? ` ${options.glu}` : ""}`,
+    `matmul${shape.tag} ${weight.type}x${weight.cols} tile${options.tokenTile}${options.accumulate ? "+=" : ""}${norm ? (staged ? " norm staged" : " norm") : ""}${options.glu ? ` ${options.glu}` : ""}`,
     code,
     layoutEntries(["uniform", "uniform", "read", "read", "read", "write", "read"]),
   );
@@ -108,11 +99,34 @@ export async function matmulCalls(
       pipeline: program.pipeline,
       bindGroup: bindGroup(gpu.device, program, weight.name, [stepUniform, params, chunk.data, chunk.scales, x, y, norm?.weight ?? x]),
       workgroups: (s) => [
-        ceilDiv(chunk.rows, rowsPerWorkgroup),
+        ceilDiv(chunk.rows, shape.rowsPerWorkgroup),
         ceilDiv(logitRows ? s.numLogitRows : s.numTokens, tokenTile),
         1,
       ],
     });
   }
   return calls;
+}
+
+/** What a kernel kind compiles (its WGSL, workgroup size, extra constants, label tag) and how many rows a workgroup covers. */
+function kernelShape(kernel: MatmulKernel, workgroupSize: number, normLanes: number): {
+  wgsl: string; workgroupSize: number; rowsPerWorkgroup: number; constants: Record<string, WgslConstant>; tag: string;
+} {
+  if (kernel.kind === "cooperative") {
+    const rows = kernel.rowsPerWorkgroup;
+    if (!(Number.isInteger(Math.log2(rows)) && rows <= workgroupSize)) {
+      throw new Error(`a cooperative matmul shares a workgroup of ${workgroupSize} lanes among a power of two of rows at most that, got ${rows}`);
+    }
+    return { wgsl: matmulCoopWgsl, workgroupSize, rowsPerWorkgroup: rows, constants: { ROWS_PER_WORKGROUP: rows }, tag: ` coop${rows}` };
+  }
+  if (kernel.kind === "rows") {
+    // The row kernel's rows per workgroup (as many workgroups for the CPU threads to share) with fewer
+    // invocations, but never fewer than a folded norm's lanes.
+    const invocations = Math.max(Math.floor(workgroupSize / kernel.rowsPerInvocation), normLanes, 1);
+    return {
+      wgsl: matmulRowsWgsl, workgroupSize: invocations, rowsPerWorkgroup: kernel.rowsPerInvocation * invocations,
+      constants: { ROWS_PER_INVOCATION: kernel.rowsPerInvocation }, tag: ` rows${kernel.rowsPerInvocation}`,
+    };
+  }
+  return { wgsl: matmulWgsl, workgroupSize, rowsPerWorkgroup: workgroupSize, constants: {}, tag: "" };
 }
