@@ -15,7 +15,7 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { LoadResult } from "../src/app/runtime.js";
-import { machineNote, markdownTable, modelsDir, withSession, writeResults } from "./lib.js";
+import { machineNote, markdownTable, median, modelsDir, withSession, writeResults } from "./lib.js";
 
 const { values } = parseArgs({ options: { model: { type: "string" }, prompt: { type: "string" }, decode: { type: "string" }, rounds: { type: "string" } } });
 const modelPath = values.model ?? join(modelsDir, "stories260K.gguf");
@@ -55,11 +55,6 @@ const result = await withSession(async (session) => {
   return { samples, adapter };
 });
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const reference = result.samples.find((s) => s.variant === "default")!.output;
 const rows = variants.map((v) => {
   const mine = result.samples.filter((s) => s.variant === v.name);

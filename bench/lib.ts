@@ -25,6 +25,13 @@ export async function withSession<T>(run: (session: BrowserSession) => Promise<T
 
 export { markdownTable } from "../src/cli/report.js";
 
+/** The median of the values (the mean of the middle two for an even count); NaN for none. */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length === 0 ? NaN : sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 /** Writes bench/results/<name>.json and <name>.md; prints the Markdown. */
 export function writeResults(name: string, json: unknown, markdown: string): void {
   mkdirSync(resultsDir, { recursive: true });

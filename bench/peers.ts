@@ -30,7 +30,7 @@ import { GgmlType } from "../src/gguf/types.js";
 import { disposeSharedLlama } from "../tests/reference/llamacpp.js";
 import { quantizeWithLlamaCpp } from "../tests/reference/llamacpp-quantize.js";
 import { BrowserSession as Session } from "../src/harness/session.js";
-import { machineNote, markdownTable, modelsDir, resultsDir, scratchDir, writeResults, writeSynthetic } from "./lib.js";
+import { machineNote, markdownTable, median, modelsDir, resultsDir, scratchDir, writeResults, writeSynthetic } from "./lib.js";
 import { barChartSvg } from "./svg-chart.js";
 import { llamaCppPeer, promptTexts, webkvPeer, wllamaPeer, type Measurement, type Peer, type RunState } from "./peer-runners.js";
 
@@ -150,11 +150,6 @@ try {
 
 // ---- report ------------------------------------------------------------------------------------------------
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 const peerNames = [...new Set(records.map((r) => r.peer))];
 const reported = models.filter((m) => records.some((r) => r.model === m.name));
 models.splice(0, models.length, ...reported);

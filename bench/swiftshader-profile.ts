@@ -22,7 +22,7 @@ import type { LoadResult } from "../src/app/runtime.js";
 import { GgmlType } from "../src/gguf/types.js";
 import { f32, wgslWithConstants, type WgslConstant } from "../src/gpu/pipelines.js";
 import { BrowserSession } from "../src/harness/session.js";
-import { machineNote, markdownTable, modelsDir, scratchDir, writeResults, writeSynthetic } from "./lib.js";
+import { machineNote, markdownTable, median, modelsDir, scratchDir, writeResults, writeSynthetic } from "./lib.js";
 import { promptTexts, webkvPeer, wllamaPeer, type Measurement } from "./peer-runners.js";
 
 const { values } = parseArgs({ options: { rounds: { type: "string" } } });
@@ -223,20 +223,16 @@ try {
 
 // ---- 4. the ceilings ------------------------------------------------------------------------------------------
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length === 0 ? NaN : s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
-const decodeMedian = (model: string, peer: string) => median(runs.filter((r) => r.model === model && r.peer === peer && r.measurement).map((r) => r.measurement!.decode_tok_s));
+/** The median of one rate over a model's rounds with one peer. */
+const rateMedian = (model: string, peer: string, rate: "decode_tok_s" | "prefill_tok_s") =>
+  median(runs.filter((r) => r.model === model && r.peer === peer && r.measurement).map((r) => r.measurement![rate]));
 const bestQ8 = Math.max(...[...Object.values(micro!.q8_0_matvec), ...Object.values(micro!.webkv_q8_0_decode_matmul)].map((k) => k.GB_s));
 const floorMs = micro!.empty_dispatch_ms.one_workgroup;
 const rows = models.map((m) => {
   const p = profiles[m.name]!;
-  const webkv = decodeMedian(m.name, "webkv");
-  const wllama = decodeMedian(m.name, "wllama 1t");
-  const rowDecode = decodeMedian(m.name, "webkv row kernel");
-  const prefillMedian = (peer: string) => median(runs.filter((r) => r.model === m.name && r.peer === peer && r.measurement).map((r) => r.measurement!.prefill_tok_s));
+  const webkv = rateMedian(m.name, "webkv", "decode_tok_s");
+  const wllama = rateMedian(m.name, "wllama 1t", "decode_tok_s");
+  const rowDecode = rateMedian(m.name, "webkv row kernel", "decode_tok_s");
   const dispatchCeiling = 1000 / (p.dispatches_per_step * floorMs);
   const weightCeiling = 1000 / (p.weight_bytes / (bestQ8 * 1e6));
   const gpuMs = Object.values(p.gpu_ms_per_step).reduce((a, b) => a + b, 0);
@@ -245,9 +241,9 @@ const rows = models.map((m) => {
     webkv_decode_tok_s: webkv,
     webkv_row_kernel_decode_tok_s: rowDecode,
     rows_over_row: webkv / rowDecode,
-    webkv_prefill_tok_s: prefillMedian("webkv"),
-    webkv_row_kernel_prefill_tok_s: prefillMedian("webkv row kernel"),
-    wllama_1t_prefill_tok_s: prefillMedian("wllama 1t"),
+    webkv_prefill_tok_s: rateMedian(m.name, "webkv", "prefill_tok_s"),
+    webkv_row_kernel_prefill_tok_s: rateMedian(m.name, "webkv row kernel", "prefill_tok_s"),
+    wllama_1t_prefill_tok_s: rateMedian(m.name, "wllama 1t", "prefill_tok_s"),
     wllama_1t_decode_tok_s: wllama,
     ratio: webkv / wllama,
     step_ms: 1000 / webkv,
