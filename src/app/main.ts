@@ -3,7 +3,7 @@
 // harness has exposed it.
 
 import { KernelLab, LAB_METHODS } from "./kernel-lab.js";
-import { RUNTIME_METHODS, type RuntimeMethod } from "./methods.js";
+import { callRuntimeMethod } from "./methods.js";
 import { Runtime, type RuntimeEvent } from "./runtime.js";
 import { decodeWire, encodeWire, errorToWire } from "./wire.js";
 
@@ -32,9 +32,7 @@ window.webkv = {
         if (!LAB_METHODS.includes(name)) throw new Error(`unknown kernel lab method "${name}"`);
         result = await (lab[name] as (request: unknown) => Promise<unknown>).call(lab, decodeWire(args));
       } else {
-        if (!RUNTIME_METHODS.includes(method as RuntimeMethod)) throw new Error(`unknown runtime method "${method}"`);
-        const fn = runtime[method as RuntimeMethod] as (request: unknown) => unknown;
-        result = await fn.call(runtime, decodeWire(args));
+        result = await callRuntimeMethod(runtime, method, decodeWire(args));
       }
       return { ok: true, value: encodeWire(result) };
     } catch (error) {

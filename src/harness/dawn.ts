@@ -10,10 +10,10 @@
 
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { RUNTIME_METHODS, type RuntimeMethod } from "../app/methods.js";
+import { callRuntimeMethod } from "../app/methods.js";
 import type { Runtime, RuntimeEvent } from "../app/runtime.js";
 import { WebkvError, errorToWire } from "../app/wire.js";
-import type { RuntimeHost } from "./host.js";
+import { RuntimeEventListeners, type RuntimeHost } from "./host.js";
 import { startPageServer, type PageServer } from "./server.js";
 
 export interface DawnOptions {
@@ -65,7 +65,7 @@ function installDawn(options: DawnOptions): Promise<void> {
 
 export class DawnSession implements RuntimeHost {
   readonly backend = "dawn" as const;
-  private eventHandlers: ((event: RuntimeEvent) => void)[] = [];
+  private readonly listeners = new RuntimeEventListeners();
   private readonly runtime: Runtime;
   /** Models loaded through this session, unloaded on close. */
   private readonly loadedModels = new Set<number>();
@@ -74,9 +74,7 @@ export class DawnSession implements RuntimeHost {
     private readonly server: PageServer,
     RuntimeClass: typeof Runtime,
   ) {
-    this.runtime = new RuntimeClass((event) => {
-      for (const handler of this.eventHandlers) handler(event);
-    });
+    this.runtime = new RuntimeClass((event) => this.listeners.emit(event));
   }
 
   static async start(options: DawnOptions = {}): Promise<DawnSession> {
@@ -89,8 +87,7 @@ export class DawnSession implements RuntimeHost {
   }
 
   onEvent(handler: (event: RuntimeEvent) => void): () => void {
-    this.eventHandlers.push(handler);
-    return () => (this.eventHandlers = this.eventHandlers.filter((h) => h !== handler));
+    return this.listeners.add(handler);
   }
 
   publishFile(path: string): string {
@@ -99,10 +96,8 @@ export class DawnSession implements RuntimeHost {
 
   /** Calls a runtime method; a failure becomes the same WebkvError (code, message, name) as through the page. */
   async call<T = unknown>(method: string, args: unknown = {}): Promise<T> {
-    if (!RUNTIME_METHODS.includes(method as RuntimeMethod)) throw new WebkvError("error", `unknown runtime method "${method}"`);
-    const fn = this.runtime[method as RuntimeMethod] as (request: unknown) => unknown;
     try {
-      const result = await fn.call(this.runtime, args);
+      const result = await callRuntimeMethod(this.runtime, method, args);
       if (method === "load") this.loadedModels.add((result as { modelId: number }).modelId);
       if (method === "unload") this.loadedModels.delete((args as { modelId: number }).modelId);
       return result as T;

@@ -12,3 +12,17 @@ export interface RuntimeHost {
   publishFile(path: string): string;
   close(): Promise<void>;
 }
+
+/** A host's event listeners: `add` returns the listener's removal, `emit` calls every listener. */
+export class RuntimeEventListeners {
+  private listeners: ((event: RuntimeEvent) => void)[] = [];
+
+  add(listener: (event: RuntimeEvent) => void): () => void {
+    this.listeners.push(listener);
+    return () => (this.listeners = this.listeners.filter((l) => l !== listener));
+  }
+
+  emit(event: RuntimeEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+}

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import type { Page } from "playwright-core";
 import type { RuntimeEvent } from "../app/runtime.js";
 import { WebkvError, decodeWire, encodeWire, type WireError } from "../app/wire.js";
-import type { RuntimeHost } from "./host.js";
+import { RuntimeEventListeners, type RuntimeHost } from "./host.js";
 import { launchChromium, type ChromiumOptions, type LaunchedChromium } from "./chromium.js";
 import { startPageServer, type PageServer } from "./server.js";
 
@@ -32,7 +32,7 @@ export interface SessionOptions extends ChromiumOptions {
 
 export class BrowserSession implements RuntimeHost {
   readonly backend = "chromium" as const;
-  private eventHandlers: ((event: RuntimeEvent) => void)[] = [];
+  private readonly listeners = new RuntimeEventListeners();
   private crashed: string | undefined;
 
   private constructor(
@@ -54,7 +54,7 @@ export class BrowserSession implements RuntimeHost {
       }
       page.on("pageerror", (error) => process.stderr.write(`[page error] ${error.message}\n`));
       await page.exposeFunction("__webkvEvent", (event: RuntimeEvent) => {
-        for (const handler of session.eventHandlers) handler(event);
+        session.listeners.emit(event);
       });
       await page.goto(server.pageUrl);
       await page.waitForFunction(() => window.webkv?.ready === true, undefined, { timeout: 30_000 });
@@ -67,8 +67,7 @@ export class BrowserSession implements RuntimeHost {
   }
 
   onEvent(handler: (event: RuntimeEvent) => void): () => void {
-    this.eventHandlers.push(handler);
-    return () => (this.eventHandlers = this.eventHandlers.filter((h) => h !== handler));
+    return this.listeners.add(handler);
   }
 
   /** Serves a local file to the page; returns its URL. */
