@@ -6,7 +6,8 @@
 
 import { describe, expect, it } from "vitest";
 import { GGML_TYPE_LAYOUT, GgmlType, dequantize, ggmlTypeName, quantize } from "../../src/gguf/index.js";
-import { GPU_WEIGHT_TYPES, weightRowBytes } from "../../src/model/weight-layout.js";
+import { GPU_WEIGHT_TYPES, weightRowBytes, type GpuWeightType } from "../../src/model/weight-layout.js";
+import type { MatmulKernel } from "../../src/kernels/matmul.js";
 import { Random } from "../../src/gguf/random.js";
 import { argmax } from "../../src/engine/sampler.js";
 import { maxAbsDiff, useBrowserSession } from "../helpers/browser.js";
@@ -100,25 +101,33 @@ describe("argmax of each logit row on the GPU (greedy sampling)", () => {
   });
 });
 
+/** A matmul kernel variant on one format and shape equals the CPU reference (weights and inputs from the seeds). */
+async function expectKernelEqualsCpu(
+  c: { type: GpuWeightType; kernel: MatmulKernel; rows: number; numTokens: number; tokenTile: number; accumulate: boolean; chunkRows: number },
+  matrixSeed: number,
+  inputSeed: number,
+): Promise<void> {
+  const cols = GGML_TYPE_LAYOUT[c.type].blockElements === 256 ? 512 : 160;
+  const w = matrix(c.type, c.rows, cols, matrixSeed);
+  const random = new Random(inputSeed);
+  const x = random.normals(c.numTokens * cols);
+  const y0 = c.accumulate ? random.normals(c.numTokens * c.rows) : undefined;
+  const row = weightRowBytes(c.type, cols);
+  const maxChunkBytes = c.chunkRows ? c.chunkRows * Math.max(row.data, row.scales + 2) : undefined;
+  const gpu = await session().call<Float32Array>("lab.matmul", {
+    type: c.type, rows: c.rows, cols, weight: w.bytes, x, numTokens: c.numTokens, y0, tokenTile: c.tokenTile, maxChunkBytes, kernel: c.kernel,
+  });
+  expect(relativeError(gpu, matmulRef(w.dequantized, c.rows, cols, x, c.numTokens, y0))).toBeLessThan(MAX_RELATIVE_ERROR);
+}
+
 describe("cooperative matmul (the GPU variant: lanes of a workgroup share each row), forced on SwiftShader", () => {
   const kernels = [{ kind: "cooperative", rowsPerWorkgroup: 4 }, { kind: "cooperative", rowsPerWorkgroup: 1 }] as const;
   const coopCases = GPU_WEIGHT_TYPES.flatMap((type) => kernels.flatMap((kernel) => [
     { type, name: ggmlTypeName(type), kernel, rows: 37, numTokens: 1, tokenTile: 1, accumulate: false, chunkRows: 0 },
     { type, name: ggmlTypeName(type), kernel, rows: 70, numTokens: 7, tokenTile: 4, accumulate: true, chunkRows: 16 },
   ]));
-  it.each(coopCases)("$name $kernel.rowsPerWorkgroup rows/workgroup, rows=$rows n=$numTokens tile=$tokenTile acc=$accumulate chunk rows=$chunkRows", async (c) => {
-    const cols = GGML_TYPE_LAYOUT[c.type].blockElements === 256 ? 512 : 160;
-    const w = matrix(c.type, c.rows, cols, 23 + c.type);
-    const random = new Random(11);
-    const x = random.normals(c.numTokens * cols);
-    const y0 = c.accumulate ? random.normals(c.numTokens * c.rows) : undefined;
-    const row = weightRowBytes(c.type, cols);
-    const maxChunkBytes = c.chunkRows ? c.chunkRows * Math.max(row.data, row.scales + 2) : undefined;
-    const gpu = await session().call<Float32Array>("lab.matmul", {
-      type: c.type, rows: c.rows, cols, weight: w.bytes, x, numTokens: c.numTokens, y0, tokenTile: c.tokenTile, maxChunkBytes, kernel: c.kernel,
-    });
-    expect(relativeError(gpu, matmulRef(w.dequantized, c.rows, cols, x, c.numTokens, y0))).toBeLessThan(MAX_RELATIVE_ERROR);
-  });
+  it.each(coopCases)("$name $kernel.rowsPerWorkgroup rows/workgroup, rows=$rows n=$numTokens tile=$tokenTile acc=$accumulate chunk rows=$chunkRows", (c) =>
+    expectKernelEqualsCpu(c, 23 + c.type, 11));
 
   it.each(["silu", "gelu_tanh"] as const)("Q8_0 with the norm and the %s GLU folded in", async (activation) => {
     const w = matrix(GgmlType.Q8_0, 72, 96, 29);
@@ -147,19 +156,8 @@ describe("rows matmul (SwiftShader's: 4 or 8 rows an invocation for one token, 4
   const rowsCases = GPU_WEIGHT_TYPES.flatMap((type) => shapes.map((shape) => shape.tokenTile === 1
     ? { type, name: ggmlTypeName(type), ...shape, rows: 37, accumulate: false, chunkRows: 0 }
     : { type, name: ggmlTypeName(type), ...shape, rows: 70, accumulate: true, chunkRows: 16 }));
-  it.each(rowsCases)("$name $kernel.rowsPerInvocation rows/invocation, n=$numTokens tile=$tokenTile, rows=$rows acc=$accumulate chunk rows=$chunkRows", async (c) => {
-    const cols = GGML_TYPE_LAYOUT[c.type].blockElements === 256 ? 512 : 160;
-    const w = matrix(c.type, c.rows, cols, 31 + c.type);
-    const random = new Random(13);
-    const x = random.normals(c.numTokens * cols);
-    const y0 = c.accumulate ? random.normals(c.numTokens * c.rows) : undefined;
-    const row = weightRowBytes(c.type, cols);
-    const maxChunkBytes = c.chunkRows ? c.chunkRows * Math.max(row.data, row.scales + 2) : undefined;
-    const gpu = await session().call<Float32Array>("lab.matmul", {
-      type: c.type, rows: c.rows, cols, weight: w.bytes, x, numTokens: c.numTokens, y0, tokenTile: c.tokenTile, maxChunkBytes, kernel: c.kernel,
-    });
-    expect(relativeError(gpu, matmulRef(w.dequantized, c.rows, cols, x, c.numTokens, y0))).toBeLessThan(MAX_RELATIVE_ERROR);
-  });
+  it.each(rowsCases)("$name $kernel.rowsPerInvocation rows/invocation, n=$numTokens tile=$tokenTile, rows=$rows acc=$accumulate chunk rows=$chunkRows", (c) =>
+    expectKernelEqualsCpu(c, 31 + c.type, 13));
 
   const fusedCases = [true, false].flatMap((stageNorm) => [{ stageNorm, numTokens: 1, tokenTile: 1 }, { stageNorm, numTokens: 6, tokenTile: 4 }]);
   it.each(fusedCases)("Q4_0 with the norm (staged: $stageNorm) and the SwiGLU folded in, n=$numTokens tile=$tokenTile", async (c) => {
