@@ -36,7 +36,7 @@ fn scores_main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let block = kv_block_of(seq.block_table_offset, j);
   var dot_qk = 0.0;
   for (var d4 = 0u; d4 < HEAD_VEC4; d4++) {
-    dot_qk += dot(q[(t * Q_HEADS + h) * HEAD_VEC4 + d4], kv_load4(seq, j, block, false, h / GROUP, d4));
+    dot_qk += dot(q[(t * Q_HEADS + h) * HEAD_VEC4 + d4], kv_key4(seq, j, block, h / GROUP, d4));
   }
   scores[row + j] = cap_score(dot_qk * SCALE);
 }
@@ -97,7 +97,7 @@ fn pv_main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let row = (t * Q_HEADS + h) * step.max_context;
   var acc = vec4<f32>(0.0);
   for (var j = first_visible(token.position); j <= token.position; j++) {
-    acc += scores[row + j] * kv_load4(seq, j, kv_block_of(seq.block_table_offset, j), true, h / GROUP, d4);
+    acc += scores[row + j] * kv_value4(seq, j, kv_block_of(seq.block_table_offset, j), h / GROUP, d4);
   }
   out[(t * Q_HEADS + h) * HEAD_VEC4 + d4] = acc;
 }

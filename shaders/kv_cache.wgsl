@@ -16,6 +16,11 @@ const KV_INT4: u32 = 3u;
 const K_QUANTIZED: bool = K_TYPE >= KV_INT8;
 const V_QUANTIZED: bool = V_TYPE >= KV_INT8;
 const KV_TAIL_WORDS: u32 = 2u * KV_HEADS * BLOCK_SIZE * HEAD_DIM;
+// Where each section starts: in a block (words), and in a tail (heads: K heads, then V heads).
+const K_OFFSET: u32 = 0u;
+const V_OFFSET: u32 = K_WORDS;
+const K_TAIL_HEADS: u32 = 0u;
+const V_TAIL_HEADS: u32 = KV_HEADS;
 
 /// The physical block holding position `position` of the sequence whose table starts at `table_offset`.
 fn kv_block_of(table_offset: u32, position: u32) -> u32 {
@@ -42,43 +47,6 @@ fn kv_scales4(word: u32) -> vec4<f32> {
 
 fn kv_byte_at(byte_index: u32, base: u32) -> u32 {
   return (kv_pool[base + byte_index / 4u] >> (8u * (byte_index % 4u))) & 255u;
-}
-
-/// 4 values (dims 4·d4 … 4·d4+3) of (head, slot) from a section of a block at word `base`.
-fn kv_section_load4(
-  base: u32, kind: u32, token_groups: bool, group: u32, scale_offset: u32, zero_offset: u32,
-  head: u32, slot: u32, d4: u32,
-) -> vec4<f32> {
-  let value = (head * BLOCK_SIZE + slot) * HEAD_DIM + d4 * 4u;
-  if (kind == KV_F32) {
-    let at = base + value;
-    return bitcast<vec4<f32>>(vec4<u32>(kv_pool[at], kv_pool[at + 1u], kv_pool[at + 2u], kv_pool[at + 3u]));
-  }
-  if (kind == KV_F16) {
-    let at = base + value / 2u;
-    return vec4<f32>(unpack2x16float(kv_pool[at]), unpack2x16float(kv_pool[at + 1u]));
-  }
-  let channel = head * HEAD_DIM + d4 * 4u;
-  var scale: vec4<f32>;
-  var zero = vec4<f32>(0.0);
-  if (token_groups) {
-    let group_byte = (channel / group) * BLOCK_SIZE + slot;
-    scale = vec4<f32>(kv_scale(kv_byte_at(group_byte, base + scale_offset)));
-    if (kind == KV_INT4) {
-      zero = vec4<f32>(f32((i32(kv_byte_at(group_byte, base + zero_offset)) << 24u) >> 24u));
-    }
-  } else {
-    scale = kv_scales4(kv_pool[base + scale_offset + channel / 4u]);
-    if (kind == KV_INT4) {
-      zero = vec4<f32>(unpack4xI8(kv_pool[base + zero_offset + channel / 4u])); // signed zero bytes
-    }
-  }
-  if (kind == KV_INT8) {
-    return vec4<f32>(unpack4xI8(kv_pool[base + value / 4u])) * scale;
-  }
-  let word = kv_pool[base + value / 8u] >> (4u * (value % 8u));
-  let q = vec4<u32>(word, word >> 4u, word >> 8u, word >> 12u) & vec4<u32>(15u);
-  return (vec4<f32>(q) - zero) * scale;
 }
 
 fn kv_tail_index(tail: u32, is_value: bool, head: u32, slot: u32) -> u32 {

@@ -29,22 +29,39 @@ fn first_visible(position: u32) -> u32 {
   return 0u;
 }
 
-/// 4 values of one head's key or value at position j of `seq`, whose block the caller looked up.
-fn kv_load4(seq: SeqInfo, j: u32, block: u32, is_value: bool, head: u32, d4: u32) -> vec4<f32> {
-  let first_new = seq.context_len - seq.num_tokens;
-  if (j >= first_new) {
-    let t = seq.first_token + j - first_new;
-    return kv_new[select(0u, V_NEW_OFFSET, is_value) + (t * KV_HEADS + head) * (HEAD_DIM / 4u) + d4];
+/// Row of this step's k/v rows (kv_new) holding position j of `seq` (one of its new tokens).
+fn kv_new_row(seq: SeqInfo, j: u32) -> u32 {
+  return seq.first_token + j - (seq.context_len - seq.num_tokens);
+}
+
+/// Positions of `seq` below this are in sealed blocks; a quantized section keeps the rest in the tail.
+fn kv_sealed_end(seq: SeqInfo) -> u32 {
+  return (seq.context_len / BLOCK_SIZE) * BLOCK_SIZE;
+}
+
+/// 4 dims of the key of KV head `head` at position j of `seq`, whose block the caller looked up. (Keys and
+/// values have a reader each, not one with an is_value flag: see kv_section.wgsl on runtime branches.)
+fn kv_key4(seq: SeqInfo, j: u32, block: u32, head: u32, d4: u32) -> vec4<f32> {
+  if (j >= seq.context_len - seq.num_tokens) {
+    return kv_new[(kv_new_row(seq, j) * KV_HEADS + head) * HEAD_VEC4 + d4];
   }
-  let slot = j % BLOCK_SIZE;
-  let quantized = select(K_QUANTIZED, V_QUANTIZED, is_value);
-  if (quantized && j >= (seq.context_len / BLOCK_SIZE) * BLOCK_SIZE) {
-    let at = kv_tail_index(seq.tail, is_value, head, slot) + d4 * 4u;
-    return bitcast<vec4<f32>>(vec4<u32>(kv_pool[at], kv_pool[at + 1u], kv_pool[at + 2u], kv_pool[at + 3u]));
+  if (K_QUANTIZED) {
+    if (j >= kv_sealed_end(seq)) {
+      return kv_k_tail4(seq.tail, head, j % BLOCK_SIZE, d4);
+    }
   }
-  let base = block * KV_BLOCK_WORDS;
-  if (is_value) {
-    return kv_section_load4(base + K_WORDS, V_TYPE, V_TOKEN_GROUPS, V_GROUP, V_SCALE_OFFSET, V_ZERO_OFFSET, head, slot, d4);
+  return kv_k_load4(block, head, j % BLOCK_SIZE, d4);
+}
+
+/// 4 dims of the value of KV head `head` at position j of `seq`, as kv_key4.
+fn kv_value4(seq: SeqInfo, j: u32, block: u32, head: u32, d4: u32) -> vec4<f32> {
+  if (j >= seq.context_len - seq.num_tokens) {
+    return kv_new[V_NEW_OFFSET + (kv_new_row(seq, j) * KV_HEADS + head) * HEAD_VEC4 + d4];
   }
-  return kv_section_load4(base, K_TYPE, K_TOKEN_GROUPS, K_GROUP, K_SCALE_OFFSET, K_ZERO_OFFSET, head, slot, d4);
+  if (V_QUANTIZED) {
+    if (j >= kv_sealed_end(seq)) {
+      return kv_v_tail4(seq.tail, head, j % BLOCK_SIZE, d4);
+    }
+  }
+  return kv_v_load4(block, head, j % BLOCK_SIZE, d4);
 }

@@ -3,13 +3,11 @@
 // longer fits one binding the kernel refuses, by name, instead of truncating.
 
 import attentionNaiveWgsl from "../../shaders/attention_naive.wgsl?raw";
-import kvCacheWgsl from "../../shaders/kv_cache.wgsl?raw";
-import kvReadWgsl from "../../shaders/kv_read.wgsl?raw";
 import type { GpuContext } from "../gpu/device.js";
 import { bindGroup, createComputeProgram, layoutEntries } from "../gpu/pipelines.js";
 import { kernelSource } from "./wgsl.js";
 import { ceilDiv, type KernelCall, type StepSizes } from "./kernel-call.js";
-import { attentionBindings, attentionConstants, type AttentionBuffers, type AttentionShape } from "./kv-shape.js";
+import { attentionBindings, attentionConstants, kvReadLibrary, type AttentionBuffers, type AttentionShape } from "./kv-shape.js";
 
 export class AttentionScratchTooLargeError extends Error {
   readonly code = "attention_scratch_too_large";
@@ -30,7 +28,7 @@ export async function naiveAttentionCalls(
   buffers: NaiveAttentionBuffers,
   shape: AttentionShape & { workgroupSize: number; reduceWorkgroupSize: number },
 ): Promise<KernelCall[]> {
-  const source = kvCacheWgsl + kvReadWgsl + attentionNaiveWgsl;
+  const source = kvReadLibrary() + attentionNaiveWgsl;
   const layout = layoutEntries(["uniform", "read", "read", "read", "read", "read", "write", "write", "read"]);
   const compile = (entry: string, workgroupSize: number) =>
     createComputeProgram(

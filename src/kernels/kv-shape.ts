@@ -1,6 +1,10 @@
 // The constants every KV-reading or -writing kernel is compiled with (shaders/kv_cache.wgsl): geometry,
-// the block layout of the K and V formats (src/kv/formats.ts), and where the tails begin.
+// the block layout of the K and V formats (src/kv/formats.ts), and where the tails begin; and the WGSL
+// library the attention kernels read the cache with.
 
+import kvCacheWgsl from "../../shaders/kv_cache.wgsl?raw";
+import kvReadWgsl from "../../shaders/kv_read.wgsl?raw";
+import kvSectionWgsl from "../../shaders/kv_section.wgsl?raw";
 import { f32, type BufferBinding, type WgslConstant } from "../gpu/pipelines.js";
 import { blockLayout, KV_TYPE_CODE, type KvCacheFormat, type SectionLayout } from "../kv/formats.js";
 
@@ -32,6 +36,15 @@ function sectionConstants(prefix: "K" | "V", s: SectionLayout): Record<string, n
     [`${prefix}_ZERO_OFFSET`]: s.zeroOffset,
     [`${prefix}_WORDS`]: s.words,
   };
+}
+
+/**
+ * kv_cache.wgsl, the section reader for keys and for values (kv_section.wgsl's template written out with K_ and
+ * V_), then kv_read.wgsl: what an attention kernel includes before its own file.
+ */
+export function kvReadLibrary(): string {
+  const section = (prefix: "K" | "V") => kvSectionWgsl.replace(/\bS_/g, `${prefix}_`).replace(/\bkv_s_/g, `kv_${prefix.toLowerCase()}_`);
+  return [kvCacheWgsl, section("K"), section("V"), kvReadWgsl].join("\n");
 }
 
 export function kvConstants(shape: KvShape): Record<string, number | boolean> {
