@@ -52,14 +52,14 @@ fn tile_key(seq: SeqInfo, jj: u32, d4: u32, block: u32, kv_head: u32, j: u32) ->
   if (SHARED_KV_TILES) {
     return k_tile[jj * HEAD_VEC4 + d4];
   }
-  return kv_load4(seq, j, block, false, kv_head, d4);
+  return kv_key4(seq, j, block, kv_head, d4);
 }
 
 fn tile_value(seq: SeqInfo, jj: u32, d4: u32, block: u32, kv_head: u32, j: u32) -> vec4<f32> {
   if (SHARED_KV_TILES) {
     return v_tile[jj * HEAD_VEC4 + d4];
   }
-  return kv_load4(seq, j, block, true, kv_head, d4);
+  return kv_value4(seq, j, block, kv_head, d4);
 }
 
 @compute @workgroup_size(ROWS)
@@ -100,8 +100,8 @@ fn prefill_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
         let j = tile_start + i / HEAD_VEC4;
         if (j < key_end) {
           let block = kv_block_of(seq.block_table_offset, j);
-          k_tile[i] = kv_load4(seq, j, block, false, kv_head, i % HEAD_VEC4);
-          v_tile[i] = kv_load4(seq, j, block, true, kv_head, i % HEAD_VEC4);
+          k_tile[i] = kv_key4(seq, j, block, kv_head, i % HEAD_VEC4);
+          v_tile[i] = kv_value4(seq, j, block, kv_head, i % HEAD_VEC4);
         }
       }
       workgroupBarrier();
@@ -192,7 +192,7 @@ fn decode_main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let block = kv_block_of(seq.block_table_offset, j);
     var score = 0.0;
     for (var d4 = 0u; d4 < HEAD_VEC4; d4++) {
-      score += dot(q_row[d4], kv_load4(seq, j, block, false, kv_head, d4));
+      score += dot(q_row[d4], kv_key4(seq, j, block, kv_head, d4));
     }
     score = cap_score(score);
     let m_new = max(m, score);
@@ -200,7 +200,7 @@ fn decode_main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let p = exp(score - m_new);
     l = l * correction + p;
     for (var d4 = 0u; d4 < HEAD_VEC4; d4++) {
-      acc[d4] = acc[d4] * correction + p * kv_load4(seq, j, block, true, kv_head, d4);
+      acc[d4] = acc[d4] * correction + p * kv_value4(seq, j, block, kv_head, d4);
     }
     m = m_new;
   }

@@ -4,14 +4,13 @@
 // The only scratch is the decode partials: sequences × heads × chunks × (HEAD_DIM + 2) floats.
 
 import attentionFlashWgsl from "../../shaders/attention_flash.wgsl?raw";
-import kvCacheWgsl from "../../shaders/kv_cache.wgsl?raw";
-import kvReadWgsl from "../../shaders/kv_read.wgsl?raw";
+import attentionFlashDecodeWgsl from "../../shaders/attention_flash_decode.wgsl?raw";
 import type { GpuContext } from "../gpu/device.js";
 import { bindGroup, createComputeProgram, layoutEntries } from "../gpu/pipelines.js";
 import { ceilDiv, type KernelCall } from "./kernel-call.js";
-import { attentionBindings, attentionConstants, type AttentionBuffers, type AttentionShape } from "./kv-shape.js";
+import { attentionBindings, attentionConstants, kvReadLibrary, type AttentionBuffers, type AttentionShape } from "./kv-shape.js";
 import type { KernelTuning } from "./tuning.js";
-import { kernelSource } from "./wgsl.js";
+import { kernelSource, unrollLines } from "./wgsl.js";
 
 export interface FlashTiles {
   /** Query tokens per prefill workgroup. */
@@ -50,7 +49,7 @@ export async function flashAttentionCalls(
   tuning: KernelTuning,
 ): Promise<KernelCall[]> {
   const tiles = chooseFlashTiles(gpu, shape, tuning);
-  const code = kernelSource(kvCacheWgsl + kvReadWgsl + attentionFlashWgsl, {
+  const constants = {
     ...attentionConstants(shape),
     V_NEW_OFFSET: buffers.kvNew.vOffsetBytes / 16,
     Q_TILE: tiles.qTile,
@@ -59,13 +58,24 @@ export async function flashAttentionCalls(
     DECODE_MIN_CHUNK: tuning.decodeMinChunk,
     DECODE_MAX_CHUNKS: tuning.decodeMaxChunks,
     WORKGROUP_SIZE: tuning.workgroupSize,
-  });
+    DECODE_LANES: tuning.decodeLanes,
+  };
+  const code = kernelSource(kvReadLibrary() + attentionFlashWgsl, constants);
+  // The grouped decode kernel (tuning.decodeAttention) is written out for this head size and group, in a module of
+  // its own: prefill and merge compile from the same source either way (one compiled pipeline each, cached).
+  const grouped = tuning.decodeAttention === "grouped";
+  const decodeCode = grouped
+    ? kernelSource(kvReadLibrary() + attentionFlashWgsl + unrollLines(attentionFlashDecodeWgsl, { g: shape.qHeads / shape.kvHeads, d: shape.headDim / 4 }), constants)
+    : code;
   const layout = layoutEntries(["uniform", "read", "read", "read", "read", "read", "write", "write", "read"]);
-  const [prefill, decode, merge] = await Promise.all(
-    ["prefill_main", "decode_main", "merge_main"].map((entry) =>
-      createComputeProgram(gpu.device, `attention flash ${entry} q${tiles.qTile} k${tiles.kTile}${tuning.flashSharedTiles ? " shared" : ""}`, code, layout, entry),
-    ),
-  );
+  const tag = `q${tiles.qTile} k${tiles.kTile}${tuning.flashSharedTiles ? " shared" : ""}`;
+  const [prefill, decode, merge] = await Promise.all([
+    createComputeProgram(gpu.device, `attention flash prefill_main ${tag}`, code, layout, "prefill_main"),
+    grouped
+      ? createComputeProgram(gpu.device, `attention flash decode_grouped_main ${tag}`, decodeCode, layout, "decode_grouped_main")
+      : createComputeProgram(gpu.device, `attention flash decode_main ${tag}`, code, layout, "decode_main"),
+    createComputeProgram(gpu.device, `attention flash merge_main ${tag}`, code, layout, "merge_main"),
+  ]);
   const bound = (program: NonNullable<typeof prefill>) =>
     bindGroup(gpu.device, program, label, attentionBindings(buffers, buffers.partials));
   const wg = tuning.workgroupSize;
@@ -82,7 +92,10 @@ export async function flashAttentionCalls(
       label: `${label} flash decode`,
       pipeline: decode!.pipeline,
       bindGroup: bound(decode!),
-      workgroups: (s) => (s.numDecodeSeqs > 0 ? [ceilDiv(tuning.decodeMaxChunks, wg), shape.qHeads, s.numSeqs] : [0, 0, 0]),
+      workgroups: (s) => {
+        if (s.numDecodeSeqs === 0) return [0, 0, 0];
+        return grouped ? [ceilDiv(tuning.decodeMaxChunks, tuning.decodeLanes), shape.kvHeads, s.numSeqs] : [ceilDiv(tuning.decodeMaxChunks, wg), shape.qHeads, s.numSeqs];
+      },
     },
     {
       label: `${label} flash merge`,

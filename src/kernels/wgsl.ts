@@ -7,3 +7,21 @@ import { wgslWithConstants, type WgslConstant } from "../gpu/pipelines.js";
 export function kernelSource(code: string, constants: Record<string, WgslConstant>): string {
   return wgslWithConstants(`${stepWgsl}\n${code}`, constants);
 }
+
+/**
+ * Writes out, for each name in `counts` (in order), every line holding `{name}` once per value 0 … count − 1
+ * with the value in its place; comment lines stay as they are. For kernels that keep a row in struct fields
+ * rather than an indexed array (see shaders/attention_flash_decode.wgsl).
+ */
+export function unrollLines(source: string, counts: Record<string, number>): string {
+  let lines = source.split("\n");
+  for (const [name, count] of Object.entries(counts)) {
+    const mark = `{${name}}`;
+    lines = lines.flatMap((line) =>
+      line.includes(mark) && !line.trimStart().startsWith("//")
+        ? Array.from({ length: count }, (_, value) => line.split(mark).join(String(value)))
+        : [line],
+    );
+  }
+  return lines.join("\n");
+}

@@ -1,4 +1,4 @@
-// Flash attention (FlashAttention-2 prefill tiles, split-K decode + merge) and the naive baseline against
+// Flash attention (FlashAttention-2 prefill tiles, split-K decode — per head and grouped — + merge) and the naive baseline against
 // the CPU reference, over the paged cache with shuffled physical blocks: head dims 8…128, query/KV head
 // ratios 1…8, contexts up to 4096 (odd ones included), block sizes 8…64, ragged multi-sequence batches,
 // with and without a sliding window. f32 KV: max-abs error ≤ 1e-4.
@@ -31,15 +31,16 @@ const CASES: (AttentionCase & { name: string; decodeMinChunk?: number; decodeMax
 describe("attention: flash and naive vs the CPU reference", () => {
   it.each(CASES.map((c, i) => ({ ...c, i })))("$name ($qHeads/$kvHeads heads, d=$headDim, block $blockSize, window $window)", async (c) => {
     const { request, expected } = attentionCase(c, 1000 + c.i);
+    // Flash runs twice, so that each variant is checked: K/V tiles staged in workgroup memory or read by each row
+    // (prefill), and the decode kernel per query head (GPUs) or grouped by KV head with dims in registers (SwiftShader).
     const { out: flash } = await session().call<{ out: Float32Array }>("lab.attention", {
-      kind: "flash", ...request, decodeMinChunk: c.decodeMinChunk, decodeMaxChunks: c.decodeMaxChunks,
+      kind: "flash", ...request, decodeMinChunk: c.decodeMinChunk, decodeMaxChunks: c.decodeMaxChunks, sharedTiles: c.i % 2 === 1, decodeAttention: "grouped",
     });
-    const flashError = maxAbsDiff(flash, expected);
-    expect(flashError).toBeLessThanOrEqual(1e-4);
-    // The other prefill variant (K/V tiles staged in workgroup memory, or read by each row) gives the same result.
+    expect(maxAbsDiff(flash, expected)).toBeLessThanOrEqual(1e-4);
     const { out: flashOther } = await session().call<{ out: Float32Array }>("lab.attention", {
-      kind: "flash", ...request, decodeMinChunk: c.decodeMinChunk, decodeMaxChunks: c.decodeMaxChunks, sharedTiles: c.i % 2 === 0,
+      kind: "flash", ...request, decodeMinChunk: c.decodeMinChunk, decodeMaxChunks: c.decodeMaxChunks, sharedTiles: c.i % 2 === 0, decodeAttention: "per-head",
     });
+    expect(maxAbsDiff(flashOther, expected)).toBeLessThanOrEqual(1e-4);
     expect(maxAbsDiff(flashOther, flash)).toBeLessThanOrEqual(1e-5);
     const contextMax = Math.max(...c.seqs.map((s) => s.contextLen + s.numNew));
     if (contextMax * c.seqs.reduce((n, s) => n + s.numNew, 0) * c.qHeads * 4 < 64 << 20) {
