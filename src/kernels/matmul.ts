@@ -15,6 +15,7 @@ import type { GpuContext } from "../gpu/device.js";
 import { bindGroup, createComputeProgram, f32, layoutEntries, type BufferBinding, type WgslConstant } from "../gpu/pipelines.js";
 import type { GatedActivation } from "../model/architecture.js";
 import { kernelSource } from "./wgsl.js";
+import { gpuWeightLayout } from "../model/weight-layout.js";
 import type { GpuMatrix } from "../model/weights.js";
 import { ceilDiv, type KernelCall } from "./kernel-call.js";
 
@@ -59,9 +60,11 @@ export async function matmulCalls(
   if (requested.kind === "rows" && requested.rowsPerInvocation !== 4 && requested.rowsPerInvocation !== 8) {
     throw new Error(`the rows matmul takes 4 or 8 rows per invocation, got ${requested.rowsPerInvocation as number}`);
   }
-  // The rows kernel takes 1 token (4 or 8 rows an invocation) or a tile of 4 (4 rows), rows of whole 32-value blocks.
+  // The rows kernel takes 1 token (4 or 8 rows an invocation) or a tile of 4 (4 rows), rows of whole 32-value blocks
+  // (float formats: any multiple of 4 values).
+  const rowsFit = weight.cols % 32 === 0 || (gpuWeightLayout(weight.type) === "float" && weight.cols % 4 === 0);
   const kernel: MatmulKernel = requested.kind !== "rows" ? requested
-    : weight.cols % 32 !== 0 || ![1, 4].includes(options.tokenTile) ? { kind: "row" }
+    : !rowsFit || ![1, 4].includes(options.tokenTile) ? { kind: "row" }
     : options.tokenTile === 4 ? { kind: "rows", rowsPerInvocation: 4 } : requested;
   const shape = kernelShape(kernel, options.workgroupSize, norm?.lanes ?? 1);
   // The normalized tile is staged in workgroup memory when it fits beside the kernel's other workgroup arrays.

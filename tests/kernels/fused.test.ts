@@ -103,11 +103,11 @@ describe("argmax of each logit row on the GPU (greedy sampling)", () => {
 
 /** A matmul kernel variant on one format and shape equals the CPU reference (weights and inputs from the seeds). */
 async function expectKernelEqualsCpu(
-  c: { type: GpuWeightType; kernel: MatmulKernel; rows: number; numTokens: number; tokenTile: number; accumulate: boolean; chunkRows: number },
+  c: { type: GpuWeightType; kernel: MatmulKernel; rows: number; numTokens: number; tokenTile: number; accumulate: boolean; chunkRows: number; cols?: number },
   matrixSeed: number,
   inputSeed: number,
 ): Promise<void> {
-  const cols = GGML_TYPE_LAYOUT[c.type].blockElements === 256 ? 512 : 160;
+  const cols = c.cols ?? (GGML_TYPE_LAYOUT[c.type].blockElements === 256 ? 512 : 160);
   const w = matrix(c.type, c.rows, cols, matrixSeed);
   const random = new Random(inputSeed);
   const x = random.normals(c.numTokens * cols);
@@ -159,6 +159,11 @@ describe("rows matmul (SwiftShader's: 4 or 8 rows an invocation for one token, 4
   it.each(rowsCases)("$name $kernel.rowsPerInvocation rows/invocation, n=$numTokens tile=$tokenTile, rows=$rows acc=$accumulate chunk rows=$chunkRows", (c) =>
     expectKernelEqualsCpu(c, 31 + c.type, 13));
 
+  // Float rows that are not whole 32-value blocks (stories260K's ffn_down, 172 wide): 5 blocks, then 3 vec4s.
+  const raggedCases = [GgmlType.F32, GgmlType.F16, GgmlType.BF16].flatMap((type) => rowsCases.filter((c) => c.type === type).map((c) => ({ ...c, cols: 172 })));
+  it.each(raggedCases)("$name $kernel.rowsPerInvocation rows/invocation, n=$numTokens tile=$tokenTile, cols=$cols (not whole blocks)", (c) =>
+    expectKernelEqualsCpu(c, 41 + c.type, 15));
+
   const fusedCases = [true, false].flatMap((stageNorm) => [{ stageNorm, numTokens: 1, tokenTile: 1 }, { stageNorm, numTokens: 6, tokenTile: 4 }]);
   it.each(fusedCases)("Q4_0 with the norm (staged: $stageNorm) and the SwiGLU folded in, n=$numTokens tile=$tokenTile", async (c) => {
     const w = matrix(GgmlType.Q4_0, 45, 96, 37);
@@ -175,8 +180,8 @@ describe("rows matmul (SwiftShader's: 4 or 8 rows an invocation for one token, 4
     expect(relativeError(gpu, swigluRef(gate, up))).toBeLessThan(MAX_RELATIVE_ERROR);
   });
 
-  it("falls back to the row kernel where it does not apply: a tile of 8 tokens, rows that are not whole blocks", async () => {
-    for (const c of [{ cols: 96, numTokens: 11, tokenTile: 8 }, { cols: 172, numTokens: 1, tokenTile: 1 }, { cols: 172, numTokens: 6, tokenTile: 4 }]) {
+  it("falls back to the row kernel where it does not apply: a tile of 8 tokens", async () => {
+    for (const c of [{ cols: 96, numTokens: 11, tokenTile: 8 }]) {
       const w = matrix(GgmlType.F32, 20, c.cols, 41);
       const x = new Random(15).normals(c.numTokens * c.cols);
       const gpu = await session().call<Float32Array>("lab.matmul", {
