@@ -4,7 +4,7 @@
 import { BlockAllocator } from "../kv/allocator.js";
 import { concatFloats } from "../util/concat.js";
 import { SequenceTable, type SlotReservation } from "../kv/sequences.js";
-import type { TransformerModel } from "../model/forward.js";
+import type { SubmittedStep, TransformerModel } from "../model/forward.js";
 import { argmax } from "./sampler.js";
 import type { StepBatch, StepSequence, StepToken } from "../model/step.js";
 
@@ -14,6 +14,14 @@ export interface StepRequest {
   ids: number[];
   /** Which of these tokens' logits to return; "argmax": only the last position's most likely id (greedy). */
   logits: "none" | "last" | "all" | "argmax";
+}
+
+/** A step submitted to the GPU (Engine.submit): its results, or, if they are not wanted, its undoing. */
+export interface PendingStep {
+  /** Waits for the step and returns one result per request. On an error every sequence is as before the step. */
+  results(): Promise<StepResult[]>;
+  /** After results(): takes the step's tokens out of its sequences (those still alive) as if it had not run. */
+  rollback(): void;
 }
 
 export interface StepResult {
@@ -47,6 +55,27 @@ export class Engine {
    * if the pool is exhausted, KvPoolExhaustedError is thrown and no sequence has changed.
    */
   async step(requests: StepRequest[]): Promise<StepResult[]> {
+    return (await this.submit(requests)).results();
+  }
+
+  /** Sequences whose argmax ids the last submitted step computes, in its logit-row order (for chained steps). */
+  private lastArgmaxSeqs: number[] = [];
+
+  /**
+   * Submits one step (as `step`) and returns without waiting for the GPU. With `chained`, every request is one
+   * greedy decode token whose id is the argmax the previous submitted step computes for that sequence — read on the
+   * GPU, so this step can be queued before that id has come back; the requests name exactly that step's argmax
+   * sequences, in order (their ids are placeholders).
+   */
+  async submit(requests: StepRequest[], options: { chained?: boolean } = {}): Promise<PendingStep> {
+    const chained = options.chained ?? false;
+    if (chained) {
+      const seqs = requests.map((r) => r.seqId);
+      if (requests.some((r) => r.ids.length !== 1 || r.logits !== "argmax") || seqs.join() !== this.lastArgmaxSeqs.join()) {
+        throw new Error(`a chained step takes one argmax token for each sequence of the previous step's argmax rows (${this.lastArgmaxSeqs.join(", ")}), got ${seqs.join(", ")}`);
+      }
+      if (!this.model.canChain) throw new Error("steps are not chained: tuning.chainDecode is off, or kernels are being profiled");
+    }
     const tokenCount = requests.reduce((n, r) => n + r.ids.length, 0);
     if (tokenCount > this.model.maxStepTokens) throw new Error(`step of ${tokenCount} tokens exceeds ${this.model.maxStepTokens}`);
     for (const r of requests) {
@@ -57,10 +86,13 @@ export class Engine {
     }
     const reservations: SlotReservation[] = [];
     const lengthsBefore = requests.map((r) => this.sequences.get(r.seqId).length);
+    const undo = () => requests.slice(0, reservations.length).forEach((r, i) => {
+      if (this.sequences.has(r.seqId)) this.sequences.truncate(r.seqId, lengthsBefore[i]!);
+    });
     try {
       for (const r of requests) reservations.push(this.sequences.append(r.seqId, r.ids.length));
     } catch (error) {
-      requests.slice(0, reservations.length).forEach((r, i) => this.sequences.truncate(r.seqId, lengthsBefore[i]!));
+      undo();
       throw error;
     }
 
@@ -85,34 +117,47 @@ export class Engine {
       if ((r.logits === "last" || r.logits === "argmax") && r.ids.length > 0) logitRows.push(firstToken + r.ids.length - 1);
     });
     if (logitRows.length > this.model.maxLogitRows) {
+      undo();
       throw new Error(`a step returns at most ${this.model.maxLogitRows} logit rows, asked for ${logitRows.length}`);
     }
     const batch: StepBatch = { tokens, seqs, logitRows, seals };
     // Only argmax ids wanted: the GPU picks them and the step reads back 4 bytes a row instead of the logits.
     const onlyArgmax = requests.some((r) => r.logits === "argmax") && requests.every((r) => r.logits === "argmax" || r.logits === "none");
-    let output: Float32Array | Uint32Array;
+    let submitted: SubmittedStep;
     try {
-      output = await this.model.forward(batch, reservations.flatMap((r) => r.copies), this.sequences.takeTailCopies(), onlyArgmax ? "argmax" : "logits");
+      submitted = await this.model.submit(batch, reservations.flatMap((r) => r.copies), this.sequences.takeTailCopies(), onlyArgmax ? "argmax" : "logits", chained);
     } catch (error) {
       // The step did not run: give the reserved slots back so every sequence is as it was.
-      requests.forEach((r, i) => this.sequences.truncate(r.seqId, lengthsBefore[i]!));
+      undo();
+      this.lastArgmaxSeqs = [];
       throw error;
     }
+    this.lastArgmaxSeqs = onlyArgmax ? requests.filter((r) => r.logits === "argmax" && r.ids.length > 0).map((r) => r.seqId) : [];
 
     const vocab = this.vocabSize;
-    const results: StepResult[] = [];
-    let row = 0;
-    for (const r of requests) {
-      const rows = r.logits === "all" ? r.ids.length : r.logits !== "none" && r.ids.length > 0 ? 1 : 0;
-      if (r.logits === "argmax" && rows === 1) {
-        const id = onlyArgmax ? output[row]! : argmax(output.subarray(row * vocab, (row + 1) * vocab));
-        results.push({ seqId: r.seqId, logits: new Float32Array(0), argmax: id });
-      } else {
-        results.push({ seqId: r.seqId, logits: (output as Float32Array).subarray(row * vocab, (row + rows) * vocab) });
+    const results = async (): Promise<StepResult[]> => {
+      let output: Float32Array | Uint32Array;
+      try {
+        output = await submitted.result();
+      } catch (error) {
+        undo();
+        throw error;
       }
-      row += rows;
-    }
-    return results;
+      const stepResults: StepResult[] = [];
+      let row = 0;
+      for (const r of requests) {
+        const rows = r.logits === "all" ? r.ids.length : r.logits !== "none" && r.ids.length > 0 ? 1 : 0;
+        if (r.logits === "argmax" && rows === 1) {
+          const id = onlyArgmax ? output[row]! : argmax(output.subarray(row * vocab, (row + 1) * vocab));
+          stepResults.push({ seqId: r.seqId, logits: new Float32Array(0), argmax: id });
+        } else {
+          stepResults.push({ seqId: r.seqId, logits: (output as Float32Array).subarray(row * vocab, (row + rows) * vocab) });
+        }
+        row += rows;
+      }
+      return stepResults;
+    };
+    return { results, rollback: undo };
   }
 
   /**

@@ -17,7 +17,7 @@
 //               preemption). A sequence that cannot fit even alone is refused.
 
 import { KvPoolExhaustedError } from "../kv/allocator.js";
-import { ContextOverflowError, Engine, type StepRequest, type StepResult } from "./engine.js";
+import { ContextOverflowError, Engine, type PendingStep, type StepRequest, type StepResult } from "./engine.js";
 import { Sampler, type SamplingOptions } from "./sampler.js";
 import { RequestError } from "./errors.js";
 
@@ -139,10 +139,36 @@ export async function runScheduler(engine: Engine, requests: SequenceRequest[], 
     else if (b.pendingIds.length >= contextLength) finish(b, "context_full");
   };
 
+  /** The step submitted, chained, while the last one ran. */
+  let lookahead: { plan: { branch: Branch }[]; pending: PendingStep; submittedAt: number } | undefined;
+  let lastResultAt = 0;
+  const dropLookahead = async () => {
+    if (!lookahead) return;
+    const { pending } = lookahead;
+    lookahead = undefined;
+    await pending.results().catch(() => undefined);
+    pending.rollback();
+  };
+  /**
+   * Whether the step after this one can be chained: every running branch decodes greedily in this step (argmax on
+   * the GPU), nothing waits to be admitted, and each branch needs another token after this one, with room for it
+   * in its context and in the pool.
+   */
+  const chainable = (plan: { branch: Branch; ids: number[]; wantsLogits: boolean }[], stepRequests: StepRequest[]) =>
+    engine.model.canChain && waiting.length === 0 && plan.length === running.length && !options.shouldStop?.() &&
+    plan.every((p, i) => {
+      const b = p.branch;
+      const request = requests[b.request]!;
+      return p.ids.length === 1 && stepRequests[i]!.logits === "argmax" && b.outputIds.length > 0 &&
+        b.outputIds.length + 2 <= request.maxTokens && b.pendingIds.length + 2 <= contextLength;
+    }) &&
+    plan.reduce((n, p) => n + engine.sequences.blocksNeeded(p.branch.seqId!, 1), 0) <= engine.sequences.allocator.freeBlocks;
+
   const start = performance.now();
   let allPrefilled = false;
   while (waiting.length > 0 || running.length > 0) {
     if (options.shouldStop?.()) {
+      await dropLookahead();
       for (const b of [...running]) finish(b, "aborted");
       for (const b of waiting.splice(0)) finished.push({ ...b, done: "aborted" });
       break;
@@ -197,9 +223,20 @@ export async function runScheduler(engine: Engine, requests: SequenceRequest[], 
       if (completes) logitRows--;
     }
 
+    // A step chained while the last one ran (below) is this step when the plan is the same.
+    let pending: PendingStep | undefined;
+    let stepStart = performance.now();
+    if (lookahead) {
+      const same = lookahead.plan.length === plan.length &&
+        lookahead.plan.every((q, i) => q.branch === plan[i]!.branch && plan[i]!.ids.length === 1 && plan[i]!.wantsLogits);
+      if (!same) throw new Error("internal: the chained step does not match the scheduler's plan");
+      ({ pending, submittedAt: stepStart } = lookahead);
+      lookahead = undefined;
+    }
+
     // Make sure the pool can hold the step, or apply the policy.
     const needed = () => plan.reduce((n, p) => n + engine.sequences.blocksNeeded(p.branch.seqId!, p.ids.length), 0);
-    while (needed() > engine.sequences.allocator.freeBlocks) {
+    while (!pending && needed() > engine.sequences.allocator.freeBlocks) {
       const free = engine.sequences.allocator.freeBlocks;
       const victims = policy === "preempt" && running.length > 1 ? [...running].sort((a, b) => b.admittedAt - a.admittedAt).slice(0, 1) : [];
       const hint = policy === "preempt"
@@ -231,9 +268,28 @@ export async function runScheduler(engine: Engine, requests: SequenceRequest[], 
     const stepRequests: StepRequest[] = plan.map((p) => ({
       seqId: p.branch.seqId!, ids: p.ids, logits: !p.wantsLogits ? "none" : argmaxOnly(p.branch) ? "argmax" : "last",
     }));
-    const stepStart = performance.now();
-    const results = await engine.step(stepRequests);
-    const stepMs = performance.now() - stepStart;
+    if (!pending) {
+      stepStart = performance.now();
+      pending = await engine.submit(stepRequests);
+    }
+    // Greedy decoding that surely goes on: the next step is queued now, its ids read on the GPU from this step's
+    // argmax, so the GPU does not wait for this step's ids to come back and be sent again.
+    if (chainable(plan, stepRequests)) {
+      lookahead = {
+        plan: plan.map((p) => ({ branch: p.branch })),
+        pending: await engine.submit(plan.map((p) => ({ seqId: p.branch.seqId!, ids: [0], logits: "argmax" })), { chained: true }),
+        submittedAt: performance.now(),
+      };
+    }
+    let results: StepResult[];
+    try {
+      results = await pending.results();
+    } catch (error) {
+      await dropLookahead();
+      throw error;
+    }
+    const stepMs = performance.now() - Math.max(stepStart, lastResultAt);
+    lastResultAt = performance.now();
     stats.steps++;
     const decodeOnly = plan.every((p) => p.ids.length === 1 && p.branch.outputIds.length > 0);
     for (const p of plan) {
@@ -270,11 +326,17 @@ export async function runScheduler(engine: Engine, requests: SequenceRequest[], 
       }
       sample(b, logits);
     }
+    // The chained step holds a token for every branch of this step: if one of them has finished, or the run is
+    // stopped, its tokens are taken back out of the cache (the branches that go on compute them again).
+    if (lookahead && (lookahead.plan.some((q) => q.branch.done !== undefined) || waiting.length > 0 || options.shouldStop?.())) {
+      await dropLookahead();
+    }
     if (!allPrefilled && waiting.length === 0 && running.every((b) => b.outputIds.length > 0)) {
       allPrefilled = true;
       stats.prefillMs = performance.now() - start;
     }
   }
+  await dropLookahead(); // (none is left by the loop; kept so that no step is ever left unread)
   if (!allPrefilled) stats.prefillMs = performance.now() - start;
 
   const outputs: SequenceOutput[][] = requests.map(() => []);

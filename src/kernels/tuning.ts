@@ -21,6 +21,14 @@ export interface KernelTuning {
   /** Split-K decode: a sequence of n keys is cut into clamp(⌈n / min chunk⌉, 1, max chunks) chunks. */
   decodeMinChunk: number;
   decodeMaxChunks: number;
+  /**
+   * Decode attention: "per-head" — an invocation per query head and chunk (GPUs); "grouped" — an invocation per
+   * KV head and chunk for all its query heads, each key read once, head dims in registers (SwiftShader:
+   * shaders/attention_flash_decode.wgsl).
+   */
+  decodeAttention: "per-head" | "grouped";
+  /** Chunks (invocations) per workgroup of the grouped decode kernel. */
+  decodeLanes: number;
   /** Lanes of the argmax kernel per logit row (1: a plain scan, no barrier). */
   argmaxWorkgroupSize: number;
   /** Matmul kernel of batched steps (prefill): rows per invocation (SwiftShader), or lanes cooperating on rows (GPUs). */
@@ -31,6 +39,11 @@ export interface KernelTuning {
   fuseNorm: boolean;
   /** Fold the GLU into the up projection (y = act(gate)·(Wup·x)): one dispatch and one activation pass less. */
   fuseGlu: boolean;
+  /**
+   * Queue a greedy decode step before the previous one's id has come back (its token id read on the GPU from
+   * the previous step's argmax): the GPU does not idle while an id makes the round trip (src/engine/scheduler.ts).
+   */
+  chainDecode: boolean;
 }
 
 function largestPowerOfTwoAtMost(value: number): number {
@@ -50,8 +63,10 @@ export function chooseTuning(gpu: Pick<GpuContext, "limits" | "adapter">): Kerne
     // Measured on SwiftShader (stories260K, 2K-token prefill): staged tiles 250 tok/s, per-row reads 204 tok/s.
     flashSharedTiles: true,
     // SwiftShader runs 2–16 CPU threads: a few long chunks; a real GPU wants many short ones in flight.
-    decodeMinChunk: isCpuAdapter ? 256 : 64,
+    decodeMinChunk: isCpuAdapter ? 32 : 64,
     decodeMaxChunks: isCpuAdapter ? 16 : 64,
+    decodeAttention: isCpuAdapter ? "grouped" : "per-head",
+    decodeLanes: 4,
     // SwiftShader: a tree reduction's barriers cost more than scanning the row in one invocation.
     argmaxWorkgroupSize: isCpuAdapter ? 1 : largestPowerOfTwoAtMost(Math.min(128, maxInvocations)),
     // Measured (bench/peers.ts) only on SwiftShader, where the row kernel is the default; no GPU was available.
@@ -63,5 +78,6 @@ export function chooseTuning(gpu: Pick<GpuContext, "limits" | "adapter">): Kerne
     // fibres (bench/results/decode-step-*.md, bench/results/peers-quick.md: prefill ≈ 0.3–0.7×, decode ≈ 0.8×).
     fuseNorm: !isCpuAdapter,
     fuseGlu: true,
+    chainDecode: true,
   };
 }

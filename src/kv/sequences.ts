@@ -65,6 +65,10 @@ export class SequenceTable {
     return copies;
   }
 
+  has(id: number): boolean {
+    return this.sequences.has(id);
+  }
+
   get(id: number): KvSequence {
     const sequence = this.sequences.get(id);
     if (!sequence) throw new Error(`no KV sequence ${id}`);

@@ -115,6 +115,11 @@ interface RecordedCalls {
 /** What a step reads back: the logit rows, or only each row's argmax id (greedy sampling on the GPU). */
 export type StepReadback = "logits" | "argmax";
 
+/** A step on the GPU; result() waits for it (see TransformerModel.submit). */
+export interface SubmittedStep {
+  result(): Promise<Float32Array | Uint32Array>;
+}
+
 /** What the decode loop costs the CPU: per forward step, kernel dispatches and waits on the GPU. */
 export interface StepCounters {
   steps: number;
@@ -144,9 +149,9 @@ interface Activations {
   xLogits: GPUBuffer;
   logits: GPUBuffer;
   logitsReadback: GPUBuffer;
-  /** Argmax id of each logit row (greedy steps), and its readback. */
+  /** Argmax id of each logit row (greedy steps), and its readback: two buffers, used by steps in turn. */
   argmaxIds: GPUBuffer;
-  argmaxReadback: GPUBuffer;
+  argmaxReadback: [GPUBuffer, GPUBuffer];
 }
 
 export class TransformerModel {
@@ -187,6 +192,11 @@ export class TransformerModel {
 
   get maxStepTokens(): number {
     return this.step.capacity.maxTokens;
+  }
+
+  /** Whether steps may be chained (Engine.submit): if the tuning says so, and not while kernels are profiled (one timestamp readback). */
+  get canChain(): boolean {
+    return this.tuning.chainDecode && this.profiler === undefined;
   }
 
   get maxLogitRows(): number {
@@ -479,6 +489,22 @@ export class TransformerModel {
     tailCopies: { src: number; dst: number }[] = [],
     readback: StepReadback = "logits",
   ): Promise<Float32Array | Uint32Array> {
+    return (await this.submit(batch, blockCopies, tailCopies, readback)).result();
+  }
+
+  /**
+   * Encodes and submits one step (as forward) without waiting for the GPU: the returned step's result() waits.
+   * With `chained`, token i of the batch reads its id on the GPU from the argmax id of logit row i of the step
+   * submitted just before (the batch's ids are placeholders): a greedy decode step can then be queued while the
+   * previous one runs, before its id has come back. At most two steps may be unfinished at once.
+   */
+  async submit(
+    batch: StepBatch,
+    blockCopies: { src: number; dst: number }[] = [],
+    tailCopies: { src: number; dst: number }[] = [],
+    readback: StepReadback = "logits",
+    chained = false,
+  ): Promise<SubmittedStep> {
     this.throwPendingError();
     const sizes = this.step.write(batch);
     await this.ensureAttentionScratch(sizes);
@@ -488,6 +514,10 @@ export class TransformerModel {
     // is not awaited: its answer arrives with (or before) the readback, and the step after reports it.
     device.pushErrorScope("validation");
     const encoder = device.createCommandEncoder({ label: `forward step ${stepNumber}` });
+    if (chained) {
+      // TokenInfo is 4 words, the id first (step.ts); the previous step's argmax ids are still in act.argmaxIds.
+      for (let i = 0; i < batch.tokens.length; i++) encoder.copyBufferToBuffer(this.act.argmaxIds, i * 4, this.step.tokens, i * 16, 4);
+    }
     this.kvPool.encodeBlockCopies(encoder, blockCopies);
     this.kvPool.encodeTailCopies(encoder, tailCopies);
     const calls = this.callsFor(sizes);
@@ -501,8 +531,9 @@ export class TransformerModel {
       encodeCalls(pass, stepCalls, sizes);
       pass.end();
     }
+    // Argmax ids come back through two staging buffers in turn, so that two steps can be in flight.
     const [source, staging, bytes] = wantArgmax
-      ? [this.act.argmaxIds, this.act.argmaxReadback, sizes.numLogitRows * 4]
+      ? [this.act.argmaxIds, this.act.argmaxReadback[stepNumber % 2]!, sizes.numLogitRows * 4]
       : [this.act.logits, this.act.logitsReadback, sizes.numLogitRows * this.config.vocabSize * 4];
     if (bytes > 0) encoder.copyBufferToBuffer(source, 0, staging, 0, bytes);
     device.queue.submit([encoder.finish()]);
@@ -514,27 +545,30 @@ export class TransformerModel {
         this.pendingError ??= new Error(`forward step ${stepNumber}: the error scope failed: ${String(error)}`);
       },
     );
-    let syncs = 0;
-    if (this.profiler) {
+    // The wait starts now (mapAsync resolves once the queue has run the step), so the staging buffer is not
+    // written again before it is read.
+    const done = bytes === 0 ? device.queue.onSubmittedWorkDone() : staging.mapAsync(GPUMapMode.READ, 0, bytes);
+    done.catch(() => undefined); // result() reports it
+    const result = async (): Promise<Float32Array | Uint32Array> => {
+      let syncs = 0;
+      if (this.profiler) {
+        syncs++;
+        for (const [kind, ms] of Object.entries(await this.profiler.collect())) this.profile[kind] = (this.profile[kind] ?? 0) + ms;
+      }
       syncs++;
-      for (const [kind, ms] of Object.entries(await this.profiler.collect())) this.profile[kind] = (this.profile[kind] ?? 0) + ms;
-    }
-    let result: Float32Array | Uint32Array;
-    if (bytes === 0) {
-      syncs++;
-      await device.queue.onSubmittedWorkDone();
-      result = new Float32Array(0);
-    } else {
-      syncs++;
-      await staging.mapAsync(GPUMapMode.READ, 0, bytes);
-      const copy = staging.getMappedRange(0, bytes).slice(0);
-      staging.unmap();
-      result = wantArgmax ? new Uint32Array(copy) : new Float32Array(copy);
-    }
-    this.count(countDispatches(stepCalls, sizes), syncs, bytes, sizes.numTokens);
-    this.throwPendingError();
-    this.checkFinite(result, wantArgmax);
-    return result;
+      await done;
+      let output: Float32Array | Uint32Array = new Float32Array(0);
+      if (bytes > 0) {
+        const copy = staging.getMappedRange(0, bytes).slice(0);
+        staging.unmap();
+        output = wantArgmax ? new Uint32Array(copy) : new Float32Array(copy);
+      }
+      this.count(countDispatches(stepCalls, sizes), syncs, bytes, sizes.numTokens);
+      this.throwPendingError();
+      this.checkFinite(output, wantArgmax);
+      return output;
+    };
+    return { result };
   }
 
   /**
@@ -650,6 +684,9 @@ async function allocateActivations(gpu: GpuContext, c: ModelConfig, maxTokens: n
     logits: await buffer("logits", maxLogitRows * c.vocabSize),
     logitsReadback: await buffer("logits readback", maxLogitRows * c.vocabSize, "staging", GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
     argmaxIds: await buffer("argmax ids", maxLogitRows),
-    argmaxReadback: await buffer("argmax readback", maxLogitRows, "staging", GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
+    argmaxReadback: [
+      await buffer("argmax readback (even steps)", maxLogitRows, "staging", GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
+      await buffer("argmax readback (odd steps)", maxLogitRows, "staging", GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
+    ],
   };
 }
