@@ -52,6 +52,8 @@ interface ModelCase {
   /** Synthetic vocabularies: random weights pick byte tokens whose text is not UTF-8, which wllama's JSON reply
    *  cannot carry; wllama is asked to never sample them (logit bias), which does not change the work per token. */
   byteTokens?: [number, number];
+  /** Load options of webkv for this model (e.g. its KV format); the other peers run their defaults. */
+  webkvOptions?: Record<string, unknown>;
 }
 
 /** Byte tokens of our synthetic vocabularies: <unk>, <s>, </s>, then <0x00>…<0xFF> (src/gguf/synthetic.ts). */
@@ -68,6 +70,13 @@ const models: ModelCase[] = [
     name: "stories260K-shape F32, 8K context", path: () => writeSynthetic(dir, "stories-8k", stories8kShape, GgmlType.F32, 3),
     contexts: quick ? [512, 2048] : [512, 2048, 8000], decode: quick ? 64 : 128,
     note: "synthetic Llama with stories260K's shape (dim 64, 5 layers, 8/4 heads, FFN 172, vocab 512) and an 8K context", byteTokens: SYNTHETIC_BYTES,
+  },
+  {
+    // The long-context target: webkv with int8 KV blocks against wllama's f16 KV, decoding at ~8K tokens.
+    name: "stories260K-shape F32, 8K context, webkv int8 KV", path: () => writeSynthetic(dir, "stories-8k", stories8kShape, GgmlType.F32, 3),
+    contexts: [8000], decode: 64, byteTokens: SYNTHETIC_BYTES,
+    note: "the model above at an 8,000-token prompt; webkv keeps K and V in int8 blocks (per-token scales), wllama and llama.cpp in f16",
+    webkvOptions: { kvFormat: { k: { type: "int8", grouping: "token" }, v: { type: "int8", grouping: "token" } } },
   },
   { name: "SmolLM2-135M-shape Q8_0", path: () => writeSynthetic(dir, "smol-q8_0", smolShape, GgmlType.Q8_0, 5), contexts: quick ? [16] : [128, 512, 2048], decode: quick ? 8 : 128, note: smolNote, byteTokens: SYNTHETIC_BYTES },
   { name: "SmolLM2-135M-shape Q4_0", path: () => writeSynthetic(dir, "smol-q4_0", smolShape, GgmlType.Q4_0, 5), contexts: quick ? [16] : [128, 512, 2048], decode: quick ? 8 : 128, note: smolNote, byteTokens: SYNTHETIC_BYTES },
@@ -129,7 +138,7 @@ try {
     const prompts = await promptTexts(session, path, m.contexts);
     for (const context of m.contexts) {
       for (let round = 1; round <= rounds; round++) {
-        for (const peer of peers) {
+        for (const peer of peers.map((p) => (p.name === "webkv" && m.webkvOptions ? webkvPeer(session, "webkv", m.webkvOptions) : p))) {
           const record: RunRecord = { invocation: 1, model: m.name, context, peer: peer.name, round, state: "queued" };
           records.push(record);
           try {
