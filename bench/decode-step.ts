@@ -8,6 +8,10 @@
 //   unfused        rmsnorm, matmul and glu as separate calls (the kernels before this work)
 //   row kernel     matmuls one row an invocation (SwiftShader's kernel before the rows kernel)
 //   cooperative    the GPU-shaped matmul (lanes share each row), forced on this adapter
+//   not chained    each decode step waits for the last one's id (before: the next step is queued on the GPU
+//                  while the last one runs, its ids copied from that step's argmax)
+//   per-head decode attention   an invocation per query head and chunk (the GPU kernel; SwiftShader's before
+//                  the grouped kernel), with its former SwiftShader chunking (256 keys)
 // The step's error scope is no longer awaited in any variant (before: 2 syncs a step, see the report's note).
 //   npx tsx bench/decode-step.ts [--model path.gguf] [--prompt 32] [--decode 64] [--rounds 3]
 // Writes bench/results/decode-step-<model>.json and .md.
@@ -30,10 +34,12 @@ const variants = [
   { name: "unfused", tuning: { fuseNorm: false, fuseGlu: false }, keepLogits: false },
   { name: "row kernel", tuning: { matmul: { kind: "row" }, decodeMatmul: { kind: "row" } }, keepLogits: false },
   { name: "cooperative", tuning: { matmul: { kind: "cooperative", rowsPerWorkgroup: 4 }, decodeMatmul: { kind: "cooperative", rowsPerWorkgroup: 4 } }, keepLogits: false },
+  { name: "not chained", tuning: { chainDecode: false }, keepLogits: false },
+  { name: "per-head decode attention", tuning: { decodeAttention: "per-head", decodeMinChunk: 256 }, keepLogits: false },
 ];
 
-interface Counters { steps: number; dispatches: number; syncs: number; readbackBytes: number; last: { dispatches: number; syncs: number; readbackBytes: number } }
-interface Sample { variant: string; round: number; decode_tok_s: number; step: Counters["last"]; output: number[] }
+interface Counters { steps: number; dispatches: number; syncs: number; readbackBytes: number; chained: number; last: { dispatches: number; syncs: number; readbackBytes: number } }
+interface Sample { variant: string; round: number; decode_tok_s: number; step: Counters["last"]; chainedSteps: number; output: number[] }
 
 const result = await withSession(async (session) => {
   const samples: Sample[] = [];
@@ -48,7 +54,7 @@ const result = await withSession(async (session) => {
       );
       const counters = await session.call<Counters>("counters", { modelId: loaded.modelId });
       await session.call("unload", { modelId: loaded.modelId });
-      samples.push({ variant: v.name, round, decode_tok_s: reply.timings.decode_tok_s, step: counters.last, output: reply.output_ids });
+      samples.push({ variant: v.name, round, decode_tok_s: reply.timings.decode_tok_s, step: counters.last, chainedSteps: counters.chained, output: reply.output_ids });
       console.error(JSON.stringify({ variant: v.name, round, decode_tok_s: reply.timings.decode_tok_s, step: counters.last }));
     }
   }
@@ -64,6 +70,7 @@ const rows = variants.map((v) => {
     decode_tok_s_median: median(rates),
     decode_tok_s_best: Math.max(...rates),
     ...mine[0]!.step,
+    chained_steps: mine[0]!.chainedSteps,
     same_tokens_as_default: mine.every((s) => s.output.join() === reference.join()),
   };
 });
@@ -75,10 +82,10 @@ const markdown = [
   "Per decode step: compute dispatches, awaited CPU↔GPU round trips, bytes mapped back. Before this work a step also awaited its error scope (2 syncs) and read back the logits row.",
   "",
   markdownTable(
-    ["variant", "decode tok/s median (best)", "default / variant", "dispatches", "syncs", "bytes read back", "same tokens"],
+    ["variant", "decode tok/s median (best)", "default / variant", "dispatches", "syncs", "bytes read back", "steps chained", "same tokens"],
     rows.map((r) => [
       r.variant, `${r.decode_tok_s_median.toFixed(1)} (${r.decode_tok_s_best.toFixed(1)})`, (base / r.decode_tok_s_median).toFixed(2),
-      String(r.dispatches), String(r.syncs), String(r.readbackBytes), r.same_tokens_as_default ? "yes" : "no",
+      String(r.dispatches), String(r.syncs), String(r.readbackBytes), `${r.chained_steps} / ${decode}`, r.same_tokens_as_default ? "yes" : "no",
     ]),
   ),
 ].join("\n");

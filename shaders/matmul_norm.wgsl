@@ -68,11 +68,36 @@ fn stage_normed_x(lane: u32, first_token: u32, n: u32) {
   }
 }
 
+/// 1/rms of token t by one invocation alone: the NORM_LANES partials summed in turn, then the same tree — the
+/// same sums in the same order as the lanes', so the same bits, with no workgroup memory and no barrier.
+fn own_inverse_rms(t: u32) -> f32 {
+  var partial: array<f32, NORM_LANES>;
+  for (var lane = 0u; lane < NORM_LANES; lane++) {
+    var sum = 0.0;
+    for (var c = lane; c < COLS; c += NORM_LANES) {
+      let v = x_at(t, c);
+      sum += v * v;
+    }
+    partial[lane] = sum;
+  }
+  for (var width = NORM_LANES / 2u; width > 0u; width /= 2u) {
+    for (var lane = 0u; lane < width; lane++) {
+      partial[lane] += partial[lane + width];
+    }
+  }
+  return 1.0 / sqrt(partial[0] / f32(COLS) + EPS);
+}
+
 /// The kernels' prologue (call it where every invocation does): with NORM_INPUT, the partials, then either the
-/// staged tile or each token's 1/rms (returned; unused otherwise).
+/// staged tile or each token's 1/rms (returned; unused otherwise). With NORM_PER_INVOCATION every invocation
+/// computes its tokens' 1/rms itself (for adapters where a barrier costs more than re-reading x: SwiftShader).
 fn norm_prologue(lane: u32, first_token: u32, n: u32) -> array<f32, TOKEN_TILE> {
   var scale: array<f32, TOKEN_TILE>;
-  if (NORM_INPUT) {
+  if (NORM_INPUT && NORM_PER_INVOCATION) {
+    for (var tt = 0u; tt < TOKEN_TILE; tt++) {
+      scale[tt] = own_inverse_rms(min(first_token + tt, n - 1u));
+    }
+  } else if (NORM_INPUT) {
     store_norm_partials(lane, first_token, n);
     workgroupBarrier();
     if (NORM_STAGED) {

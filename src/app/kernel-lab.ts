@@ -99,7 +99,7 @@ export class KernelLab {
   async matmul(r: {
     type: GgmlType; rows: number; cols: number; weight: Uint8Array; x: Float32Array; numTokens: number;
     y0?: Float32Array; tokenTile: number; maxChunkBytes?: number;
-    norm?: { weight: Float32Array; eps: number }; glu?: GatedActivation; unfused?: boolean; kernel?: MatmulKernel; stageNorm?: boolean;
+    norm?: { weight: Float32Array; eps: number; perInvocation?: boolean }; glu?: GatedActivation; unfused?: boolean; kernel?: MatmulKernel; stageNorm?: boolean;
   }): Promise<Float32Array> {
     const gpu = await this.gpu();
     try {
@@ -127,7 +127,8 @@ export class KernelLab {
       } else {
         calls.push(...(await matmulCalls(gpu, step.uniform, matrix, x, y, r.rows, {
           tokenTile: r.tokenTile, accumulate: r.y0 !== undefined && !r.glu, workgroupSize: tuning.workgroupSize, kernel: r.kernel,
-          norm: r.norm ? { weight: g!, eps: r.norm.eps, lanes: tuning.reduceWorkgroupSize } : undefined, glu: r.glu, stageNorm: r.stageNorm,
+          norm: r.norm ? { weight: g!, eps: r.norm.eps, lanes: tuning.reduceWorkgroupSize, perInvocation: r.norm.perInvocation } : undefined,
+          glu: r.glu, stageNorm: r.stageNorm,
         })));
       }
       this.run(gpu, calls, sizes);

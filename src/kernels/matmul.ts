@@ -27,8 +27,11 @@ export interface MatmulOptions {
   /** x has the step's logit rows (output head) instead of all its tokens. */
   xRowsAreLogitRows?: boolean;
   workgroupSize: number;
-  /** Read rmsnorm(x)·weight instead of x, 1/rms summed over `lanes` partials like rmsnorm.wgsl with that workgroup size. */
-  norm?: { weight: GPUBuffer; eps: number; lanes: number };
+  /**
+   * Read rmsnorm(x)·weight instead of x, 1/rms summed over `lanes` partials like rmsnorm.wgsl with that workgroup
+   * size — by the workgroup's lanes (a barrier), or with `perInvocation` by every invocation alone (no barrier).
+   */
+  norm?: { weight: GPUBuffer; eps: number; lanes: number; perInvocation?: boolean };
   /** y holds the gate projection: y = act(y)·(W·x). */
   glu?: GatedActivation;
   /** With `norm`: stage the normalized tile in workgroup memory when it fits (default true). */
@@ -55,7 +58,8 @@ export async function matmulCalls(
 ): Promise<KernelCall[]> {
   const norm = options.norm;
   if (options.glu && options.accumulate) throw new Error("a GLU matmul writes y = act(y)·(W·x); it cannot accumulate");
-  if (norm && norm.lanes > options.workgroupSize) throw new Error(`a matmul with the norm folded in needs ${norm.lanes} lanes, its workgroup has ${options.workgroupSize}`);
+  const sharedNorm = norm !== undefined && !norm.perInvocation;
+  if (sharedNorm && norm.lanes > options.workgroupSize) throw new Error(`a matmul with the norm folded in needs ${norm.lanes} lanes, its workgroup has ${options.workgroupSize}`);
   const requested = options.kernel ?? { kind: "row" };
   if (requested.kind === "rows" && requested.rowsPerInvocation !== 4 && requested.rowsPerInvocation !== 8) {
     throw new Error(`the rows matmul takes 4 or 8 rows per invocation, got ${requested.rowsPerInvocation as number}`);
@@ -66,10 +70,10 @@ export async function matmulCalls(
   const kernel: MatmulKernel = requested.kind !== "rows" ? requested
     : !rowsFit || ![1, 4].includes(options.tokenTile) ? { kind: "row" }
     : options.tokenTile === 4 ? { kind: "rows", rowsPerInvocation: 4 } : requested;
-  const shape = kernelShape(kernel, options.workgroupSize, norm?.lanes ?? 1);
+  const shape = kernelShape(kernel, options.workgroupSize, sharedNorm ? norm.lanes : 1);
   // The normalized tile is staged in workgroup memory when it fits beside the kernel's other workgroup arrays.
   const workgroupBytes = options.tokenTile * ((norm?.lanes ?? 1) + (kernel.kind === "cooperative" ? options.workgroupSize : 0) + weight.cols) * 4;
-  const staged = norm !== undefined && (options.stageNorm ?? true) && workgroupBytes <= gpu.limits.maxComputeWorkgroupStorageSize;
+  const staged = sharedNorm && (options.stageNorm ?? true) && workgroupBytes <= gpu.limits.maxComputeWorkgroupStorageSize;
   const code = kernelSource(weightsWgsl + activationWgsl + matmulNormWgsl + shape.wgsl, {
     WEIGHT_FORMAT: weight.type,
     COLS: weight.cols,
@@ -80,6 +84,7 @@ export async function matmulCalls(
     NORM_INPUT: norm !== undefined,
     NORM_STAGED: staged,
     NORM_LANES: norm?.lanes ?? 1,
+    NORM_PER_INVOCATION: norm?.perInvocation ?? false,
     EPS: f32(norm?.eps ?? 0),
     GLU: options.glu !== undefined,
     GELU_TANH: options.glu === "gelu_tanh",
@@ -87,7 +92,7 @@ export async function matmulCalls(
   });
   const program = await createComputeProgram(
     gpu.device,
-    `matmul${shape.tag} ${weight.type}x${weight.cols} tile${options.tokenTile}${options.accumulate ? "+=" : ""}${norm ? (staged ? " norm staged" : " norm") : ""}${options.glu ? ` ${options.glu}` : ""}`,
+    `matmul${shape.tag} ${weight.type}x${weight.cols} tile${options.tokenTile}${options.accumulate ? "+=" : ""}${norm ? (staged ? " norm staged" : norm.perInvocation ? " norm per invocation" : " norm") : ""}${options.glu ? ` ${options.glu}` : ""}`,
     code,
     layoutEntries(["uniform", "uniform", "read", "read", "read", "write", "read"]),
   );

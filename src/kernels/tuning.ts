@@ -37,6 +37,8 @@ export interface KernelTuning {
   decodeMatmul: MatmulKernel;
   /** Fold each layer's RMSNorm into the matmuls that read it (every row recomputes 1/rms: one dispatch less per norm). */
   fuseNorm: boolean;
+  /** With fuseNorm: every matmul invocation computes 1/rms itself (no barrier, x re-read) instead of its workgroup's lanes. */
+  normPerInvocation: boolean;
   /** Fold the GLU into the up projection (y = act(gate)·(Wup·x)): one dispatch and one activation pass less. */
   fuseGlu: boolean;
   /**
@@ -77,6 +79,7 @@ export function chooseTuning(gpu: Pick<GpuContext, "limits" | "adapter">): Kerne
     // On SwiftShader the folded norm costs more than its dispatch: its barriers turn every matmul workgroup into
     // fibres (bench/results/decode-step-*.md, bench/results/peers-quick.md: prefill ≈ 0.3–0.7×, decode ≈ 0.8×).
     fuseNorm: !isCpuAdapter,
+    normPerInvocation: isCpuAdapter,
     fuseGlu: true,
     chainDecode: true,
   };

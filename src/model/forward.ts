@@ -129,8 +129,10 @@ export interface StepCounters {
   syncs: number;
   /** Bytes mapped back to the CPU. */
   readbackBytes: number;
+  /** Steps queued chained, before the previous step's ids were back: their sync overlaps the GPU's work. */
+  chained: number;
   /** The same, for the last step alone. */
-  last: { dispatches: number; syncs: number; readbackBytes: number; numTokens: number };
+  last: { dispatches: number; syncs: number; readbackBytes: number; numTokens: number; chained: boolean };
 }
 
 interface Activations {
@@ -344,7 +346,7 @@ export class TransformerModel {
     const normedMm = (w: GpuMatrix, normWeight: GPUBuffer, y: BufferBinding, yStride: number, glu?: "glu") =>
       matmulCalls(gpu, step.uniform, w, tuning.fuseNorm ? act.x : act.xb, y, yStride, {
         tokenTile, accumulate: false, workgroupSize: wg, kernel: matmulKernel,
-        norm: tuning.fuseNorm ? { weight: normWeight, eps: c.rmsEps, lanes: tuning.reduceWorkgroupSize } : undefined,
+        norm: tuning.fuseNorm ? { weight: normWeight, eps: c.rmsEps, lanes: tuning.reduceWorkgroupSize, perInvocation: tuning.normPerInvocation } : undefined,
         glu: glu ? arch.activation : undefined,
       });
     const layerNorm = async (label: string, weight: GPUBuffer) => (tuning.fuseNorm ? [] : [await norm(label, weight)]);
@@ -563,7 +565,7 @@ export class TransformerModel {
         staging.unmap();
         output = wantArgmax ? new Uint32Array(copy) : new Float32Array(copy);
       }
-      this.count(countDispatches(stepCalls, sizes), syncs, bytes, sizes.numTokens);
+      this.count(countDispatches(stepCalls, sizes), syncs, bytes, sizes.numTokens, chained);
       this.throwPendingError();
       this.checkFinite(output, wantArgmax);
       return output;
@@ -595,13 +597,14 @@ export class TransformerModel {
     }
   }
 
-  private count(dispatches: number, syncs: number, readbackBytes: number, numTokens: number): void {
+  private count(dispatches: number, syncs: number, readbackBytes: number, numTokens: number, chained: boolean): void {
     const c = this.counters;
     c.steps++;
     c.dispatches += dispatches;
     c.syncs += syncs;
     c.readbackBytes += readbackBytes;
-    c.last = { dispatches, syncs, readbackBytes, numTokens };
+    if (chained) c.chained++;
+    c.last = { dispatches, syncs, readbackBytes, numTokens, chained };
   }
 
   /** Dispatches, syncs and readback bytes since the last call (and of the last step). */
@@ -631,7 +634,7 @@ export class TransformerModel {
 }
 
 function emptyCounters(): StepCounters {
-  return { steps: 0, dispatches: 0, syncs: 0, readbackBytes: 0, last: { dispatches: 0, syncs: 0, readbackBytes: 0, numTokens: 0 } };
+  return { steps: 0, dispatches: 0, syncs: 0, readbackBytes: 0, chained: 0, last: { dispatches: 0, syncs: 0, readbackBytes: 0, numTokens: 0, chained: false } };
 }
 
 /** Dispatches encodeCalls issues for these sizes (calls with an empty grid are skipped). */

@@ -164,8 +164,12 @@ describe("rows matmul (SwiftShader's: 4 or 8 rows an invocation for one token, 4
   it.each(raggedCases)("$name $kernel.rowsPerInvocation rows/invocation, n=$numTokens tile=$tokenTile, cols=$cols (not whole blocks)", (c) =>
     expectKernelEqualsCpu(c, 41 + c.type, 15));
 
-  const fusedCases = [true, false].flatMap((stageNorm) => [{ stageNorm, numTokens: 1, tokenTile: 1 }, { stageNorm, numTokens: 6, tokenTile: 4 }]);
-  it.each(fusedCases)("Q4_0 with the norm (staged: $stageNorm) and the SwiGLU folded in, n=$numTokens tile=$tokenTile", async (c) => {
+  // The norm's 1/rms from the workgroup's lanes (x staged normed in workgroup memory, or not), or by every invocation
+  // alone (SwiftShader's choice: no barrier).
+  const fusedCases = [
+    { stageNorm: true, perInvocation: false }, { stageNorm: false, perInvocation: false }, { stageNorm: false, perInvocation: true },
+  ].flatMap((norm) => [{ ...norm, numTokens: 1, tokenTile: 1 }, { ...norm, numTokens: 6, tokenTile: 4 }]);
+  it.each(fusedCases)("Q4_0 with the norm (staged: $stageNorm, per invocation: $perInvocation) and the SwiGLU folded in, n=$numTokens tile=$tokenTile", async (c) => {
     const w = matrix(GgmlType.Q4_0, 45, 96, 37);
     const random = new Random(14);
     const x = random.normals(c.numTokens * 96, 3);
@@ -173,7 +177,7 @@ describe("rows matmul (SwiftShader's: 4 or 8 rows an invocation for one token, 4
     const gate = random.normals(c.numTokens * 45, 3);
     const gpu = await session().call<Float32Array>("lab.matmul", {
       type: GgmlType.Q4_0, rows: 45, cols: 96, weight: w.bytes, x, numTokens: c.numTokens, tokenTile: c.tokenTile, y0: gate, glu: "silu",
-      norm: { weight: g, eps: 1e-5 }, stageNorm: c.stageNorm, kernel: { kind: "rows", rowsPerInvocation: 4 },
+      norm: { weight: g, eps: 1e-5, perInvocation: c.perInvocation }, stageNorm: c.stageNorm, kernel: { kind: "rows", rowsPerInvocation: 4 },
     });
     const tokens = [...Array(c.numTokens).keys()];
     const up = Float32Array.from(matmulRef(w.dequantized, 45, 96, Float32Array.from(rmsnormRef(x, g, 96, 1e-5, tokens)), c.numTokens));
