@@ -34,7 +34,7 @@ const variants = [
   { name: "unfused", tuning: { fuseNorm: false, fuseGlu: false }, keepLogits: false },
   { name: "row kernel", tuning: { matmul: { kind: "row" }, decodeMatmul: { kind: "row" } }, keepLogits: false },
   { name: "cooperative", tuning: { matmul: { kind: "cooperative", rowsPerWorkgroup: 4 }, decodeMatmul: { kind: "cooperative", rowsPerWorkgroup: 4 } }, keepLogits: false },
-  { name: "not chained", tuning: { chainDecode: false }, keepLogits: false },
+  { name: "not chained", tuning: { chainDepth: 1 }, keepLogits: false },
   { name: "per-head decode attention", tuning: { decodeAttention: "per-head", decodeMinChunk: 256 }, keepLogits: false },
 ];
 

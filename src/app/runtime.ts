@@ -45,6 +45,8 @@ export interface LoadPlan {
   max_logit_rows: number;
   attention: "flash" | "naive";
   decode_max_chunks: number;
+  /** Greedy decode steps in flight at once (tuning.chainDepth). */
+  chain_depth: number;
   weight_chunk_bytes: number;
 }
 
@@ -189,6 +191,7 @@ export class Runtime {
         max_logit_rows: model.maxLogitRows,
         attention: model.attention,
         decode_max_chunks: model.tuning.decodeMaxChunks,
+        chain_depth: model.chainDepth,
         weight_chunk_bytes: model.weightChunkBytes,
       },
     };

@@ -59,6 +59,7 @@ export async function predictRun(modelPath: string, loaded: LoadResult, run: { p
       offsetAlignment: loaded.adapter.limits.minStorageBufferOffsetAlignment,
       weightChunkBytes: loaded.plan.weight_chunk_bytes,
       decodeMaxChunks: loaded.plan.decode_max_chunks,
+      chainDepth: loaded.plan.chain_depth,
       ropeDim: loaded.config.ropeDim,
       contextSize: loaded.config.contextLength,
     });

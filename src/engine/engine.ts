@@ -74,7 +74,7 @@ export class Engine {
       if (requests.some((r) => r.ids.length !== 1 || r.logits !== "argmax") || seqs.join() !== this.lastArgmaxSeqs.join()) {
         throw new Error(`a chained step takes one argmax token for each sequence of the previous step's argmax rows (${this.lastArgmaxSeqs.join(", ")}), got ${seqs.join(", ")}`);
       }
-      if (!this.model.canChain) throw new Error("steps are not chained: tuning.chainDecode is off, or kernels are being profiled");
+      if (!this.model.canChain) throw new Error("steps are not chained: tuning.chainDepth is 1, or kernels are being profiled");
     }
     const tokenCount = requests.reduce((n, r) => n + r.ids.length, 0);
     if (tokenCount > this.model.maxStepTokens) throw new Error(`step of ${tokenCount} tokens exceeds ${this.model.maxStepTokens}`);
@@ -86,8 +86,9 @@ export class Engine {
     }
     const reservations: SlotReservation[] = [];
     const lengthsBefore = requests.map((r) => this.sequences.get(r.seqId).length);
+    // Undone newest first when several steps are undone (a later step's undo never lengthens a sequence).
     const undo = () => requests.slice(0, reservations.length).forEach((r, i) => {
-      if (this.sequences.has(r.seqId)) this.sequences.truncate(r.seqId, lengthsBefore[i]!);
+      if (this.sequences.has(r.seqId) && this.sequences.get(r.seqId).length > lengthsBefore[i]!) this.sequences.truncate(r.seqId, lengthsBefore[i]!);
     });
     try {
       for (const r of requests) reservations.push(this.sequences.append(r.seqId, r.ids.length));

@@ -139,28 +139,28 @@ export async function runScheduler(engine: Engine, requests: SequenceRequest[], 
     else if (b.pendingIds.length >= contextLength) finish(b, "context_full");
   };
 
-  /** The step submitted, chained, while the last one ran. */
-  let lookahead: { plan: { branch: Branch }[]; pending: PendingStep; submittedAt: number } | undefined;
+  /** Steps submitted chained while the last one ran, oldest first (at most the model's chain depth − 1). */
+  const lookahead: { plan: { branch: Branch }[]; pending: PendingStep; submittedAt: number }[] = [];
   let lastResultAt = 0;
+  /** Waits for the chained steps and takes their tokens back out of the cache, newest first. */
   const dropLookahead = async () => {
-    if (!lookahead) return;
-    const { pending } = lookahead;
-    lookahead = undefined;
-    await pending.results().catch(() => undefined);
-    pending.rollback();
+    const dropped = lookahead.splice(0);
+    for (const { pending } of dropped) await pending.results().catch(() => undefined);
+    for (const { pending } of dropped.reverse()) pending.rollback();
   };
   /**
-   * Whether the step after this one can be chained: every running branch decodes greedily in this step (argmax on
-   * the GPU), nothing waits to be admitted, and each branch needs another token after this one, with room for it
-   * in its context and in the pool.
+   * Whether one more step can be chained after this one and the `queued` ones already chained: every running
+   * branch decodes greedily in this step (argmax on the GPU), nothing waits to be admitted, and each branch needs
+   * that many more tokens, with room for them in its context and in the pool.
    */
-  const chainable = (plan: { branch: Branch; ids: number[]; wantsLogits: boolean }[], stepRequests: StepRequest[]) =>
-    engine.model.canChain && waiting.length === 0 && plan.length === running.length && !options.shouldStop?.() &&
+  const chainable = (plan: { branch: Branch; ids: number[]; wantsLogits: boolean }[], stepRequests: StepRequest[], queued: number) =>
+    engine.model.canChain && queued + 1 < engine.model.chainDepth && waiting.length === 0 && plan.length === running.length &&
+    !options.shouldStop?.() &&
     plan.every((p, i) => {
       const b = p.branch;
       const request = requests[b.request]!;
       return p.ids.length === 1 && stepRequests[i]!.logits === "argmax" && b.outputIds.length > 0 &&
-        b.outputIds.length + 2 <= request.maxTokens && b.pendingIds.length + 2 <= contextLength;
+        b.outputIds.length + queued + 2 <= request.maxTokens && b.pendingIds.length + queued + 2 <= contextLength;
     }) &&
     plan.reduce((n, p) => n + engine.sequences.blocksNeeded(p.branch.seqId!, 1), 0) <= engine.sequences.allocator.freeBlocks;
 
@@ -226,12 +226,12 @@ export async function runScheduler(engine: Engine, requests: SequenceRequest[], 
     // A step chained while the last one ran (below) is this step when the plan is the same.
     let pending: PendingStep | undefined;
     let stepStart = performance.now();
-    if (lookahead) {
-      const same = lookahead.plan.length === plan.length &&
-        lookahead.plan.every((q, i) => q.branch === plan[i]!.branch && plan[i]!.ids.length === 1 && plan[i]!.wantsLogits);
+    const next = lookahead.shift();
+    if (next) {
+      const same = next.plan.length === plan.length &&
+        next.plan.every((q, i) => q.branch === plan[i]!.branch && plan[i]!.ids.length === 1 && plan[i]!.wantsLogits);
       if (!same) throw new Error("internal: the chained step does not match the scheduler's plan");
-      ({ pending, submittedAt: stepStart } = lookahead);
-      lookahead = undefined;
+      ({ pending, submittedAt: stepStart } = next);
     }
 
     // Make sure the pool can hold the step, or apply the policy.
@@ -272,14 +272,14 @@ export async function runScheduler(engine: Engine, requests: SequenceRequest[], 
       stepStart = performance.now();
       pending = await engine.submit(stepRequests);
     }
-    // Greedy decoding that surely goes on: the next step is queued now, its ids read on the GPU from this step's
-    // argmax, so the GPU does not wait for this step's ids to come back and be sent again.
-    if (chainable(plan, stepRequests)) {
-      lookahead = {
+    // Greedy decoding that surely goes on: the next steps are queued now, each reading its ids on the GPU from the
+    // argmax of the step before it, so the GPU does not wait for ids to come back and be sent again.
+    while (chainable(plan, stepRequests, lookahead.length)) {
+      lookahead.push({
         plan: plan.map((p) => ({ branch: p.branch })),
         pending: await engine.submit(plan.map((p) => ({ seqId: p.branch.seqId!, ids: [0], logits: "argmax" })), { chained: true }),
         submittedAt: performance.now(),
-      };
+      });
     }
     let results: StepResult[];
     try {
@@ -326,9 +326,9 @@ export async function runScheduler(engine: Engine, requests: SequenceRequest[], 
       }
       sample(b, logits);
     }
-    // The chained step holds a token for every branch of this step: if one of them has finished, or the run is
-    // stopped, its tokens are taken back out of the cache (the branches that go on compute them again).
-    if (lookahead && (lookahead.plan.some((q) => q.branch.done !== undefined) || waiting.length > 0 || options.shouldStop?.())) {
+    // The chained steps hold tokens for every branch of this step: if one of them has finished, or the run is
+    // stopped, their tokens are taken back out of the cache (the branches that go on compute them again).
+    if (lookahead.length > 0 && (plan.some((p) => p.branch.done !== undefined) || waiting.length > 0 || options.shouldStop?.())) {
       await dropLookahead();
     }
     if (!allPrefilled && waiting.length === 0 && running.every((b) => b.outputIds.length > 0)) {

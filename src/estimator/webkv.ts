@@ -19,8 +19,8 @@
 //                     Gemma adds the projection before its post-norms, Gemma 3 a second RoPE table
 //   attention_scratch flash: maxSeqs × H_q × maxChunks × (D + 2) × 4; naive: tokens × H_q × ⌈context/256⌉·256 × 4
 //                     of the largest step
-//   staging           the logits readback: maxLogitRows × vocab × 4, and two argmax readbacks (steps in flight in
-//                     turn): 2 × maxLogitRows × 4
+//   staging           the logits readback: maxLogitRows × vocab × 4, and an argmax readback per greedy step in
+//                     flight (the chain depth c, 2 by default): c × maxLogitRows × 4
 //   other             16-byte uniforms per matmul chunk (×2: decode and prefill variants) and per embedding
 //                     chunk, a 4-byte placeholder (bound as the scales of matrices that have none), one
 //                     block-sized copy bounce
@@ -55,6 +55,8 @@ export interface WebkvRunSettings {
   offsetAlignment: number;
   /** Split-K decode chunk cap (16 on CPU adapters, 64 on GPUs). */
   decodeMaxChunks: number;
+  /** Greedy decode steps in flight at once (tuning.chainDepth): one argmax readback each. */
+  chainDepth: number;
   /** RoPE dimensions (default head_dim). */
   ropeDim?: number;
   /** The context the run serves (--context; default the model's): sizes the block tables. */
@@ -249,10 +251,10 @@ export function webkvRunMemory(model: ModelDescription, s: WebkvRunSettings): We
     formulas.push(`attention_scratch (naive) = largest step's tokens × ${model.heads} heads × context (rounded to 256) × 4 = ${scratch} B`);
   }
 
-  const staging = logitRows * vocab * 4 + 2 * logitRows * 4;
+  const staging = logitRows * vocab * 4 + s.chainDepth * logitRows * 4;
   const placeholder = matrices.some((m) => webkvGpuBlock(m.type).scales === 0) ? 4 : 0; // bound as the "scales" of matrices without
   const other = 16 * (2 * matmulChunks + embeddingChunks) + placeholder + Math.max(blockBytes, tailBytes);
-  formulas.push(`staging = ${logitRows} × (${vocab} + 2) × 4 = ${staging} B; other = uniforms, placeholder, copy bounce = ${other} B`);
+  formulas.push(`staging = ${logitRows} × (${vocab} + ${s.chainDepth} steps in flight) × 4 = ${staging} B; other = uniforms, placeholder, copy bounce = ${other} B`);
   const total = weights + kv + activations + scratch + staging + other;
   return {
     weights, kv, activations, attention_scratch: scratch, staging, other, total,

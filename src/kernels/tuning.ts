@@ -42,10 +42,11 @@ export interface KernelTuning {
   /** Fold the GLU into the up projection (y = act(gate)·(Wup·x)): one dispatch and one activation pass less. */
   fuseGlu: boolean;
   /**
-   * Queue a greedy decode step before the previous one's id has come back (its token id read on the GPU from
-   * the previous step's argmax): the GPU does not idle while an id makes the round trip (src/engine/scheduler.ts).
+   * Greedy decode steps in flight at once: each step after the first is queued before the previous one's id has
+   * come back (its token id read on the GPU from that step's argmax), so the GPU does not idle while ids make the
+   * round trip (src/engine/scheduler.ts). 1: every step waits for the last one's id.
    */
-  chainDecode: boolean;
+  chainDepth: number;
 }
 
 function largestPowerOfTwoAtMost(value: number): number {
@@ -81,6 +82,6 @@ export function chooseTuning(gpu: Pick<GpuContext, "limits" | "adapter">): Kerne
     fuseNorm: !isCpuAdapter,
     normPerInvocation: isCpuAdapter,
     fuseGlu: true,
-    chainDecode: true,
+    chainDepth: 2,
   };
 }

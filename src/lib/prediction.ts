@@ -28,6 +28,7 @@ export function predictMemory(header: GgufHeader, model: TransformerModel, limit
     offsetAlignment: limits.minStorageBufferOffsetAlignment,
     weightChunkBytes: model.weightChunkBytes,
     decodeMaxChunks: model.tuning.decodeMaxChunks,
+    chainDepth: model.chainDepth,
     ropeDim: model.config.ropeDim,
     contextSize: model.config.contextLength,
   });

@@ -151,9 +151,9 @@ interface Activations {
   xLogits: GPUBuffer;
   logits: GPUBuffer;
   logitsReadback: GPUBuffer;
-  /** Argmax id of each logit row (greedy steps), and its readback: two buffers, used by steps in turn. */
+  /** Argmax id of each logit row (greedy steps), and its readback: one buffer per step in flight, used in turn. */
   argmaxIds: GPUBuffer;
-  argmaxReadback: [GPUBuffer, GPUBuffer];
+  argmaxReadback: GPUBuffer[];
 }
 
 export class TransformerModel {
@@ -196,9 +196,14 @@ export class TransformerModel {
     return this.step.capacity.maxTokens;
   }
 
-  /** Whether steps may be chained (Engine.submit): if the tuning says so, and not while kernels are profiled (one timestamp readback). */
+  /** Steps that may be in flight at once (tuning.chainDepth): as many argmax readbacks, used in turn. */
+  get chainDepth(): number {
+    return this.act.argmaxReadback.length;
+  }
+
+  /** Whether steps may be chained (Engine.submit): with a chain depth above 1, and not while kernels are profiled (one timestamp readback). */
   get canChain(): boolean {
-    return this.tuning.chainDecode && this.profiler === undefined;
+    return this.chainDepth > 1 && this.profiler === undefined;
   }
 
   get maxLogitRows(): number {
@@ -308,7 +313,10 @@ export class TransformerModel {
       },
       ropes,
     );
-    const act = await allocateActivations(gpu, config, maxStepTokens, maxLogitRows);
+    if (!(Number.isInteger(tuning.chainDepth) && tuning.chainDepth >= 1 && tuning.chainDepth <= 8)) {
+      throw new RequestError(`the chain depth (steps in flight) must be an integer from 1 to 8, got ${tuning.chainDepth}`);
+    }
+    const act = await allocateActivations(gpu, config, maxStepTokens, maxLogitRows, tuning.chainDepth);
 
     const model = new TransformerModel(
       gpu, { ...config, contextLength }, tuning, kvPool, step, options.attention ?? "flash", uploader.maxChunkBytes,
@@ -498,7 +506,7 @@ export class TransformerModel {
    * Encodes and submits one step (as forward) without waiting for the GPU: the returned step's result() waits.
    * With `chained`, token i of the batch reads its id on the GPU from the argmax id of logit row i of the step
    * submitted just before (the batch's ids are placeholders): a greedy decode step can then be queued while the
-   * previous one runs, before its id has come back. At most two steps may be unfinished at once.
+   * previous one runs, before its id has come back. At most chainDepth steps may be unfinished at once.
    */
   async submit(
     batch: StepBatch,
@@ -533,9 +541,9 @@ export class TransformerModel {
       encodeCalls(pass, stepCalls, sizes);
       pass.end();
     }
-    // Argmax ids come back through two staging buffers in turn, so that two steps can be in flight.
+    // Argmax ids come back through chainDepth staging buffers in turn, so that as many steps can be in flight.
     const [source, staging, bytes] = wantArgmax
-      ? [this.act.argmaxIds, this.act.argmaxReadback[stepNumber % 2]!, sizes.numLogitRows * 4]
+      ? [this.act.argmaxIds, this.act.argmaxReadback[stepNumber % this.chainDepth]!, sizes.numLogitRows * 4]
       : [this.act.logits, this.act.logitsReadback, sizes.numLogitRows * this.config.vocabSize * 4];
     if (bytes > 0) encoder.copyBufferToBuffer(source, 0, staging, 0, bytes);
     device.queue.submit([encoder.finish()]);
@@ -665,7 +673,7 @@ function chooseKvBlocks(
   return blocks;
 }
 
-async function allocateActivations(gpu: GpuContext, c: ModelConfig, maxTokens: number, maxLogitRows: number): Promise<Activations> {
+async function allocateActivations(gpu: GpuContext, c: ModelConfig, maxTokens: number, maxLogitRows: number, chainDepth: number): Promise<Activations> {
   const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
   const buffer = (label: string, floats: number, category: MemoryCategory = "activations", usage = storage) =>
     gpu.memory.allocate(category, label, floats * 4, usage);
@@ -674,6 +682,10 @@ async function allocateActivations(gpu: GpuContext, c: ModelConfig, maxTokens: n
   const kvBytes = maxTokens * kvDim * 4;
   const vOffsetBytes = stepKvValueOffset(kvBytes, gpu.limits.minStorageBufferOffsetAlignment);
   const stepKv = stepKvRows(await buffer("k, v (this step)", (vOffsetBytes + kvBytes) / 4), kvBytes, vOffsetBytes);
+  const argmaxReadback: GPUBuffer[] = [];
+  for (let i = 0; i < chainDepth; i++) {
+    argmaxReadback.push(await buffer(`argmax readback ${i + 1} of ${chainDepth}`, maxLogitRows, "staging", GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST));
+  }
   return {
     x: await buffer("x (residual stream)", maxTokens * c.dim),
     xb: await buffer("xb (normed)", maxTokens * c.dim),
@@ -687,9 +699,6 @@ async function allocateActivations(gpu: GpuContext, c: ModelConfig, maxTokens: n
     logits: await buffer("logits", maxLogitRows * c.vocabSize),
     logitsReadback: await buffer("logits readback", maxLogitRows * c.vocabSize, "staging", GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
     argmaxIds: await buffer("argmax ids", maxLogitRows),
-    argmaxReadback: [
-      await buffer("argmax readback (even steps)", maxLogitRows, "staging", GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
-      await buffer("argmax readback (odd steps)", maxLogitRows, "staging", GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
-    ],
+    argmaxReadback,
   };
 }

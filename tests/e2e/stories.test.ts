@@ -76,7 +76,7 @@ describe("stories260K.gguf in Chromium", () => {
     { name: "norm fused, GLU not", tuning: { fuseNorm: true, fuseGlu: false } },
     { name: "cooperative matmul, 4 rows a workgroup (the GPU variant)", tuning: { matmul: { kind: "cooperative", rowsPerWorkgroup: 4 }, decodeMatmul: { kind: "cooperative", rowsPerWorkgroup: 4 } } },
     { name: "decode attention per query head (the GPU variant)", tuning: { decodeAttention: "per-head", decodeMinChunk: 64 } },
-    { name: "steps not chained (each waits for the last one's id)", tuning: { chainDecode: false } },
+    { name: "steps not chained (each waits for the last one's id)", tuning: { chainDepth: 1 } },
   ];
   it.each(variants)("greedy argmax on the GPU, $name: the published text; a decode step reads back 4 bytes, one sync", async ({ tuning }) => {
     // the cooperative kernel's barriers make SwiftShader ≈ 10–40× slower: its variants check the first 64 tokens
@@ -90,7 +90,7 @@ describe("stories260K.gguf in Chromium", () => {
     console.log(`${JSON.stringify(tuning)}: ${counters.steps} steps (${counters.chained} chained), last decode step ${JSON.stringify(counters.last)}`);
     expect(counters.steps).toBe(tokens);
     // Every decode step after the first is queued before the previous one's id is back (unless turned off).
-    expect(counters.chained).toBe("chainDecode" in tuning ? 0 : tokens - 2);
+    expect(counters.chained).toBe("chainDepth" in tuning ? 0 : tokens - 2);
     expect(counters.syncs).toBe(tokens);
     expect(counters.readbackBytes).toBe(tokens * 4);
     expect(counters.last).toMatchObject({ syncs: 1, readbackBytes: 4 });
