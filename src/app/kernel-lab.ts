@@ -262,8 +262,9 @@ export class KernelLab {
     decodeMinChunk?: number;
     decodeMaxChunks?: number;
     sharedTiles?: boolean;
-    /** Flash only: the decode kernel (default: the adapter's tuning). */
+    /** Flash only: the decode and prefill kernels (default: the adapter's tuning). */
     decodeAttention?: "per-head" | "grouped";
+    prefillAttention?: "tiled" | "grouped";
     /** KV cache format (default f32). */
     kvFormat?: KvCacheFormat;
     /** Also return layer 0's pool words (blocks, then tails) for a CPU decode. */
@@ -288,6 +289,7 @@ export class KernelLab {
         decodeMaxChunks: r.decodeMaxChunks ?? defaults.decodeMaxChunks,
         flashSharedTiles: r.sharedTiles ?? defaults.flashSharedTiles,
         decodeAttention: r.decodeAttention ?? defaults.decodeAttention,
+        prefillAttention: r.prefillAttention ?? defaults.prefillAttention,
       };
       const slotOf = (table: number[], p: number) => table[Math.floor(p / r.blockSize)]! * r.blockSize + (p % r.blockSize);
       // Phase 1 writes every sequence's cached context (as a step of its own, sealing the blocks it fills);

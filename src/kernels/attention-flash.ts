@@ -4,7 +4,7 @@
 // The only scratch is the decode partials: sequences × heads × chunks × (HEAD_DIM + 2) floats.
 
 import attentionFlashWgsl from "../../shaders/attention_flash.wgsl?raw";
-import attentionFlashDecodeWgsl from "../../shaders/attention_flash_decode.wgsl?raw";
+import attentionFlashGroupedWgsl from "../../shaders/attention_flash_grouped.wgsl?raw";
 import type { GpuContext } from "../gpu/device.js";
 import { bindGroup, createComputeProgram, layoutEntries } from "../gpu/pipelines.js";
 import { ceilDiv, type KernelCall } from "./kernel-call.js";
@@ -58,23 +58,24 @@ export async function flashAttentionCalls(
     DECODE_MIN_CHUNK: tuning.decodeMinChunk,
     DECODE_MAX_CHUNKS: tuning.decodeMaxChunks,
     WORKGROUP_SIZE: tuning.workgroupSize,
-    DECODE_LANES: tuning.decodeLanes,
+    GROUPED_LANES: tuning.groupedLanes,
   };
   const code = kernelSource(kvReadLibrary() + attentionFlashWgsl, constants);
-  // The grouped decode kernel (tuning.decodeAttention) is written out for this head size and group, in a module of
-  // its own: prefill and merge compile from the same source either way (one compiled pipeline each, cached).
-  const grouped = tuning.decodeAttention === "grouped";
-  const decodeCode = grouped
-    ? kernelSource(kvReadLibrary() + attentionFlashWgsl + unrollLines(attentionFlashDecodeWgsl, { g: shape.qHeads / shape.kvHeads, d: shape.headDim / 4 }), constants)
+  // The grouped kernels (tuning.prefillAttention, tuning.decodeAttention) are written out for this head size and
+  // group, in a module of their own: the tiled kernels and the merge compile from the same source either way.
+  const groupedPrefill = tuning.prefillAttention === "grouped";
+  const groupedDecode = tuning.decodeAttention === "grouped";
+  const groupedCode = groupedPrefill || groupedDecode
+    ? kernelSource(kvReadLibrary() + attentionFlashWgsl + unrollLines(attentionFlashGroupedWgsl, { g: shape.qHeads / shape.kvHeads, d: shape.headDim / 4 }), constants)
     : code;
   const layout = layoutEntries(["uniform", "read", "read", "read", "read", "read", "write", "write", "read"]);
   const tag = `q${tiles.qTile} k${tiles.kTile}${tuning.flashSharedTiles ? " shared" : ""}`;
+  const program = (entry: string, grouped: boolean) =>
+    createComputeProgram(gpu.device, `attention flash ${entry} ${tag}`, grouped ? groupedCode : code, layout, entry);
   const [prefill, decode, merge] = await Promise.all([
-    createComputeProgram(gpu.device, `attention flash prefill_main ${tag}`, code, layout, "prefill_main"),
-    grouped
-      ? createComputeProgram(gpu.device, `attention flash decode_grouped_main ${tag}`, decodeCode, layout, "decode_grouped_main")
-      : createComputeProgram(gpu.device, `attention flash decode_main ${tag}`, code, layout, "decode_main"),
-    createComputeProgram(gpu.device, `attention flash merge_main ${tag}`, code, layout, "merge_main"),
+    program(groupedPrefill ? "prefill_grouped_main" : "prefill_main", groupedPrefill),
+    program(groupedDecode ? "decode_grouped_main" : "decode_main", groupedDecode),
+    program("merge_main", false),
   ]);
   const bound = (program: NonNullable<typeof prefill>) =>
     bindGroup(gpu.device, program, label, attentionBindings(buffers, buffers.partials));
@@ -86,7 +87,10 @@ export async function flashAttentionCalls(
       label: `${label} flash prefill`,
       pipeline: prefill!.pipeline,
       bindGroup: bound(prefill!),
-      workgroups: (s) => (s.maxSeqTokens > 1 ? [ceilDiv(s.maxSeqTokens, tiles.qTile), s.numSeqs, shape.kvHeads] : [0, 0, 0]),
+      workgroups: (s) => {
+        if (s.maxSeqTokens <= 1) return [0, 0, 0];
+        return groupedPrefill ? [ceilDiv(s.numTokens, tuning.groupedLanes), shape.kvHeads, 1] : [ceilDiv(s.maxSeqTokens, tiles.qTile), s.numSeqs, shape.kvHeads];
+      },
     },
     {
       label: `${label} flash decode`,
@@ -94,7 +98,7 @@ export async function flashAttentionCalls(
       bindGroup: bound(decode!),
       workgroups: (s) => {
         if (s.numDecodeSeqs === 0) return [0, 0, 0];
-        return grouped ? [ceilDiv(tuning.decodeMaxChunks, tuning.decodeLanes), shape.kvHeads, s.numSeqs] : [ceilDiv(tuning.decodeMaxChunks, wg), shape.qHeads, s.numSeqs];
+        return groupedDecode ? [ceilDiv(tuning.decodeMaxChunks, tuning.groupedLanes), shape.kvHeads, s.numSeqs] : [ceilDiv(tuning.decodeMaxChunks, wg), shape.qHeads, s.numSeqs];
       },
     },
     {

@@ -24,11 +24,16 @@ export interface KernelTuning {
   /**
    * Decode attention: "per-head" — an invocation per query head and chunk (GPUs); "grouped" — an invocation per
    * KV head and chunk for all its query heads, each key read once, head dims in registers (SwiftShader:
-   * shaders/attention_flash_decode.wgsl).
+   * shaders/attention_flash_grouped.wgsl).
    */
   decodeAttention: "per-head" | "grouped";
-  /** Chunks (invocations) per workgroup of the grouped decode kernel. */
-  decodeLanes: number;
+  /**
+   * Prefill attention: "tiled" — FlashAttention-2 tiles of queries and keys (GPUs); "grouped" — an invocation per
+   * token and KV head walking every key it sees, no workgroup memory, no barrier (SwiftShader).
+   */
+  prefillAttention: "tiled" | "grouped";
+  /** Invocations per workgroup of the grouped attention kernels. */
+  groupedLanes: number;
   /** Lanes of the argmax kernel per logit row (1: a plain scan, no barrier). */
   argmaxWorkgroupSize: number;
   /** Matmul kernel of batched steps (prefill): rows per invocation (SwiftShader), or lanes cooperating on rows (GPUs). */
@@ -69,7 +74,8 @@ export function chooseTuning(gpu: Pick<GpuContext, "limits" | "adapter">): Kerne
     decodeMinChunk: isCpuAdapter ? 32 : 64,
     decodeMaxChunks: isCpuAdapter ? 16 : 64,
     decodeAttention: isCpuAdapter ? "grouped" : "per-head",
-    decodeLanes: 4,
+    prefillAttention: isCpuAdapter ? "grouped" : "tiled",
+    groupedLanes: 4,
     // SwiftShader: a tree reduction's barriers cost more than scanning the row in one invocation.
     argmaxWorkgroupSize: isCpuAdapter ? 1 : largestPowerOfTwoAtMost(Math.min(128, maxInvocations)),
     // Measured (bench/peers.ts) only on SwiftShader, where the row kernel is the default; no GPU was available.

@@ -11,7 +11,7 @@ export function kernelSource(code: string, constants: Record<string, WgslConstan
 /**
  * Writes out, for each name in `counts` (in order), every line holding `{name}` once per value 0 … count − 1
  * with the value in its place; comment lines stay as they are. For kernels that keep a row in struct fields
- * rather than an indexed array (see shaders/attention_flash_decode.wgsl).
+ * rather than an indexed array (see shaders/attention_flash_grouped.wgsl).
  */
 export function unrollLines(source: string, counts: Record<string, number>): string {
   let lines = source.split("\n");

@@ -31,14 +31,16 @@ const CASES: (AttentionCase & { name: string; decodeMinChunk?: number; decodeMax
 describe("attention: flash and naive vs the CPU reference", () => {
   it.each(CASES.map((c, i) => ({ ...c, i })))("$name ($qHeads/$kvHeads heads, d=$headDim, block $blockSize, window $window)", async (c) => {
     const { request, expected } = attentionCase(c, 1000 + c.i);
-    // Flash runs twice, so that each variant is checked: K/V tiles staged in workgroup memory or read by each row
-    // (prefill), and the decode kernel per query head (GPUs) or grouped by KV head with dims in registers (SwiftShader).
+    // Flash runs twice, so that each variant is checked: the grouped kernels (an invocation per KV head, dims in
+    // registers: SwiftShader's), then the GPU kernels — prefill tiles with K/V staged in workgroup memory or read by
+    // each row (in turn), split-K decode per query head.
     const { out: flash } = await session().call<{ out: Float32Array }>("lab.attention", {
-      kind: "flash", ...request, decodeMinChunk: c.decodeMinChunk, decodeMaxChunks: c.decodeMaxChunks, sharedTiles: c.i % 2 === 1, decodeAttention: "grouped",
+      kind: "flash", ...request, decodeMinChunk: c.decodeMinChunk, decodeMaxChunks: c.decodeMaxChunks, prefillAttention: "grouped", decodeAttention: "grouped",
     });
     expect(maxAbsDiff(flash, expected)).toBeLessThanOrEqual(1e-4);
     const { out: flashOther } = await session().call<{ out: Float32Array }>("lab.attention", {
-      kind: "flash", ...request, decodeMinChunk: c.decodeMinChunk, decodeMaxChunks: c.decodeMaxChunks, sharedTiles: c.i % 2 === 0, decodeAttention: "per-head",
+      kind: "flash", ...request, decodeMinChunk: c.decodeMinChunk, decodeMaxChunks: c.decodeMaxChunks, sharedTiles: c.i % 2 === 0,
+      prefillAttention: "tiled", decodeAttention: "per-head",
     });
     expect(maxAbsDiff(flashOther, expected)).toBeLessThanOrEqual(1e-4);
     expect(maxAbsDiff(flashOther, flash)).toBeLessThanOrEqual(1e-5);
