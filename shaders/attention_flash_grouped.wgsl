@@ -2,26 +2,27 @@
 // alternative to attention_flash.wgsl's decode_main (tuning.decodeAttention) and prefill_main
 // (tuning.prefillAttention), over the same cache, with the same results up to rounding.
 //
-// An invocation serves all GROUP query heads of one KV head, so each key and value is read once for the group
-// (the tiled kernels read it once per query head, or stage it in workgroup memory behind barriers, which
-// SwiftShader runs as fibres). Keys in order: sealed blocks, then (quantized sections) the tail, then this
+// An invocation serves HEADS_PER_INVOCATION query heads of one KV head (all GROUP of them, or a divisor of GROUP
+// for large heads, so that its rows fit in registers), so each key and value is read once for them (the tiled
+// kernels read it once per query head, or stage it in workgroup memory behind barriers, which SwiftShader runs
+// as fibres). Invocation y index: a run of HEADS_PER_INVOCATION heads, heads y·HEADS_PER_INVOCATION + g. Keys in order: sealed blocks, then (quantized sections) the tail, then this
 // step's new keys (kv_new, full precision).
-//   decode_grouped_main   one invocation per (chunk, KV head, sequence) of a one-token sequence; writes the
+//   decode_grouped_main   one invocation per (chunk, run of heads, sequence) of a one-token sequence; writes the
 //                         chunk's partial states, which merge_main combines (same chunks and layout as decode_main)
-//   prefill_grouped_main  one invocation per (token, KV head) of a sequence with several new tokens; walks every
-//                         key its token sees and writes the output rows
+//   prefill_grouped_main  one invocation per (token, run of heads) of a sequence with several new tokens; walks
+//                         every key its token sees and writes the output rows
 //
 // A head's dims live in struct fields, not in arrays: SwiftShader keeps an array indexed in a loop in memory,
 // where every access is a per-lane gather, and branches on runtime values run both of their sides. So the
 // wrapper writes this file out (src/kernels/wgsl.ts unrollLines): a line holding {d} once for each vec4 of a
-// head (d = 0 … HEAD_VEC4 − 1), a line holding {g} once for each head of the group (g = 0 … GROUP − 1).
+// head (d = 0 … HEAD_VEC4 − 1), a line holding {g} once for each head of the run (g = 0 … HEADS_PER_INVOCATION − 1).
 
 /// One head's row: a query, or an output accumulator. [HEAD_DIM] as HEAD_VEC4 vec4 fields.
 struct HeadRow {
   x{d}: vec4<f32>,
 }
 
-/// The group's scaled query rows.
+/// The run's scaled query rows.
 struct GroupQuery {
   q{g}: HeadRow,
 }
@@ -43,9 +44,9 @@ struct GroupSoftmax {
   s{g}: Softmax,
 }
 
-fn group_query(t: u32, kv_head: u32) -> GroupQuery {
+fn group_query(t: u32, head0: u32) -> GroupQuery {
   var query: GroupQuery;
-  query.q{g}.x{d} = q[(t * Q_HEADS + kv_head * GROUP + {g}u) * HEAD_VEC4 + {d}u] * SCALE;
+  query.q{g}.x{d} = q[(t * Q_HEADS + head0 + {g}u) * HEAD_VEC4 + {d}u] * SCALE;
   return query;
 }
 
@@ -132,11 +133,12 @@ fn write_partial(at: u32, state: Softmax) {
   partials[at + 5u + {d}u * 4u] = state.acc.x{d}.w;
 }
 
-// Invocations: (chunk, KV head, sequence); GROUPED_LANES chunks a workgroup.
+// Invocations: (chunk, run of heads, sequence); GROUPED_LANES chunks a workgroup.
 @compute @workgroup_size(GROUPED_LANES)
 fn decode_grouped_main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let chunk = gid.x;
-  let kv_head = gid.y;
+  let head0 = gid.y * HEADS_PER_INVOCATION;
+  let kv_head = head0 / GROUP;
   let seq_index = gid.z;
   if (seq_index >= step.num_seqs) {
     return;
@@ -150,16 +152,17 @@ fn decode_grouped_main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let position = seq.context_len - 1u;
   let begin = max(chunk * chunk_len, first_visible(position));
   let end = min((chunk + 1u) * chunk_len, position + 1u);
-  let state = attend_keys(seq, kv_head, begin, end, group_query(seq.first_token, kv_head), empty_group());
-  write_partial(partial_index(seq_index, kv_head * GROUP + {g}u, chunk), state.s{g});
+  let state = attend_keys(seq, kv_head, begin, end, group_query(seq.first_token, head0), empty_group());
+  write_partial(partial_index(seq_index, head0 + {g}u, chunk), state.s{g});
 }
 
-// Invocations: (token of the step, KV head); GROUPED_LANES tokens a workgroup. Tokens of one-token sequences
-// are decode's.
+// Invocations: (token of the step, run of heads); GROUPED_LANES tokens a workgroup. Tokens of one-token
+// sequences are decode's.
 @compute @workgroup_size(GROUPED_LANES)
 fn prefill_grouped_main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let t = gid.x;
-  let kv_head = gid.y;
+  let head0 = gid.y * HEADS_PER_INVOCATION;
+  let kv_head = head0 / GROUP;
   if (t >= step.num_tokens) {
     return;
   }
@@ -168,6 +171,6 @@ fn prefill_grouped_main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (seq.num_tokens == 1u) {
     return;
   }
-  let state = attend_keys(seq, kv_head, first_visible(token.position), token.position + 1u, group_query(t, kv_head), empty_group());
-  out[(t * Q_HEADS + kv_head * GROUP + {g}u) * HEAD_VEC4 + {d}u] = state.s{g}.acc.x{d} / state.s{g}.l;
+  let state = attend_keys(seq, kv_head, first_visible(token.position), token.position + 1u, group_query(t, head0), empty_group());
+  out[(t * Q_HEADS + head0 + {g}u) * HEAD_VEC4 + {d}u] = state.s{g}.acc.x{d} / state.s{g}.l;
 }

@@ -12,6 +12,9 @@ import { attentionBindings, attentionConstants, kvReadLibrary, type AttentionBuf
 import type { KernelTuning } from "./tuning.js";
 import { kernelSource, unrollLines } from "./wgsl.js";
 
+/** Most vec4s of query rows (and as many of accumulators) a grouped attention invocation keeps in registers. */
+export const GROUPED_MAX_VEC4 = 32;
+
 export interface FlashTiles {
   /** Query tokens per prefill workgroup. */
   qTile: number;
@@ -62,12 +65,19 @@ export async function flashAttentionCalls(
   };
   const code = kernelSource(kvReadLibrary() + attentionFlashWgsl, constants);
   // The grouped kernels (tuning.prefillAttention, tuning.decodeAttention) are written out for this head size and
-  // group, in a module of their own: the tiled kernels and the merge compile from the same source either way.
-  const groupedPrefill = tuning.prefillAttention === "grouped";
-  const groupedDecode = tuning.decodeAttention === "grouped";
+  // run of heads, in a module of their own: the tiled kernels and the merge compile from the same source either way.
+  // A run is the largest divisor of the group whose rows (queries and accumulators) stay within GROUPED_MAX_VEC4
+  // vec4s; a head larger than that takes the tiled and per-head kernels.
+  const group = shape.qHeads / shape.kvHeads;
+  const headVec4 = shape.headDim / 4;
+  const headsPerInvocation = [...Array(group).keys()].map((i) => group - i).find((n) => group % n === 0 && n * headVec4 <= GROUPED_MAX_VEC4) ?? 0;
+  const groupedPrefill = tuning.prefillAttention === "grouped" && headsPerInvocation > 0;
+  const groupedDecode = tuning.decodeAttention === "grouped" && headsPerInvocation > 0;
   const groupedCode = groupedPrefill || groupedDecode
-    ? kernelSource(kvReadLibrary() + attentionFlashWgsl + unrollLines(attentionFlashGroupedWgsl, { g: shape.qHeads / shape.kvHeads, d: shape.headDim / 4 }), constants)
+    ? kernelSource(kvReadLibrary() + attentionFlashWgsl + unrollLines(attentionFlashGroupedWgsl, { g: headsPerInvocation, d: headVec4 }),
+      { ...constants, HEADS_PER_INVOCATION: headsPerInvocation })
     : code;
+  const runs = shape.qHeads / Math.max(1, headsPerInvocation); // runs of heads (grid y of the grouped kernels)
   const layout = layoutEntries(["uniform", "read", "read", "read", "read", "read", "write", "write", "read"]);
   const tag = `q${tiles.qTile} k${tiles.kTile}${tuning.flashSharedTiles ? " shared" : ""}`;
   const program = (entry: string, grouped: boolean) =>
@@ -89,7 +99,7 @@ export async function flashAttentionCalls(
       bindGroup: bound(prefill!),
       workgroups: (s) => {
         if (s.maxSeqTokens <= 1) return [0, 0, 0];
-        return groupedPrefill ? [ceilDiv(s.numTokens, tuning.groupedLanes), shape.kvHeads, 1] : [ceilDiv(s.maxSeqTokens, tiles.qTile), s.numSeqs, shape.kvHeads];
+        return groupedPrefill ? [ceilDiv(s.numTokens, tuning.groupedLanes), runs, 1] : [ceilDiv(s.maxSeqTokens, tiles.qTile), s.numSeqs, shape.kvHeads];
       },
     },
     {
@@ -98,7 +108,7 @@ export async function flashAttentionCalls(
       bindGroup: bound(decode!),
       workgroups: (s) => {
         if (s.numDecodeSeqs === 0) return [0, 0, 0];
-        return groupedDecode ? [ceilDiv(tuning.decodeMaxChunks, tuning.groupedLanes), shape.kvHeads, s.numSeqs] : [ceilDiv(tuning.decodeMaxChunks, wg), shape.qHeads, s.numSeqs];
+        return groupedDecode ? [ceilDiv(tuning.decodeMaxChunks, tuning.groupedLanes), runs, s.numSeqs] : [ceilDiv(tuning.decodeMaxChunks, wg), shape.qHeads, s.numSeqs];
       },
     },
     {
