@@ -127,7 +127,7 @@ function webkvKernels(): { name: string; code: string; rowsPerInvocation: number
   const shader = (name: string) => readFileSync(join(import.meta.dirname, "..", "shaders", `${name}.wgsl`), "utf8");
   const constants = {
     WEIGHT_FORMAT: GgmlType.Q8_0, COLS: 576, TOKEN_TILE: 1, ACCUMULATE: false, X_ROWS_ARE_LOGIT_ROWS: false, WORKGROUP_SIZE: 64,
-    NORM_INPUT: false, NORM_STAGED: false, NORM_LANES: 1, EPS: f32(1e-5), GLU: false, GELU_TANH: false,
+    NORM_INPUT: false, NORM_STAGED: false, NORM_LANES: 1, NORM_PER_INVOCATION: false, EPS: f32(1e-5), GLU: false, GELU_TANH: false,
   };
   const library = shader("weights") + shader("activation") + shader("matmul_norm");
   const kernelSource = (code: string, values: Record<string, WgslConstant>) => wgslWithConstants(`${shader("step")}\n${code}`, values); // as src/kernels/wgsl.ts
