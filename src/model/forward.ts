@@ -489,22 +489,10 @@ export class TransformerModel {
   }
 
   /**
-   * Runs one step: stores the batch's K/V in the cache and returns the logits of its logit rows,
-   * [logitRows.length × vocab] — or with readback "argmax", only each logit row's argmax id (computed on the
-   * GPU, equal to argmax() of those logits). Block copies (copy-on-write) are performed first.
-   */
-  async forward(
-    batch: StepBatch,
-    blockCopies: { src: number; dst: number }[] = [],
-    tailCopies: { src: number; dst: number }[] = [],
-    readback: StepReadback = "logits",
-  ): Promise<Float32Array | Uint32Array> {
-    return (await this.submit(batch, blockCopies, tailCopies, readback)).result();
-  }
-
-  /**
-   * Encodes and submits one step (as forward) without waiting for the GPU: the returned step's result() waits.
-   * With `chained`, token i of the batch reads its id on the GPU from the argmax id of logit row i of the step
+   * Submits one step without waiting for the GPU: it stores the batch's K/V in the cache, and the returned step's
+   * result() gives the logits of its logit rows, [logitRows.length × vocab] — or with readback "argmax", only each
+   * logit row's argmax id (computed on the GPU, equal to argmax() of those logits). Block copies (copy-on-write)
+   * are performed first. With `chained`, token i of the batch reads its id on the GPU from the argmax id of logit row i of the step
    * submitted just before (the batch's ids are placeholders): a greedy decode step can then be queued while the
    * previous one runs, before its id has come back. At most chainDepth steps may be unfinished at once.
    */
