@@ -164,6 +164,13 @@ fn decode_chunks(context_len: u32) -> u32 {
   return clamp((context_len + DECODE_MIN_CHUNK - 1u) / DECODE_MIN_CHUNK, 1u, DECODE_MAX_CHUNKS);
 }
 
+/// Keys [x, y) of chunk `chunk` (< chunks) of a one-token sequence: its share of the visible keys.
+fn decode_chunk_keys(seq: SeqInfo, chunk: u32, chunks: u32) -> vec2<u32> {
+  let chunk_len = (seq.context_len + chunks - 1u) / chunks;
+  let position = seq.context_len - 1u;
+  return vec2<u32>(max(chunk * chunk_len, first_visible(position)), min((chunk + 1u) * chunk_len, position + 1u));
+}
+
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn decode_main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let chunk = gid.x;
@@ -177,12 +184,11 @@ fn decode_main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (seq.num_tokens != 1u || chunk >= chunks) {
     return;
   }
-  let chunk_len = (seq.context_len + chunks - 1u) / chunks;
   let t = seq.first_token;
-  let position = seq.context_len - 1u;
   let kv_head = head / GROUP;
-  let begin = max(chunk * chunk_len, first_visible(position));
-  let end = min((chunk + 1u) * chunk_len, position + 1u);
+  let keys = decode_chunk_keys(seq, chunk, chunks);
+  let begin = keys.x;
+  let end = keys.y;
 
   let q_row = load_query(t, head);
   var acc: array<vec4<f32>, HEAD_VEC4>;

@@ -148,11 +148,8 @@ fn decode_grouped_main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (seq.num_tokens != 1u || chunk >= chunks) {
     return;
   }
-  let chunk_len = (seq.context_len + chunks - 1u) / chunks;
-  let position = seq.context_len - 1u;
-  let begin = max(chunk * chunk_len, first_visible(position));
-  let end = min((chunk + 1u) * chunk_len, position + 1u);
-  let state = attend_keys(seq, kv_head, begin, end, group_query(seq.first_token, head0), empty_group());
+  let keys = decode_chunk_keys(seq, chunk, chunks);
+  let state = attend_keys(seq, kv_head, keys.x, keys.y, group_query(seq.first_token, head0), empty_group());
   write_partial(partial_index(seq_index, head0 + {g}u, chunk), state.s{g});
 }
 

@@ -16,11 +16,11 @@ const KV_INT4: u32 = 3u;
 const K_QUANTIZED: bool = K_TYPE >= KV_INT8;
 const V_QUANTIZED: bool = V_TYPE >= KV_INT8;
 const KV_TAIL_WORDS: u32 = 2u * KV_HEADS * BLOCK_SIZE * HEAD_DIM;
-// Where each section starts: in a block (words), and in a tail (heads: K heads, then V heads).
+// Each section: where it starts in a block (words), and whether it holds values (kv_tail_index's is_value).
 const K_OFFSET: u32 = 0u;
 const V_OFFSET: u32 = K_WORDS;
-const K_TAIL_HEADS: u32 = 0u;
-const V_TAIL_HEADS: u32 = KV_HEADS;
+const K_IS_VALUE: bool = false;
+const V_IS_VALUE: bool = true;
 
 /// The physical block holding position `position` of the sequence whose table starts at `table_offset`.
 fn kv_block_of(table_offset: u32, position: u32) -> u32 {
@@ -47,6 +47,11 @@ fn kv_scales4(word: u32) -> vec4<f32> {
 
 fn kv_byte_at(byte_index: u32, base: u32) -> u32 {
   return (kv_pool[base + byte_index / 4u] >> (8u * (byte_index % 4u))) & 255u;
+}
+
+/// 4 f32 values from words at … at+3 of the pool.
+fn kv_f32x4(at: u32) -> vec4<f32> {
+  return bitcast<vec4<f32>>(vec4<u32>(kv_pool[at], kv_pool[at + 1u], kv_pool[at + 2u], kv_pool[at + 3u]));
 }
 
 fn kv_tail_index(tail: u32, is_value: bool, head: u32, slot: u32) -> u32 {

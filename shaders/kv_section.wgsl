@@ -9,8 +9,7 @@ fn kv_s_load4(block: u32, head: u32, slot: u32, d4: u32) -> vec4<f32> {
   let base = block * KV_BLOCK_WORDS + S_OFFSET;
   let value = (head * BLOCK_SIZE + slot) * HEAD_DIM + d4 * 4u;
   if (S_TYPE == KV_F32) {
-    let at = base + value;
-    return bitcast<vec4<f32>>(vec4<u32>(kv_pool[at], kv_pool[at + 1u], kv_pool[at + 2u], kv_pool[at + 3u]));
+    return kv_f32x4(base + value);
   }
   if (S_TYPE == KV_F16) {
     let at = base + value / 2u;
@@ -41,6 +40,5 @@ fn kv_s_load4(block: u32, head: u32, slot: u32, d4: u32) -> vec4<f32> {
 
 /// Dims 4·d4 … of (head, slot) in the full-precision tail `tail` (quantized sections: the unsealed block).
 fn kv_s_tail4(tail: u32, head: u32, slot: u32, d4: u32) -> vec4<f32> {
-  let at = KV_TAIL_OFFSET + tail * KV_TAIL_WORDS + ((S_TAIL_HEADS + head) * BLOCK_SIZE + slot) * HEAD_DIM + d4 * 4u;
-  return bitcast<vec4<f32>>(vec4<u32>(kv_pool[at], kv_pool[at + 1u], kv_pool[at + 2u], kv_pool[at + 3u]));
+  return kv_f32x4(kv_tail_index(tail, S_IS_VALUE, head, slot) + d4 * 4u);
 }

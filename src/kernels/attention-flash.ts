@@ -63,7 +63,8 @@ export async function flashAttentionCalls(
     WORKGROUP_SIZE: tuning.workgroupSize,
     GROUPED_LANES: tuning.groupedLanes,
   };
-  const code = kernelSource(kvReadLibrary() + attentionFlashWgsl, constants);
+  const library = kvReadLibrary() + attentionFlashWgsl;
+  const code = kernelSource(library, constants);
   // The grouped kernels (tuning.prefillAttention, tuning.decodeAttention) are written out for this head size and
   // run of heads, in a module of their own: the tiled kernels and the merge compile from the same source either way.
   // A run is the largest divisor of the group whose rows (queries and accumulators) stay within GROUPED_MAX_VEC4
@@ -74,7 +75,7 @@ export async function flashAttentionCalls(
   const groupedPrefill = tuning.prefillAttention === "grouped" && headsPerInvocation > 0;
   const groupedDecode = tuning.decodeAttention === "grouped" && headsPerInvocation > 0;
   const groupedCode = groupedPrefill || groupedDecode
-    ? kernelSource(kvReadLibrary() + attentionFlashWgsl + unrollLines(attentionFlashGroupedWgsl, { g: headsPerInvocation, d: headVec4 }),
+    ? kernelSource(library + unrollLines(attentionFlashGroupedWgsl, { g: headsPerInvocation, d: headVec4 }),
       { ...constants, HEADS_PER_INVOCATION: headsPerInvocation })
     : code;
   const runs = shape.qHeads / Math.max(1, headsPerInvocation); // runs of heads (grid y of the grouped kernels)

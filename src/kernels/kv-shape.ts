@@ -43,9 +43,11 @@ function sectionConstants(prefix: "K" | "V", s: SectionLayout): Record<string, n
  * V_), then kv_read.wgsl: what an attention kernel includes before its own file.
  */
 export function kvReadLibrary(): string {
-  const section = (prefix: "K" | "V") => kvSectionWgsl.replace(/\bS_/g, `${prefix}_`).replace(/\bkv_s_/g, `kv_${prefix.toLowerCase()}_`);
-  return [kvCacheWgsl, section("K"), section("V"), kvReadWgsl].join("\n");
+  return KV_READ_LIBRARY;
 }
+
+const section = (prefix: "K" | "V") => kvSectionWgsl.replace(/\bS_/g, `${prefix}_`).replace(/\bkv_s_/g, `kv_${prefix.toLowerCase()}_`);
+const KV_READ_LIBRARY = [kvCacheWgsl, section("K"), section("V"), kvReadWgsl].join("\n");
 
 export function kvConstants(shape: KvShape): Record<string, number | boolean> {
   const layout = blockLayout(shape, shape.format);
