@@ -31,30 +31,39 @@ fn x_at(t: u32, c: u32) -> f32 {
 var<workgroup> norm_partials: array<array<f32, NORM_LANES>, TOKEN_TILE>;
 var<workgroup> x_normed: array<array<vec4<f32>, select(1u, COLS / 4u, NORM_STAGED)>, TOKEN_TILE>;
 
-/// Lane partials of the tile's tokens (tail tokens repeat the last one).
-fn store_norm_partials(lane: u32, first_token: u32, n: u32) {
-  if (lane < NORM_LANES) {
-    for (var tt = 0u; tt < TOKEN_TILE; tt++) {
-      let t = min(first_token + tt, n - 1u);
-      var sum = 0.0;
-      for (var c = lane; c < COLS; c += NORM_LANES) {
-        let v = x_at(t, c);
-        sum += v * v;
-      }
-      norm_partials[tt][lane] = sum;
-    }
+/// Σ x[t, c]² over the columns c ≡ lane (mod NORM_LANES): one lane's partial, in rmsnorm.wgsl's order.
+fn lane_partial(t: u32, lane: u32) -> f32 {
+  var sum = 0.0;
+  for (var c = lane; c < COLS; c += NORM_LANES) {
+    let v = x_at(t, c);
+    sum += v * v;
   }
+  return sum;
 }
 
-/// 1 / sqrt(mean(x[t, :]²) + EPS) of token tt of the tile, from the lane partials.
-fn inverse_rms(tt: u32) -> f32 {
-  var partial = norm_partials[tt];
+/// 1 / sqrt(mean(x[t, :]²) + EPS) from a token's lane partials, added by rmsnorm.wgsl's tree.
+fn rms_from_partials(partials: array<f32, NORM_LANES>) -> f32 {
+  var partial = partials;
   for (var width = NORM_LANES / 2u; width > 0u; width /= 2u) {
     for (var lane = 0u; lane < width; lane++) {
       partial[lane] += partial[lane + width];
     }
   }
   return 1.0 / sqrt(partial[0] / f32(COLS) + EPS);
+}
+
+/// Lane partials of the tile's tokens (tail tokens repeat the last one).
+fn store_norm_partials(lane: u32, first_token: u32, n: u32) {
+  if (lane < NORM_LANES) {
+    for (var tt = 0u; tt < TOKEN_TILE; tt++) {
+      norm_partials[tt][lane] = lane_partial(min(first_token + tt, n - 1u), lane);
+    }
+  }
+}
+
+/// 1 / sqrt(mean(x[t, :]²) + EPS) of token tt of the tile, from the lane partials.
+fn inverse_rms(tt: u32) -> f32 {
+  return rms_from_partials(norm_partials[tt]);
 }
 
 /// x_normed[tt] = x[t, :]·(1/rms)·g for the tile's tokens, the lanes sharing the columns (after the partials' barrier).
@@ -68,24 +77,14 @@ fn stage_normed_x(lane: u32, first_token: u32, n: u32) {
   }
 }
 
-/// 1/rms of token t by one invocation alone: the NORM_LANES partials summed in turn, then the same tree — the
-/// same sums in the same order as the lanes', so the same bits, with no workgroup memory and no barrier.
+/// 1/rms of token t by one invocation alone: the NORM_LANES partials in turn, then the same tree — the same sums
+/// in the same order as the lanes', so the same bits, with no workgroup memory and no barrier.
 fn own_inverse_rms(t: u32) -> f32 {
-  var partial: array<f32, NORM_LANES>;
+  var partials: array<f32, NORM_LANES>;
   for (var lane = 0u; lane < NORM_LANES; lane++) {
-    var sum = 0.0;
-    for (var c = lane; c < COLS; c += NORM_LANES) {
-      let v = x_at(t, c);
-      sum += v * v;
-    }
-    partial[lane] = sum;
+    partials[lane] = lane_partial(t, lane);
   }
-  for (var width = NORM_LANES / 2u; width > 0u; width /= 2u) {
-    for (var lane = 0u; lane < width; lane++) {
-      partial[lane] += partial[lane + width];
-    }
-  }
-  return 1.0 / sqrt(partial[0] / f32(COLS) + EPS);
+  return rms_from_partials(partials);
 }
 
 /// The kernels' prologue (call it where every invocation does): with NORM_INPUT, the partials, then either the
