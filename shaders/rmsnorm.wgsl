@@ -1,4 +1,9 @@
-// RMSNorm, one workgroup per row:   y[r, :] (+)= x[src(r), :] · g / sqrt(mean(x[src(r), :]²) + EPS)
+// RMSNorm:   y[r, :] (+)= x[src(r), :] · g / sqrt(mean(x[src(r), :]²) + EPS)
+//
+// Two entry points, the same sums in the same order (so the same bits): `main`, a workgroup of LANES lanes per row
+// (lane l sums x² over the columns c ≡ l mod LANES, then a tree in workgroup memory: GPUs); and `main_per_row`, one
+// invocation per row doing the LANES partials in turn and the same tree in registers — no workgroup memory and no
+// barrier, which SwiftShader runs as fibres (a 64-wide norm cost ≈ 110 µs a dispatch with barriers there).
 //
 // ACCUMULATE adds the normalized row into y instead of writing it (Gemma's post-attention and post-FFN
 // norms feed the residual stream this way: x += norm(out)·g).
@@ -12,9 +17,9 @@
 @group(0) @binding(3) var<storage, read> logit_rows: array<u32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
-var<workgroup> partial_sums: array<f32, WORKGROUP_SIZE>;
+var<workgroup> partial_sums: array<f32, LANES>;
 
-@compute @workgroup_size(WORKGROUP_SIZE)
+@compute @workgroup_size(LANES)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
   let r = wid.x;
   let n = select(step.num_tokens, step.num_logit_rows, GATHER_LOGIT_ROWS);
@@ -23,25 +28,56 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
   let src = select(r, logit_rows[r], GATHER_LOGIT_ROWS);
   var sum = 0.0;
-  for (var c = lane; c < DIM; c += WORKGROUP_SIZE) {
+  for (var c = lane; c < DIM; c += LANES) {
     let v = x[src * DIM + c];
     sum += v * v;
   }
   partial_sums[lane] = sum;
   workgroupBarrier();
-  for (var width = WORKGROUP_SIZE / 2u; width > 0u; width /= 2u) {
+  for (var width = LANES / 2u; width > 0u; width /= 2u) {
     if (lane < width) {
       partial_sums[lane] += partial_sums[lane + width];
     }
     workgroupBarrier();
   }
   let scale = 1.0 / sqrt(partial_sums[0] / f32(DIM) + EPS);
-  for (var c = lane; c < DIM; c += WORKGROUP_SIZE) {
-    let normed = x[src * DIM + c] * scale * g[c];
-    if (ACCUMULATE) {
-      y[r * DIM + c] += normed;
-    } else {
-      y[r * DIM + c] = normed;
+  for (var c = lane; c < DIM; c += LANES) {
+    store_normed(r, c, x[src * DIM + c] * scale * g[c]);
+  }
+}
+
+fn store_normed(r: u32, c: u32, normed: f32) {
+  if (ACCUMULATE) {
+    y[r * DIM + c] += normed;
+  } else {
+    y[r * DIM + c] = normed;
+  }
+}
+
+@compute @workgroup_size(ROWS_PER_WORKGROUP)
+fn main_per_row(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let r = gid.x;
+  let n = select(step.num_tokens, step.num_logit_rows, GATHER_LOGIT_ROWS);
+  if (r >= n) {
+    return;
+  }
+  let src = select(r, logit_rows[r], GATHER_LOGIT_ROWS);
+  var partials: array<f32, LANES>;
+  for (var lane = 0u; lane < LANES; lane++) {
+    var sum = 0.0;
+    for (var c = lane; c < DIM; c += LANES) {
+      let v = x[src * DIM + c];
+      sum += v * v;
     }
+    partials[lane] = sum;
+  }
+  for (var width = LANES / 2u; width > 0u; width /= 2u) {
+    for (var lane = 0u; lane < width; lane++) {
+      partials[lane] += partials[lane + width];
+    }
+  }
+  let scale = 1.0 / sqrt(partials[0] / f32(DIM) + EPS);
+  for (var c = 0u; c < DIM; c++) {
+    store_normed(r, c, x[src * DIM + c] * scale * g[c]);
   }
 }

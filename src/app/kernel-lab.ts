@@ -152,7 +152,8 @@ export class KernelLab {
   }
 
   /** With `y0`, the normalized rows are added into y0 (post-norms into the residual stream). */
-  async rmsnorm(r: { x: Float32Array; weight: Float32Array; dim: number; eps: number; numTokens: number; gatherRows?: number[]; y0?: Float32Array }): Promise<Float32Array> {
+  /** perRow: one invocation per row (shaders/rmsnorm.wgsl's main_per_row); lanes: the partial sums (default: the tuning's). */
+  async rmsnorm(r: { x: Float32Array; weight: Float32Array; dim: number; eps: number; numTokens: number; gatherRows?: number[]; y0?: Float32Array; perRow?: boolean; lanes?: number }): Promise<Float32Array> {
     const gpu = await this.gpu();
     try {
       const gather = r.gatherRows !== undefined;
@@ -162,7 +163,7 @@ export class KernelLab {
       const rows = gather ? r.gatherRows!.length : r.numTokens;
       const y = await this.upload(gpu, "y", r.y0 ?? new Float32Array(rows * r.dim));
       const call = await rmsnormCall(gpu, "lab rmsnorm", { step: step.uniform, x, weight: g, logitRows: step.logitRows, y },
-        { dim: r.dim, eps: r.eps, gatherLogitRows: gather, accumulate: r.y0 !== undefined, workgroupSize: chooseTuning(gpu).reduceWorkgroupSize });
+        { dim: r.dim, eps: r.eps, gatherLogitRows: gather, accumulate: r.y0 !== undefined, workgroupSize: r.lanes ?? chooseTuning(gpu).reduceWorkgroupSize, perRow: r.perRow });
       this.run(gpu, [call], sizes);
       return await this.read(gpu, y, rows * r.dim * 4);
     } finally {

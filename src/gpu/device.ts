@@ -28,6 +28,12 @@ export interface GpuContext {
   adapter: AdapterDescription;
   hasShaderF16: boolean;
   hasSubgroups: boolean;
+  /**
+   * The adapter's smallest subgroup (0 when it does not say), and whether WGSL has the subgroup_id builtin: a kernel
+   * that shares rows among LANES_PER_ROW lanes of one subgroup needs both (shaders/matmul_subgroup.wgsl).
+   */
+  subgroupMinSize: number;
+  hasSubgroupId: boolean;
   hasTimestamps: boolean;
   memory: GpuMemory;
   /** Set when the device is lost; every later call fails with this reason. */
@@ -81,6 +87,8 @@ export async function acquireGpu(options: { powerPreference?: GPUPowerPreference
     },
     hasShaderF16: device.features.has("shader-f16"),
     hasSubgroups: device.features.has("subgroups"),
+    subgroupMinSize: (info as GPUAdapterInfo & { subgroupMinSize?: number }).subgroupMinSize ?? 0,
+    hasSubgroupId: (navigator.gpu as GPU & { wgslLanguageFeatures?: ReadonlySet<string> }).wgslLanguageFeatures?.has("subgroup_id") ?? false,
     hasTimestamps: device.features.has("timestamp-query"),
     memory: new GpuMemory(device, limits.maxBufferSize),
   };

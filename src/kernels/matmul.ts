@@ -1,16 +1,22 @@
 // Wrapper of the matmul family: y (+)= W·x with W quantized on the GPU, optionally reading rmsnorm(x)·g (the
-// norm folded in) and/or writing act(y)·(W·x) (the GLU folded in). Three kernels: shaders/matmul.wgsl, one row
+// norm folded in) and/or writing act(y)·(W·x) (the GLU folded in). Five kernels: shaders/matmul.wgsl, one row
 // per invocation and a tile of tokens (any row length); shaders/matmul_rows.wgsl, several rows per invocation
-// for one token or a tile of 4, blocks held in registers (SwiftShader's); and shaders/matmul_coop.wgsl, lanes of
-// a workgroup cooperating on each row (coalesced weight reads, for GPUs). Owns one pipeline per (kernel, format, row length,
-// token tile, accumulate, logit-rows, fusions) and one small uniform per weight chunk.
+// for one token or a tile of 4, blocks held in registers (SwiftShader's); shaders/matmul_coop.wgsl, lanes of
+// a workgroup cooperating on each row (coalesced weight reads, for GPUs), summed in workgroup memory;
+// shaders/matmul_subgroup.wgsl, the same with a row's lanes in one subgroup, summed by subgroup shuffles; and
+// shaders/matmul_tiled.wgsl, tiles of rows × tokens staged in workgroup memory (prefill on GPUs). Owns one
+// pipeline per (kernel, format, row length, token tile, accumulate, logit-rows, fusions) and one small uniform per
+// weight chunk.
 
 import activationWgsl from "../../shaders/activation.wgsl?raw";
 import matmulWgsl from "../../shaders/matmul.wgsl?raw";
 import matmulCoopWgsl from "../../shaders/matmul_coop.wgsl?raw";
 import matmulRowsWgsl from "../../shaders/matmul_rows.wgsl?raw";
 import matmulNormWgsl from "../../shaders/matmul_norm.wgsl?raw";
+import matmulSubgroupWgsl from "../../shaders/matmul_subgroup.wgsl?raw";
+import matmulTiledWgsl from "../../shaders/matmul_tiled.wgsl?raw";
 import weightsWgsl from "../../shaders/weights.wgsl?raw";
+import weightsBlock8Wgsl from "../../shaders/weights_block8.wgsl?raw";
 import type { GpuContext } from "../gpu/device.js";
 import { bindGroup, createComputeProgram, f32, layoutEntries, type BufferBinding, type WgslConstant } from "../gpu/pipelines.js";
 import type { GatedActivation } from "../model/architecture.js";
@@ -38,13 +44,23 @@ export interface MatmulOptions {
   stageNorm?: boolean;
   /**
    * Which kernel: one row per invocation (default); `rowsPerInvocation` rows per invocation for one token or a tile
-   * of 4 (4 rows then; other tiles, or rows that are not whole 32-value blocks, fall back to "row"); or
-   * `rowsPerWorkgroup` rows shared by the workgroup's lanes.
+   * of 4 (4 rows then; other tiles, or rows that are not whole 32-value blocks, fall back to "row");
+   * `rowsPerWorkgroup` rows shared by the workgroup's lanes; `lanesPerRow` lanes of a subgroup sharing each row
+   * (needs subgroups with subgroup_id, and lanesPerRow ≤ the adapter's smallest subgroup); or tiles of rows ×
+   * 16 tokens staged in workgroup memory ("tiled": the token tile is its own, `tokenTile` is not used).
    */
   kernel?: MatmulKernel;
 }
 
-export type MatmulKernel = { kind: "row" } | { kind: "rows"; rowsPerInvocation: 4 | 8 } | { kind: "cooperative"; rowsPerWorkgroup: number };
+export type MatmulKernel =
+  | { kind: "row" }
+  | { kind: "rows"; rowsPerInvocation: 4 | 8 }
+  | { kind: "cooperative"; rowsPerWorkgroup: number }
+  | { kind: "subgroup"; lanesPerRow: number }
+  | { kind: "tiled" };
+
+/** Tokens in a tile of the tiled kernel; its rows (64, or 32 where workgroup memory is short) come from the limits. */
+export const TILED_TOKENS = 16;
 
 /** Calls computing y[:, 0:W.rows] (+)= W·x for every chunk of W. */
 export async function matmulCalls(
@@ -59,25 +75,28 @@ export async function matmulCalls(
   const norm = options.norm;
   if (options.glu && options.accumulate) throw new Error("a GLU matmul writes y = act(y)·(W·x); it cannot accumulate");
   const sharedNorm = norm !== undefined && !norm.perInvocation;
-  if (sharedNorm && norm.lanes > options.workgroupSize) throw new Error(`a matmul with the norm folded in needs ${norm.lanes} lanes, its workgroup has ${options.workgroupSize}`);
   const requested = options.kernel ?? { kind: "row" };
   if (requested.kind === "rows" && requested.rowsPerInvocation !== 4 && requested.rowsPerInvocation !== 8) {
     throw new Error(`the rows matmul takes 4 or 8 rows per invocation, got ${requested.rowsPerInvocation as number}`);
   }
-  // The rows kernel takes 1 token (4 or 8 rows an invocation) or a tile of 4 (4 rows), rows of whole 32-value blocks
-  // (float formats: any multiple of 4 values).
-  const rowsFit = weight.cols % 32 === 0 || (gpuWeightLayout(weight.type) === "float" && weight.cols % 4 === 0);
-  const kernel: MatmulKernel = requested.kind !== "rows" ? requested
-    : !rowsFit || ![1, 4].includes(options.tokenTile) ? { kind: "row" }
+  // The rows, subgroup and tiled kernels read rows of whole 32-value blocks (float formats: any multiple of 4 values),
+  // the rows kernel 1 token (4 or 8 rows an invocation) or a tile of 4 (4 rows); other rows take the row kernel.
+  const blocksFit = weight.cols % 32 === 0 || (gpuWeightLayout(weight.type) === "float" && weight.cols % 4 === 0);
+  const kernel: MatmulKernel = !["rows", "subgroup", "tiled"].includes(requested.kind) ? requested
+    : !blocksFit ? { kind: "row" }
+    : requested.kind !== "rows" ? requested
+    : ![1, 4].includes(options.tokenTile) ? { kind: "row" }
     : options.tokenTile === 4 ? { kind: "rows", rowsPerInvocation: 4 } : requested;
-  const shape = kernelShape(kernel, options.workgroupSize, sharedNorm ? norm.lanes : 1);
-  // The normalized tile is staged in workgroup memory when it fits beside the kernel's other workgroup arrays.
-  const workgroupBytes = options.tokenTile * ((norm?.lanes ?? 1) + (kernel.kind === "cooperative" ? options.workgroupSize : 0) + weight.cols) * 4;
-  const staged = sharedNorm && (options.stageNorm ?? true) && workgroupBytes <= gpu.limits.maxComputeWorkgroupStorageSize;
+  const shape = kernelShape(gpu, kernel, options.workgroupSize, sharedNorm ? norm.lanes : 1);
+  const tokenTile = shape.tokenTile ?? options.tokenTile;
+  // The normalized tile is staged in workgroup memory when it fits beside the kernel's other workgroup arrays
+  // (not by the tiled kernel, which stages each step's inputs normed).
+  const workgroupBytes = tokenTile * ((norm?.lanes ?? 1) + (kernel.kind === "cooperative" ? shape.workgroupSize : 0) + weight.cols) * 4;
+  const staged = sharedNorm && kernel.kind !== "tiled" && (options.stageNorm ?? true) && workgroupBytes <= gpu.limits.maxComputeWorkgroupStorageSize;
   const code = kernelSource(weightsWgsl + activationWgsl + matmulNormWgsl + shape.wgsl, {
     WEIGHT_FORMAT: weight.type,
     COLS: weight.cols,
-    TOKEN_TILE: options.tokenTile,
+    TOKEN_TILE: tokenTile,
     ACCUMULATE: options.accumulate,
     X_ROWS_ARE_LOGIT_ROWS: options.xRowsAreLogitRows ?? false,
     WORKGROUP_SIZE: shape.workgroupSize,
@@ -89,10 +108,10 @@ export async function matmulCalls(
     GLU: options.glu !== undefined,
     GELU_TANH: options.glu === "gelu_tanh",
     ...shape.constants,
-  });
+  }, shape.directives);
   const program = await createComputeProgram(
     gpu.device,
-    `matmul${shape.tag} ${weight.type}x${weight.cols} tile${options.tokenTile}${options.accumulate ? "+=" : ""}${norm ? (staged ? " norm staged" : norm.perInvocation ? " norm per invocation" : " norm") : ""}${options.glu ? ` ${options.glu}` : ""}`,
+    `matmul${shape.tag} ${weight.type}x${weight.cols} tile${tokenTile}${options.accumulate ? "+=" : ""}${norm ? (staged ? " norm staged" : norm.perInvocation ? " norm per invocation" : " norm") : ""}${options.glu ? ` ${options.glu}` : ""}`,
     code,
     layoutEntries(["uniform", "uniform", "read", "read", "read", "write", "read"]),
   );
@@ -100,7 +119,6 @@ export async function matmulCalls(
   for (const chunk of weight.chunks) {
     const params = await gpu.memory.allocate("other", `${weight.name} matmul params`, 16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     gpu.device.queue.writeBuffer(params, 0, new Uint32Array([chunk.rows, chunk.rowOffset, yStride, 0]));
-    const tokenTile = options.tokenTile;
     const logitRows = options.xRowsAreLogitRows ?? false;
     calls.push({
       label: `matmul ${weight.name}`,
@@ -117,24 +135,61 @@ export async function matmulCalls(
 }
 
 /** What a kernel kind compiles (its WGSL, workgroup size, extra constants, label tag) and how many rows a workgroup covers. */
-function kernelShape(kernel: MatmulKernel, workgroupSize: number, normLanes: number): {
+function kernelShape(gpu: GpuContext, kernel: MatmulKernel, workgroupSize: number, normLanes: number): {
   wgsl: string; workgroupSize: number; rowsPerWorkgroup: number; constants: Record<string, WgslConstant>; tag: string;
+  directives?: string[]; tokenTile?: number;
 } {
+  // A folded norm's partials take NORM_LANES lanes of the workgroup: no kernel has fewer.
   if (kernel.kind === "cooperative") {
     const rows = kernel.rowsPerWorkgroup;
-    if (!(Number.isInteger(Math.log2(rows)) && rows <= workgroupSize)) {
-      throw new Error(`a cooperative matmul shares a workgroup of ${workgroupSize} lanes among a power of two of rows at most that, got ${rows}`);
+    const invocations = Math.max(workgroupSize, normLanes);
+    if (!(Number.isInteger(Math.log2(rows)) && rows <= invocations)) {
+      throw new Error(`a cooperative matmul shares a workgroup of ${invocations} lanes among a power of two of rows at most that, got ${rows}`);
     }
-    return { wgsl: matmulCoopWgsl, workgroupSize, rowsPerWorkgroup: rows, constants: { ROWS_PER_WORKGROUP: rows }, tag: ` coop${rows}` };
+    return { wgsl: matmulCoopWgsl, workgroupSize: invocations, rowsPerWorkgroup: rows, constants: { ROWS_PER_WORKGROUP: rows }, tag: ` coop${rows}` };
+  }
+  if (kernel.kind === "subgroup") {
+    const lanes = kernel.lanesPerRow;
+    const why = subgroupMatmulUnavailable(gpu, lanes);
+    if (why) throw new Error(`the subgroup matmul with ${lanes} lanes a row cannot run here: ${why}`);
+    const invocations = Math.max(workgroupSize, normLanes, lanes);
+    return {
+      wgsl: weightsBlock8Wgsl + matmulSubgroupWgsl, workgroupSize: invocations, rowsPerWorkgroup: invocations / lanes,
+      constants: { LANES_PER_ROW: lanes }, tag: ` subgroup${lanes}`, directives: ["enable subgroups;"],
+    };
+  }
+  if (kernel.kind === "tiled") {
+    // 64 rows × 16 tokens (64 lanes, 4 × 4 outputs each), or 32 rows where the staged tiles and the norm's partials
+    // would not fit the workgroup memory the adapter grants.
+    const bytes = (rows: number) => (rows * 8 + TILED_TOKENS * 8) * 16 + TILED_TOKENS * (normLanes + 1) * 4;
+    const rows = bytes(64) <= gpu.limits.maxComputeWorkgroupStorageSize ? 64 : 32;
+    const invocations = (rows / 4) * (TILED_TOKENS / 4);
+    if (bytes(rows) > gpu.limits.maxComputeWorkgroupStorageSize || invocations > gpu.limits.maxComputeInvocationsPerWorkgroup) {
+      throw new Error(`the tiled matmul needs ${bytes(rows)} bytes of workgroup memory and ${invocations} invocations; the adapter grants ${gpu.limits.maxComputeWorkgroupStorageSize} and ${gpu.limits.maxComputeInvocationsPerWorkgroup}`);
+    }
+    return {
+      wgsl: weightsBlock8Wgsl + matmulTiledWgsl, workgroupSize: invocations, rowsPerWorkgroup: rows,
+      constants: { TILE_ROWS: rows, TILE_TOKENS: TILED_TOKENS }, tag: ` tiled${rows}x${TILED_TOKENS}`, tokenTile: TILED_TOKENS,
+    };
   }
   if (kernel.kind === "rows") {
     // The row kernel's rows per workgroup (as many workgroups for the CPU threads to share) with fewer
     // invocations, but never fewer than a folded norm's lanes.
     const invocations = Math.max(Math.floor(workgroupSize / kernel.rowsPerInvocation), normLanes, 1);
     return {
-      wgsl: matmulRowsWgsl, workgroupSize: invocations, rowsPerWorkgroup: kernel.rowsPerInvocation * invocations,
+      wgsl: weightsBlock8Wgsl + matmulRowsWgsl, workgroupSize: invocations, rowsPerWorkgroup: kernel.rowsPerInvocation * invocations,
       constants: { ROWS_PER_INVOCATION: kernel.rowsPerInvocation }, tag: ` rows${kernel.rowsPerInvocation}`,
     };
   }
-  return { wgsl: matmulWgsl, workgroupSize, rowsPerWorkgroup: workgroupSize, constants: {}, tag: "" };
+  const invocations = Math.max(workgroupSize, normLanes);
+  return { wgsl: matmulWgsl, workgroupSize: invocations, rowsPerWorkgroup: invocations, constants: {}, tag: "" };
+}
+
+/** Why the subgroup matmul with `lanesPerRow` lanes a row cannot run on this device (undefined when it can). */
+export function subgroupMatmulUnavailable(gpu: Pick<GpuContext, "hasSubgroups" | "hasSubgroupId" | "subgroupMinSize">, lanesPerRow: number): string | undefined {
+  if (!gpu.hasSubgroups) return "the device has no \"subgroups\" feature";
+  if (!gpu.hasSubgroupId) return "WGSL here has no subgroup_id builtin";
+  if (!(Number.isInteger(Math.log2(lanesPerRow)) && lanesPerRow >= 1)) return `lanes a row must be a power of two, got ${lanesPerRow}`;
+  if (lanesPerRow > gpu.subgroupMinSize) return `the adapter's smallest subgroup has ${gpu.subgroupMinSize} lanes`;
+  return undefined;
 }

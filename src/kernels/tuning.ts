@@ -3,7 +3,7 @@
 // real GPUs want wider workgroups. Every kernel wrapper takes its sizes from here.
 
 import type { GpuContext } from "../gpu/device.js";
-import type { MatmulKernel } from "./matmul.js";
+import { subgroupMatmulUnavailable, type MatmulKernel } from "./matmul.js";
 
 export interface KernelTuning {
   /** Invocations per workgroup for elementwise and row-per-invocation kernels. */
@@ -40,6 +40,11 @@ export interface KernelTuning {
   matmul: MatmulKernel;
   /** Matmul kernel of single-token steps (decode). */
   decodeMatmul: MatmulKernel;
+  /**
+   * RMSNorm calls with one invocation per row instead of a workgroup (the same sums in the same order: the same
+   * bits), no barrier — SwiftShader's (shaders/rmsnorm.wgsl).
+   */
+  rmsnormPerRow: boolean;
   /** Fold each layer's RMSNorm into the matmuls that read it (every row recomputes 1/rms: one dispatch less per norm). */
   fuseNorm: boolean;
   /** With fuseNorm: every matmul invocation computes 1/rms itself (no barrier, x re-read) instead of its workgroup's lanes. */
@@ -58,11 +63,20 @@ function largestPowerOfTwoAtMost(value: number): number {
   return 2 ** Math.floor(Math.log2(Math.max(1, value)));
 }
 
-export function chooseTuning(gpu: Pick<GpuContext, "limits" | "adapter">): KernelTuning {
+export function chooseTuning(gpu: Pick<GpuContext, "limits" | "adapter" | "hasSubgroups" | "hasSubgroupId" | "subgroupMinSize">): KernelTuning {
   const maxInvocations = Math.min(gpu.limits.maxComputeInvocationsPerWorkgroup, gpu.limits.maxComputeWorkgroupSizeX);
   const isCpuAdapter = gpu.adapter.architecture === "swiftshader" || gpu.adapter.isFallbackAdapter;
+  // GPUs: a row's lanes in one subgroup (up to 32: a Q8_0 row of 1,024 values is 32 blocks) where the adapter has
+  // subgroups with subgroup_id, else the workgroup's lanes summed in workgroup memory.
+  const subgroupLanes = Math.min(32, largestPowerOfTwoAtMost(gpu.subgroupMinSize));
+  const gpuDecodeMatmul: MatmulKernel = gpu.subgroupMinSize >= 4 && !subgroupMatmulUnavailable(gpu, subgroupLanes)
+    ? { kind: "subgroup", lanesPerRow: subgroupLanes } : { kind: "cooperative", rowsPerWorkgroup: 4 };
   return {
-    workgroupSize: largestPowerOfTwoAtMost(Math.min(64, maxInvocations)),
+    // SwiftShader: 16. Kernel GPU time per stories260K decode step (timestamps, 5 interleaved rounds): 7.28 ms with
+    // 16 vs 7.44 with 64 — the small kernels (rope, KV append, merge, embedding) and the matrices of 64 rows or fewer
+    // (then 4 workgroups, not 1) took less, ffn gate/up/output about the same — and 10.87 with 8; a
+    // SmolLM2-135M-shaped Q8_0 step: 753 vs 763 ms (no change).
+    workgroupSize: largestPowerOfTwoAtMost(Math.min(isCpuAdapter ? 16 : 64, maxInvocations)),
     reduceWorkgroupSize: largestPowerOfTwoAtMost(Math.min(isCpuAdapter ? 32 : 128, maxInvocations)),
     prefillTokenTile: isCpuAdapter ? 4 : 8,
     flashMaxRows: isCpuAdapter ? 64 : 128,
@@ -78,14 +92,16 @@ export function chooseTuning(gpu: Pick<GpuContext, "limits" | "adapter">): Kerne
     groupedLanes: 4,
     // SwiftShader: a tree reduction's barriers cost more than scanning the row in one invocation.
     argmaxWorkgroupSize: isCpuAdapter ? 1 : largestPowerOfTwoAtMost(Math.min(128, maxInvocations)),
-    // Measured (bench/peers.ts) only on SwiftShader, where the row kernel is the default; no GPU was available.
     // SwiftShader: 4 rows an invocation, blocks in registers — x loaded once for the rows, weights once for the tile's
     // tokens (bench/results/swiftshader-profile.md); rows that are not whole 32-value blocks take the row kernel.
-    matmul: isCpuAdapter ? { kind: "rows", rowsPerInvocation: 4 } : { kind: "cooperative", rowsPerWorkgroup: 4 },
-    decodeMatmul: isCpuAdapter ? { kind: "rows", rowsPerInvocation: 4 } : { kind: "cooperative", rowsPerWorkgroup: 4 },
+    // GPUs (never measured on one here: no GPU was available): prefill in tiles of rows × tokens staged in workgroup
+    // memory, decode with a row's lanes reading neighbouring blocks. Every variant is tested on SwiftShader.
+    matmul: isCpuAdapter ? { kind: "rows", rowsPerInvocation: 4 } : { kind: "tiled" },
+    decodeMatmul: isCpuAdapter ? { kind: "rows", rowsPerInvocation: 4 } : gpuDecodeMatmul,
     // On SwiftShader the folded norm costs more than its dispatch: its barriers turn every matmul workgroup into
     // fibres (bench/results/decode-step-*.md, bench/results/peers-quick.md: prefill ≈ 0.3–0.7×, decode ≈ 0.8×).
     fuseNorm: !isCpuAdapter,
+    rmsnormPerRow: isCpuAdapter,
     normPerInvocation: isCpuAdapter,
     fuseGlu: true,
     chainDepth: 2,

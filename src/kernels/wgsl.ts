@@ -4,8 +4,10 @@
 import stepWgsl from "../../shaders/step.wgsl?raw";
 import { wgslWithConstants, type WgslConstant } from "../gpu/pipelines.js";
 
-export function kernelSource(code: string, constants: Record<string, WgslConstant>): string {
-  return wgslWithConstants(`${stepWgsl}\n${code}`, constants);
+/** `directives` (e.g. "enable subgroups;") go first, where WGSL wants them. */
+export function kernelSource(code: string, constants: Record<string, WgslConstant>, directives: string[] = []): string {
+  const body = wgslWithConstants(`${stepWgsl}\n${code}`, constants);
+  return directives.length ? `${directives.join("\n")}\n${body}` : body;
 }
 
 /**

@@ -3,7 +3,8 @@
 // steps (split-K flash decode) and for a teacher-forced prefill (flash prefill tiles), with flash and naive
 // attention and KV block sizes 8, 16 and 32. Greedy on the GPU (no logits kept) gives the same text with every
 // kernel variant (matmuls 4 or 8 rows an invocation or one; norm/GLU folded or not; the GPU-shaped cooperative
-// matmul on the first 64 tokens — its 1-row-a-workgroup form is checked per format in fused.test.ts), reading
+// matmul on the first 64 tokens — its 1-row-a-workgroup form is checked per format in fused.test.ts; the subgroup
+// and tiled matmuls, alone and with the other GPU defaults), reading
 // back 4 bytes and waiting on the GPU once per decode step.
 
 import { readFileSync } from "node:fs";
@@ -75,6 +76,9 @@ describe("stories260K.gguf in Chromium", () => {
     { name: "unfused (rmsnorm, matmul, glu calls)", tuning: { fuseNorm: false, fuseGlu: false } },
     { name: "norm fused, GLU not", tuning: { fuseNorm: true, fuseGlu: false } },
     { name: "cooperative matmul, 4 rows a workgroup (the GPU variant)", tuning: { matmul: { kind: "cooperative", rowsPerWorkgroup: 4 }, decodeMatmul: { kind: "cooperative", rowsPerWorkgroup: 4 } } },
+    { name: "subgroup matmul in decode, tiled matmul in prefill (the GPU variants)", tuning: { matmul: { kind: "tiled" }, decodeMatmul: { kind: "subgroup", lanesPerRow: 4 } } },
+    { name: "the GPU defaults together (tiled + subgroup matmuls, norm and GLU folded, tiled prefill and per-head decode attention)",
+      tuning: { matmul: { kind: "tiled" }, decodeMatmul: { kind: "subgroup", lanesPerRow: 4 }, fuseNorm: true, normPerInvocation: false, fuseGlu: true, prefillAttention: "tiled", decodeAttention: "per-head", decodeMinChunk: 64 } },
     { name: "decode attention per query head (the GPU variant)", tuning: { decodeAttention: "per-head", decodeMinChunk: 64 } },
     { name: "steps not chained (each waits for the last one's id)", tuning: { chainDepth: 1 } },
   ];

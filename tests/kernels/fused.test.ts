@@ -195,3 +195,61 @@ describe("rows matmul (SwiftShader's: 4 or 8 rows an invocation for one token, 4
     }
   });
 });
+
+describe("subgroup matmul (GPU-shaped: a row's lanes in one subgroup, summed by shuffles), forced on SwiftShader", () => {
+  // SwiftShader's subgroups have 4 lanes: 4, 2 and 1 lanes a row all fit one.
+  const kernels = [{ kind: "subgroup", lanesPerRow: 4 }, { kind: "subgroup", lanesPerRow: 2 }, { kind: "subgroup", lanesPerRow: 1 }] as const;
+  const subgroupCases = GPU_WEIGHT_TYPES.flatMap((type) => [
+    { type, name: ggmlTypeName(type), kernel: kernels[0], rows: 37, numTokens: 1, tokenTile: 1, accumulate: false, chunkRows: 0 },
+    { type, name: ggmlTypeName(type), kernel: kernels[0], rows: 70, numTokens: 7, tokenTile: 4, accumulate: true, chunkRows: 16 },
+  ]);
+  it.each(subgroupCases)("$name $kernel.lanesPerRow lanes/row, rows=$rows n=$numTokens tile=$tokenTile acc=$accumulate chunk rows=$chunkRows", (c) =>
+    expectKernelEqualsCpu(c, 53 + c.type, 17));
+
+  it.each(kernels.flatMap((kernel) => ([GgmlType.F32, GgmlType.Q8_0] as GpuWeightType[]).map((type) => ({ kernel, type, name: ggmlTypeName(type) }))))(
+    "$name $kernel.lanesPerRow lanes/row, 1 token, 45 rows", (c) =>
+      expectKernelEqualsCpu({ ...c, rows: 45, numTokens: 1, tokenTile: 1, accumulate: false, chunkRows: 0 }, 59, 19));
+
+  it.each(([GgmlType.F32, GgmlType.F16, GgmlType.BF16] as GpuWeightType[]).map((type) => ({ type, name: ggmlTypeName(type) })))(
+    "$name rows of 172 values (5 blocks, then a tail of 3 vec4s shared by the lanes)", (c) =>
+      expectKernelEqualsCpu({ ...c, kernel: kernels[0], rows: 37, numTokens: 3, tokenTile: 1, accumulate: false, chunkRows: 0, cols: 172 }, 61, 21));
+
+  it.each([{ perInvocation: false }, { perInvocation: true }])("Q4_0 with the norm (per invocation: $perInvocation) and the SwiGLU folded in", (c) =>
+    expectFusedEqualsCpu({ kind: "subgroup", lanesPerRow: 4 }, c.perInvocation, 6, 4));
+});
+
+describe("tiled matmul (GPU-shaped prefill: 64 rows × 16 tokens staged in workgroup memory), forced on SwiftShader", () => {
+  const kernel = { kind: "tiled" } as const;
+  // per format: a partial row tile and a partial token tile; two row tiles × two token tiles, accumulating over chunks
+  const tiledCases = GPU_WEIGHT_TYPES.flatMap((type) => [
+    { type, name: ggmlTypeName(type), kernel, rows: 37, numTokens: 5, tokenTile: 4, accumulate: false, chunkRows: 0 },
+    { type, name: ggmlTypeName(type), kernel, rows: 130, numTokens: 20, tokenTile: 4, accumulate: true, chunkRows: 80 },
+  ]);
+  it.each(tiledCases)("$name rows=$rows n=$numTokens acc=$accumulate chunk rows=$chunkRows", (c) => expectKernelEqualsCpu(c, 67 + c.type, 23));
+
+  it.each(([GgmlType.F32, GgmlType.F16, GgmlType.BF16] as GpuWeightType[]).map((type) => ({ type, name: ggmlTypeName(type) })))(
+    "$name rows of 172 values (5 blocks, then a step of 3 vec4s and zeros)", (c) =>
+      expectKernelEqualsCpu({ ...c, kernel, rows: 70, numTokens: 18, tokenTile: 4, accumulate: false, chunkRows: 0, cols: 172 }, 71, 25));
+
+  it.each([{ perInvocation: false }, { perInvocation: true }])("Q4_0 with the norm (per invocation: $perInvocation) and the SwiGLU folded in", (c) =>
+    expectFusedEqualsCpu(kernel, c.perInvocation, 19, 4));
+
+  it("the one-token decode step too (the tile's other 15 tokens repeat it and are not stored)", () =>
+    expectKernelEqualsCpu({ type: GgmlType.Q8_0, kernel, rows: 70, numTokens: 1, tokenTile: 1, accumulate: true, chunkRows: 0 }, 73, 27));
+});
+
+/** A kernel with the norm and the SwiGLU folded in (Q4_0, 45 rows × 96) equals rmsnorm → matmul → SwiGLU on the CPU. */
+async function expectFusedEqualsCpu(kernel: MatmulKernel, perInvocation: boolean, numTokens: number, tokenTile: number): Promise<void> {
+  const w = matrix(GgmlType.Q4_0, 45, 96, 37);
+  const random = new Random(14);
+  const x = random.normals(numTokens * 96, 3);
+  const g = random.normals(96);
+  const gate = random.normals(numTokens * 45, 3);
+  const gpu = await session().call<Float32Array>("lab.matmul", {
+    type: GgmlType.Q4_0, rows: 45, cols: 96, weight: w.bytes, x, numTokens, tokenTile, y0: gate, glu: "silu",
+    norm: { weight: g, eps: 1e-5, perInvocation }, kernel,
+  });
+  const tokens = [...Array(numTokens).keys()];
+  const up = Float32Array.from(matmulRef(w.dequantized, 45, 96, Float32Array.from(rmsnormRef(x, g, 96, 1e-5, tokens)), numTokens));
+  expect(relativeError(gpu, swigluRef(gate, up))).toBeLessThan(MAX_RELATIVE_ERROR);
+}

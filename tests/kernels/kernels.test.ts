@@ -94,23 +94,34 @@ describe("embedding lookup", () => {
   });
 });
 
-describe("rmsnorm", () => {
-  it("normalizes every row", async () => {
+describe("rmsnorm: a workgroup per row (GPUs) or an invocation per row (SwiftShader), the same bits", () => {
+  it.each([false, true])("normalizes every row (per row: %s)", async (perRow) => {
     const random = new Random(5);
     const dim = 200;
     const x = random.normals(6 * dim, 3);
     const weight = random.normals(dim, 1, 1);
-    const gpu = await session().call<Float32Array>("lab.rmsnorm", { x, weight, dim, eps: 1e-5, numTokens: 6 });
+    const gpu = await session().call<Float32Array>("lab.rmsnorm", { x, weight, dim, eps: 1e-5, numTokens: 6, perRow });
     expect(maxAbsDiff(gpu, rmsnormRef(x, weight, dim, 1e-5, [0, 1, 2, 3, 4, 5]))).toBeLessThan(1e-5);
   });
 
-  it("gathers only the logit rows", async () => {
+  it.each([false, true])("gathers only the logit rows (per row: %s)", async (perRow) => {
     const random = new Random(6);
     const dim = 64;
     const x = random.normals(9 * dim);
     const weight = random.normals(dim, 1, 1);
-    const gpu = await session().call<Float32Array>("lab.rmsnorm", { x, weight, dim, eps: 1e-6, numTokens: 9, gatherRows: [8, 2, 5] });
+    const gpu = await session().call<Float32Array>("lab.rmsnorm", { x, weight, dim, eps: 1e-6, numTokens: 9, gatherRows: [8, 2, 5], perRow });
     expect(maxAbsDiff(gpu, rmsnormRef(x, weight, dim, 1e-6, [8, 2, 5]))).toBeLessThan(1e-5);
+  });
+
+  it.each([1, 32, 128])("an invocation per row gives the workgroup's bits (%i lanes of partial sums; 7 rows, accumulating)", async (lanes) => {
+    const random = new Random(7 + lanes);
+    const dim = 576;
+    const request = { x: random.normals(7 * dim, 4), weight: random.normals(dim, 1, 1), dim, eps: 1e-5, numTokens: 7, y0: random.normals(7 * dim), lanes };
+    const workgroup = await session().call<Float32Array>("lab.rmsnorm", { ...request, perRow: false });
+    const perRow = await session().call<Float32Array>("lab.rmsnorm", { ...request, perRow: true });
+    expect(Array.from(perRow)).toEqual(Array.from(workgroup));
+    const normed = rmsnormRef(request.x, request.weight, dim, 1e-5, [0, 1, 2, 3, 4, 5, 6]);
+    expect(maxAbsDiff(perRow, Array.from(normed, (v, i) => v + request.y0[i]!))).toBeLessThan(1e-4);
   });
 });
 

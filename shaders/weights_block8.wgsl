@@ -1,0 +1,98 @@
+// Weight blocks held in registers (a library of the matmul family: matmul_rows.wgsl, matmul_subgroup.wgsl and
+// matmul_tiled.wgsl include it, after weights.wgsl and matmul_norm.wgsl). On SwiftShader every storage load is a
+// per-lane gather and a private array indexed in a loop lives in memory, so a block travels as a Block8 — eight
+// vec4s in named fields — and F32, F16, BF16, Q8_0 and Q4_0 blocks are read word by word (other formats through
+// load_weight_block). Quantized blocks are scaled after their dot product, (Σ q·x)·d, not per value. (Reading
+// whole blocks as vec4<u32> instead of words was measured on SwiftShader: no faster — stories260K F32 decode 175.9
+// vs 170.3 tok/s, SmolLM2-135M-shape Q8_0 2.31 vs 2.50.)
+
+// A row is FULL_BLOCKS blocks of 32 values, then (float formats, whose rows need not be whole blocks) TAIL_VEC4
+// vec4s more; COLS is a multiple of 4.
+const FULL_BLOCKS: u32 = COLS / 32u;
+const TAIL_VEC4: u32 = (COLS % 32u) / 4u;
+
+/// 32 values as eight vec4s, times `scale` (a quantized block's d; 1 otherwise).
+struct Block8 {
+  v0: vec4<f32>, v1: vec4<f32>, v2: vec4<f32>, v3: vec4<f32>,
+  v4: vec4<f32>, v5: vec4<f32>, v6: vec4<f32>, v7: vec4<f32>,
+  scale: f32,
+}
+
+fn dot8(w: Block8, x8: Block8) -> f32 {
+  return (dot(w.v0, x8.v0) + dot(w.v1, x8.v1) + dot(w.v2, x8.v2) + dot(w.v3, x8.v3)
+    + dot(w.v4, x8.v4) + dot(w.v5, x8.v5) + dot(w.v6, x8.v6) + dot(w.v7, x8.v7)) * w.scale;
+}
+
+fn q8x4(word: u32) -> vec4<f32> {
+  return vec4<f32>(unpack4xI8(word));
+}
+
+fn f32x4_at(at: u32) -> vec4<f32> {
+  return bitcast<vec4<f32>>(vec4<u32>(w_data[at], w_data[at + 1u], w_data[at + 2u], w_data[at + 3u]));
+}
+
+fn f16x4_at(at: u32) -> vec4<f32> {
+  return vec4<f32>(unpack2x16float(w_data[at]), unpack2x16float(w_data[at + 1u]));
+}
+
+fn bf16x4_at(at: u32) -> vec4<f32> {
+  let pair = vec2<u32>(w_data[at], w_data[at + 1u]);
+  return bitcast<vec4<f32>>(vec4<u32>(pair.x << 16u, pair.x & 0xffff0000u, pair.y << 16u, pair.y & 0xffff0000u));
+}
+
+/// Values c … c+3 of weight row `row` (float formats: the row's tail after its whole blocks).
+fn weight_vec4(row: u32, c: u32) -> vec4<f32> {
+  if (WEIGHT_FORMAT == FORMAT_F16) {
+    return f16x4_at((row * COLS + c) / 2u);
+  } else if (WEIGHT_FORMAT == FORMAT_BF16) {
+    return bf16x4_at((row * COLS + c) / 2u);
+  }
+  return f32x4_at(row * COLS + c);
+}
+
+/// Block b of weight row `row`.
+fn weight_block8(row: u32, b: u32) -> Block8 {
+  if (WEIGHT_FORMAT == FORMAT_Q8_0) {
+    let block_index = row * BLOCKS_PER_ROW + b;
+    let at = block_index * 8u;
+    return Block8(q8x4(w_data[at]), q8x4(w_data[at + 1u]), q8x4(w_data[at + 2u]), q8x4(w_data[at + 3u]),
+      q8x4(w_data[at + 4u]), q8x4(w_data[at + 5u]), q8x4(w_data[at + 6u]), q8x4(w_data[at + 7u]), weight_block_scale(block_index));
+  } else if (WEIGHT_FORMAT == FORMAT_Q4_0) {
+    // word k: low nibbles are values 4k..4k+3, high nibbles values 16+4k..16+4k+3 (GGUF order)
+    let block_index = row * BLOCKS_PER_ROW + b;
+    let at = block_index * 4u;
+    let shifts = vec4<u32>(0u, 8u, 16u, 24u);
+    let w0 = vec4<u32>(w_data[at]) >> shifts;
+    let w1 = vec4<u32>(w_data[at + 1u]) >> shifts;
+    let w2 = vec4<u32>(w_data[at + 2u]) >> shifts;
+    let w3 = vec4<u32>(w_data[at + 3u]) >> shifts;
+    let low = vec4<u32>(15u);
+    let high = vec4<u32>(4u);
+    return Block8(vec4<f32>(w0 & low) - 8.0, vec4<f32>(w1 & low) - 8.0, vec4<f32>(w2 & low) - 8.0, vec4<f32>(w3 & low) - 8.0,
+      vec4<f32>((w0 >> high) & low) - 8.0, vec4<f32>((w1 >> high) & low) - 8.0, vec4<f32>((w2 >> high) & low) - 8.0,
+      vec4<f32>((w3 >> high) & low) - 8.0, weight_block_scale(block_index));
+  } else if (WEIGHT_FORMAT == FORMAT_F32) {
+    let at = row * COLS + b * 32u;
+    return Block8(f32x4_at(at), f32x4_at(at + 4u), f32x4_at(at + 8u), f32x4_at(at + 12u),
+      f32x4_at(at + 16u), f32x4_at(at + 20u), f32x4_at(at + 24u), f32x4_at(at + 28u), 1.0);
+  } else if (WEIGHT_FORMAT == FORMAT_F16) {
+    let at = (row * COLS + b * 32u) / 2u;
+    return Block8(f16x4_at(at), f16x4_at(at + 2u), f16x4_at(at + 4u), f16x4_at(at + 6u),
+      f16x4_at(at + 8u), f16x4_at(at + 10u), f16x4_at(at + 12u), f16x4_at(at + 14u), 1.0);
+  } else if (WEIGHT_FORMAT == FORMAT_BF16) {
+    let at = (row * COLS + b * 32u) / 2u;
+    return Block8(bf16x4_at(at), bf16x4_at(at + 2u), bf16x4_at(at + 4u), bf16x4_at(at + 6u),
+      bf16x4_at(at + 8u), bf16x4_at(at + 10u), bf16x4_at(at + 12u), bf16x4_at(at + 14u), 1.0);
+  }
+  // The other formats (all quantized: 8 vec4s a block; the indices below stay valid when a float row's BLOCK_VEC4 is 1)
+  let w = load_weight_block(row, b);
+  return Block8(w[0], w[1u % BLOCK_VEC4], w[2u % BLOCK_VEC4], w[3u % BLOCK_VEC4], w[4u % BLOCK_VEC4], w[5u % BLOCK_VEC4],
+    w[6u % BLOCK_VEC4], w[7u % BLOCK_VEC4], 1.0);
+}
+
+/// Block b of token t's input (tile slot tt): staged, normed with `scale`, or raw (matmul_norm.wgsl's x_vec4).
+fn x_block8(tt: u32, t: u32, b: u32, scale: f32) -> Block8 {
+  let v = b * 8u;
+  return Block8(x_vec4(tt, t, v, scale), x_vec4(tt, t, v + 1u, scale), x_vec4(tt, t, v + 2u, scale), x_vec4(tt, t, v + 3u, scale),
+    x_vec4(tt, t, v + 4u, scale), x_vec4(tt, t, v + 5u, scale), x_vec4(tt, t, v + 6u, scale), x_vec4(tt, t, v + 7u, scale), 1.0);
+}
