@@ -130,12 +130,15 @@ function webkvKernels(): { name: string; code: string; rowsPerInvocation: number
     NORM_INPUT: false, NORM_STAGED: false, NORM_LANES: 1, NORM_PER_INVOCATION: false, EPS: f32(1e-5), GLU: false, GELU_TANH: false,
   };
   const library = shader("weights") + shader("activation") + shader("matmul_norm");
+  const rowsLibrary = shader("weights_block8") + shader("matmul_rows");
   const kernelSource = (code: string, values: Record<string, WgslConstant>) => wgslWithConstants(`${shader("step")}\n${code}`, values); // as src/kernels/wgsl.ts
   return [
     { name: "row (matmul.wgsl: one row an invocation, block in a private array)", code: kernelSource(library + shader("matmul"), constants), rowsPerInvocation: 1, workgroupSize: 64 },
-    // as matmul.ts builds them: 64 rows a workgroup, so 16 (or 8) invocations
-    { name: "rows 4 (matmul_rows.wgsl: 4 rows share x, word by word)", code: kernelSource(library + shader("matmul_rows"), { ...constants, WORKGROUP_SIZE: 16, ROWS_PER_INVOCATION: 4 }), rowsPerInvocation: 4, workgroupSize: 16 },
-    { name: "rows 8", code: kernelSource(library + shader("matmul_rows"), { ...constants, WORKGROUP_SIZE: 8, ROWS_PER_INVOCATION: 8 }), rowsPerInvocation: 8, workgroupSize: 8 },
+    // as matmul.ts builds them: the tuning's workgroup size over the rows an invocation owns (16 on CPU adapters: 4
+    // invocations of 4 rows; with 64, 16 invocations)
+    { name: "rows 4 (matmul_rows.wgsl: 4 rows share x, word by word; 4 invocations a workgroup)", code: kernelSource(library + rowsLibrary, { ...constants, WORKGROUP_SIZE: 4, ROWS_PER_INVOCATION: 4 }), rowsPerInvocation: 4, workgroupSize: 4 },
+    { name: "rows 4, 16 invocations a workgroup", code: kernelSource(library + rowsLibrary, { ...constants, WORKGROUP_SIZE: 16, ROWS_PER_INVOCATION: 4 }), rowsPerInvocation: 4, workgroupSize: 16 },
+    { name: "rows 8", code: kernelSource(library + rowsLibrary, { ...constants, WORKGROUP_SIZE: 8, ROWS_PER_INVOCATION: 8 }), rowsPerInvocation: 8, workgroupSize: 8 },
   ];
 }
 
