@@ -52,11 +52,12 @@ fn rms_from_partials(partials: array<f32, NORM_LANES>) -> f32 {
   return 1.0 / sqrt(partial[0] / f32(COLS) + EPS);
 }
 
-/// Lane partials of the tile's tokens (tail tokens repeat the last one).
+/// Lane partials of the tile's tokens (tail tokens repeat the last one); a workgroup with fewer than NORM_LANES
+/// lanes has each take several.
 fn store_norm_partials(lane: u32, first_token: u32, n: u32) {
-  if (lane < NORM_LANES) {
+  for (var l = lane; l < NORM_LANES; l += WORKGROUP_SIZE) {
     for (var tt = 0u; tt < TOKEN_TILE; tt++) {
-      norm_partials[tt][lane] = lane_partial(min(first_token + tt, n - 1u), lane);
+      norm_partials[tt][l] = lane_partial(min(first_token + tt, n - 1u), l);
     }
   }
 }

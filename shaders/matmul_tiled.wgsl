@@ -59,21 +59,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   if (first_token >= n) {
     return; // uniform across the workgroup
   }
-  if (NORM_INPUT && NORM_PER_INVOCATION) {
-    if (lane < TILE_TOKENS) {
-      token_scale[lane] = own_inverse_rms(min(first_token + lane, n - 1u));
+  if (NORM_INPUT) {
+    // each token's 1/rms: alone, or from the lanes' partials in rmsnorm.wgsl's order
+    if (!NORM_PER_INVOCATION) {
+      store_norm_partials(lane, first_token, n);
+      workgroupBarrier();
     }
-    workgroupBarrier();
-  } else if (NORM_INPUT) {
-    // rmsnorm.wgsl's NORM_LANES partials (the workgroup may have fewer lanes: each takes several), then its tree
-    for (var l = lane; l < NORM_LANES; l += WORKGROUP_SIZE) {
-      for (var tt = 0u; tt < TILE_TOKENS; tt++) {
-        norm_partials[tt][l] = lane_partial(min(first_token + tt, n - 1u), l);
+    if (lane < TILE_TOKENS) {
+      if (NORM_PER_INVOCATION) {
+        token_scale[lane] = own_inverse_rms(min(first_token + lane, n - 1u));
+      } else {
+        token_scale[lane] = inverse_rms(lane);
       }
-    }
-    workgroupBarrier();
-    if (lane < TILE_TOKENS) {
-      token_scale[lane] = inverse_rms(lane);
     }
     workgroupBarrier();
   }

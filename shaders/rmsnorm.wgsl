@@ -19,6 +19,21 @@
 
 var<workgroup> partial_sums: array<f32, LANES>;
 
+/// Σ x[src, c]² over the columns c ≡ lane (mod LANES).
+fn lane_partial(src: u32, lane: u32) -> f32 {
+  var sum = 0.0;
+  for (var c = lane; c < DIM; c += LANES) {
+    let v = x[src * DIM + c];
+    sum += v * v;
+  }
+  return sum;
+}
+
+/// 1 / sqrt(mean(x[src, :]²) + EPS) from the row's sum of squares.
+fn inverse_rms(sum_of_squares: f32) -> f32 {
+  return 1.0 / sqrt(sum_of_squares / f32(DIM) + EPS);
+}
+
 @compute @workgroup_size(LANES)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
   let r = wid.x;
@@ -27,12 +42,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     return; // uniform across the workgroup
   }
   let src = select(r, logit_rows[r], GATHER_LOGIT_ROWS);
-  var sum = 0.0;
-  for (var c = lane; c < DIM; c += LANES) {
-    let v = x[src * DIM + c];
-    sum += v * v;
-  }
-  partial_sums[lane] = sum;
+  partial_sums[lane] = lane_partial(src, lane);
   workgroupBarrier();
   for (var width = LANES / 2u; width > 0u; width /= 2u) {
     if (lane < width) {
@@ -40,7 +50,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     workgroupBarrier();
   }
-  let scale = 1.0 / sqrt(partial_sums[0] / f32(DIM) + EPS);
+  let scale = inverse_rms(partial_sums[0]);
   for (var c = lane; c < DIM; c += LANES) {
     store_normed(r, c, x[src * DIM + c] * scale * g[c]);
   }
@@ -64,19 +74,14 @@ fn main_per_row(@builtin(global_invocation_id) gid: vec3<u32>) {
   let src = select(r, logit_rows[r], GATHER_LOGIT_ROWS);
   var partials: array<f32, LANES>;
   for (var lane = 0u; lane < LANES; lane++) {
-    var sum = 0.0;
-    for (var c = lane; c < DIM; c += LANES) {
-      let v = x[src * DIM + c];
-      sum += v * v;
-    }
-    partials[lane] = sum;
+    partials[lane] = lane_partial(src, lane);
   }
   for (var width = LANES / 2u; width > 0u; width /= 2u) {
     for (var lane = 0u; lane < width; lane++) {
       partials[lane] += partials[lane + width];
     }
   }
-  let scale = 1.0 / sqrt(partials[0] / f32(DIM) + EPS);
+  let scale = inverse_rms(partials[0]);
   for (var c = 0u; c < DIM; c++) {
     store_normed(r, c, x[src * DIM + c] * scale * g[c]);
   }

@@ -115,7 +115,7 @@ export class KernelLab {
         if (r.norm) {
           input = await this.upload(gpu, "xb", new Float32Array(r.x.length));
           calls.push(await rmsnormCall(gpu, "lab rmsnorm", { step: step.uniform, x, weight: g!, logitRows: step.logitRows, y: input },
-            { dim: r.cols, eps: r.norm.eps, gatherLogitRows: false, workgroupSize: tuning.reduceWorkgroupSize }));
+            { dim: r.cols, eps: r.norm.eps, gatherLogitRows: false, lanes: tuning.reduceWorkgroupSize }));
         }
         const up = r.glu ? await this.upload(gpu, "up", new Float32Array(r.numTokens * r.rows)) : y;
         calls.push(...(await matmulCalls(gpu, step.uniform, matrix, input, up, r.rows, {
@@ -163,7 +163,7 @@ export class KernelLab {
       const rows = gather ? r.gatherRows!.length : r.numTokens;
       const y = await this.upload(gpu, "y", r.y0 ?? new Float32Array(rows * r.dim));
       const call = await rmsnormCall(gpu, "lab rmsnorm", { step: step.uniform, x, weight: g, logitRows: step.logitRows, y },
-        { dim: r.dim, eps: r.eps, gatherLogitRows: gather, accumulate: r.y0 !== undefined, workgroupSize: r.lanes ?? chooseTuning(gpu).reduceWorkgroupSize, perRow: r.perRow });
+        { dim: r.dim, eps: r.eps, gatherLogitRows: gather, accumulate: r.y0 !== undefined, lanes: r.lanes ?? chooseTuning(gpu).reduceWorkgroupSize, perRow: r.perRow });
       this.run(gpu, [call], sizes);
       return await this.read(gpu, y, rows * r.dim * 4);
     } finally {

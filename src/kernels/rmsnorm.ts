@@ -11,8 +11,8 @@ export async function rmsnormCall(
   gpu: GpuContext,
   label: string,
   buffers: { step: GPUBuffer; x: GPUBuffer; weight: GPUBuffer; logitRows: GPUBuffer; y: GPUBuffer },
-  /** workgroupSize: the lanes whose partial sums make 1/rms (the workgroup of `main`; `main_per_row` does them in turn). */
-  shape: { dim: number; eps: number; gatherLogitRows: boolean; accumulate?: boolean; workgroupSize: number; perRow?: boolean },
+  /** lanes: the partial sums that make 1/rms (the workgroup of `main`; `main_per_row` does them in turn). */
+  shape: { dim: number; eps: number; gatherLogitRows: boolean; accumulate?: boolean; lanes: number; perRow?: boolean },
 ): Promise<KernelCall> {
   const perRow = shape.perRow ?? false;
   const program = await createComputeProgram(
@@ -23,7 +23,7 @@ export async function rmsnormCall(
       EPS: f32(shape.eps),
       GATHER_LOGIT_ROWS: shape.gatherLogitRows,
       ACCUMULATE: shape.accumulate ?? false,
-      LANES: shape.workgroupSize,
+      LANES: shape.lanes,
       ROWS_PER_WORKGROUP: ROWS_PER_WORKGROUP,
     }),
     layoutEntries(["uniform", "read", "read", "read", "write"]),

@@ -363,7 +363,7 @@ export class TransformerModel {
         gpu,
         label,
         { step: step.uniform, x: io.x ?? act.x, weight, logitRows: step.logitRows, y: io.y ?? (io.gatherLogitRows ? act.xLogits : act.xb) },
-        { dim: c.dim, eps: c.rmsEps, gatherLogitRows: io.gatherLogitRows ?? false, accumulate: io.accumulate, workgroupSize: tuning.reduceWorkgroupSize, perRow: tuning.rmsnormPerRow },
+        { dim: c.dim, eps: c.rmsEps, gatherLogitRows: io.gatherLogitRows ?? false, accumulate: io.accumulate, lanes: tuning.reduceWorkgroupSize, perRow: tuning.rmsnormPerRow },
       );
     const bias = async (label: string, b: GPUBuffer | undefined, y: BufferBinding, n: number): Promise<KernelCall[]> =>
       b ? [await pointwiseCall(gpu, label, { step: step.uniform, y }, { n, rowStride: n, workgroupSize: wg }, { op: "bias", bias: b })] : [];

@@ -169,20 +169,8 @@ describe("rows matmul (SwiftShader's: 4 or 8 rows an invocation for one token, 4
   const fusedCases = [
     { stageNorm: true, perInvocation: false }, { stageNorm: false, perInvocation: false }, { stageNorm: false, perInvocation: true },
   ].flatMap((norm) => [{ ...norm, numTokens: 1, tokenTile: 1 }, { ...norm, numTokens: 6, tokenTile: 4 }]);
-  it.each(fusedCases)("Q4_0 with the norm (staged: $stageNorm, per invocation: $perInvocation) and the SwiGLU folded in, n=$numTokens tile=$tokenTile", async (c) => {
-    const w = matrix(GgmlType.Q4_0, 45, 96, 37);
-    const random = new Random(14);
-    const x = random.normals(c.numTokens * 96, 3);
-    const g = random.normals(96);
-    const gate = random.normals(c.numTokens * 45, 3);
-    const gpu = await session().call<Float32Array>("lab.matmul", {
-      type: GgmlType.Q4_0, rows: 45, cols: 96, weight: w.bytes, x, numTokens: c.numTokens, tokenTile: c.tokenTile, y0: gate, glu: "silu",
-      norm: { weight: g, eps: 1e-5, perInvocation: c.perInvocation }, stageNorm: c.stageNorm, kernel: { kind: "rows", rowsPerInvocation: 4 },
-    });
-    const tokens = [...Array(c.numTokens).keys()];
-    const up = Float32Array.from(matmulRef(w.dequantized, 45, 96, Float32Array.from(rmsnormRef(x, g, 96, 1e-5, tokens)), c.numTokens));
-    expect(relativeError(gpu, swigluRef(gate, up))).toBeLessThan(MAX_RELATIVE_ERROR);
-  });
+  it.each(fusedCases)("Q4_0 with the norm (staged: $stageNorm, per invocation: $perInvocation) and the SwiGLU folded in, n=$numTokens tile=$tokenTile", (c) =>
+    expectFusedEqualsCpu({ kind: "rows", rowsPerInvocation: 4 }, c.perInvocation, c.numTokens, c.tokenTile, c.stageNorm));
 
   it("falls back to the row kernel where it does not apply: a tile of 8 tokens", async () => {
     for (const c of [{ cols: 96, numTokens: 11, tokenTile: 8 }]) {
@@ -238,7 +226,7 @@ describe("tiled matmul (GPU-shaped prefill: 64 rows × 16 tokens staged in workg
 });
 
 /** A kernel with the norm and the SwiGLU folded in (Q4_0, 45 rows × 96) equals rmsnorm → matmul → SwiGLU on the CPU. */
-async function expectFusedEqualsCpu(kernel: MatmulKernel, perInvocation: boolean, numTokens: number, tokenTile: number): Promise<void> {
+async function expectFusedEqualsCpu(kernel: MatmulKernel, perInvocation: boolean, numTokens: number, tokenTile: number, stageNorm?: boolean): Promise<void> {
   const w = matrix(GgmlType.Q4_0, 45, 96, 37);
   const random = new Random(14);
   const x = random.normals(numTokens * 96, 3);
@@ -246,7 +234,7 @@ async function expectFusedEqualsCpu(kernel: MatmulKernel, perInvocation: boolean
   const gate = random.normals(numTokens * 45, 3);
   const gpu = await session().call<Float32Array>("lab.matmul", {
     type: GgmlType.Q4_0, rows: 45, cols: 96, weight: w.bytes, x, numTokens, tokenTile, y0: gate, glu: "silu",
-    norm: { weight: g, eps: 1e-5, perInvocation }, kernel,
+    norm: { weight: g, eps: 1e-5, perInvocation }, stageNorm, kernel,
   });
   const tokens = [...Array(numTokens).keys()];
   const up = Float32Array.from(matmulRef(w.dequantized, 45, 96, Float32Array.from(rmsnormRef(x, g, 96, 1e-5, tokens)), numTokens));
