@@ -128,9 +128,12 @@ function webkvKernels(): { name: string; code: string; rowsPerInvocation: number
   const constants = {
     WEIGHT_FORMAT: GgmlType.Q8_0, COLS: 576, TOKEN_TILE: 1, ACCUMULATE: false, X_ROWS_ARE_LOGIT_ROWS: false, WORKGROUP_SIZE: 64,
     NORM_INPUT: false, NORM_STAGED: false, NORM_LANES: 1, NORM_PER_INVOCATION: false, EPS: f32(1e-5), GLU: false, GELU_TANH: false,
+    INT8_X: false, X_INT8_STRIDE: 4,
   };
+  // int8 inputs: x holds the quantized row (576 values: 18 blocks × 10 words = 180 words, inside the 576-float x buffer)
+  const int8 = { INT8_X: true, X_INT8_STRIDE: 180 };
   const library = shader("weights") + shader("activation") + shader("matmul_norm");
-  const rowsLibrary = shader("weights_block8") + shader("matmul_rows");
+  const rowsLibrary = shader("weights_block8") + shader("weights_int8") + shader("matmul_rows");
   const kernelSource = (code: string, values: Record<string, WgslConstant>) => wgslWithConstants(`${shader("step")}\n${code}`, values); // as src/kernels/wgsl.ts
   return [
     { name: "row (matmul.wgsl: one row an invocation, block in a private array)", code: kernelSource(library + shader("matmul"), constants), rowsPerInvocation: 1, workgroupSize: 64 },
@@ -139,6 +142,10 @@ function webkvKernels(): { name: string; code: string; rowsPerInvocation: number
     { name: "rows 4 (matmul_rows.wgsl: 4 rows share x, word by word; 4 invocations a workgroup)", code: kernelSource(library + rowsLibrary, { ...constants, WORKGROUP_SIZE: 4, ROWS_PER_INVOCATION: 4 }), rowsPerInvocation: 4, workgroupSize: 4 },
     { name: "rows 4, 16 invocations a workgroup", code: kernelSource(library + rowsLibrary, { ...constants, WORKGROUP_SIZE: 16, ROWS_PER_INVOCATION: 4 }), rowsPerInvocation: 4, workgroupSize: 16 },
     { name: "rows 8", code: kernelSource(library + rowsLibrary, { ...constants, WORKGROUP_SIZE: 8, ROWS_PER_INVOCATION: 8 }), rowsPerInvocation: 8, workgroupSize: 8 },
+    // int8 inputs (weights_int8.wgsl: the input quantized to int8 blocks, dot4I8Packed), SwiftShader's decode default
+    { name: "rows 4, int8 inputs (weights_int8.wgsl: dot4I8Packed; 4 invocations a workgroup)", code: kernelSource(library + rowsLibrary, { ...constants, ...int8, WORKGROUP_SIZE: 4, ROWS_PER_INVOCATION: 4 }), rowsPerInvocation: 4, workgroupSize: 4 },
+    { name: "rows 4, int8 inputs, 16 invocations a workgroup", code: kernelSource(library + rowsLibrary, { ...constants, ...int8, WORKGROUP_SIZE: 16, ROWS_PER_INVOCATION: 4 }), rowsPerInvocation: 4, workgroupSize: 16 },
+    { name: "rows 8, int8 inputs", code: kernelSource(library + rowsLibrary, { ...constants, ...int8, WORKGROUP_SIZE: 8, ROWS_PER_INVOCATION: 8 }), rowsPerInvocation: 8, workgroupSize: 8 },
   ];
 }
 

@@ -11,13 +11,26 @@
 // the invocation's rows, and each row's weights once for all its tokens. Results differ from matmul.wgsl by
 // rounding. bench/swiftshader-profile.ts measures the kernels side by side.
 
-// The bindings (as matmul.wgsl's) come from matmul_norm.wgsl.
+// The bindings (as matmul.wgsl's) come from matmul_norm.wgsl. With INT8_X (Q8_0 and Q4_0 weights), x holds the
+// input as int8 blocks (shaders/quantize_x.wgsl) and blocks are multiplied by weights_int8.wgsl's int8_dot.
 
 /// One token: rows r0 … r0+3 of block b (rows past the chunk repeat its last row; never stored).
 fn four_rows(r0: u32, b: u32, x8: Block8) -> vec4<f32> {
   let last = params.rows - 1u;
   return vec4<f32>(dot8(weight_block8(min(r0, last), b), x8), dot8(weight_block8(min(r0 + 1u, last), b), x8),
     dot8(weight_block8(min(r0 + 2u, last), b), x8), dot8(weight_block8(min(r0 + 3u, last), b), x8));
+}
+
+/// One token, int8 input: rows r0 … r0+3 of block b (rows past the chunk repeat its last row; never stored).
+fn four_rows_int8(r0: u32, b: u32, xb: XInt8) -> vec4<f32> {
+  let last = params.rows - 1u;
+  return vec4<f32>(int8_dot(weight_int8_block(min(r0, last), b), xb), int8_dot(weight_int8_block(min(r0 + 1u, last), b), xb),
+    int8_dot(weight_int8_block(min(r0 + 2u, last), b), xb), int8_dot(weight_int8_block(min(r0 + 3u, last), b), xb));
+}
+
+/// Four tokens, int8 input: one row's block against each token's.
+fn four_tokens_int8(w: WInt8, x0: XInt8, x1: XInt8, x2: XInt8, x3: XInt8) -> vec4<f32> {
+  return vec4<f32>(int8_dot(w, x0), int8_dot(w, x1), int8_dot(w, x2), int8_dot(w, x3));
 }
 
 /// One token: rows r0 … r0+3 at vec4 v of the row tail.
@@ -58,10 +71,18 @@ fn main(
     var first = vec4<f32>(); // rows r0 … r0+3
     var second = vec4<f32>(); // rows r0+4 … r0+7 when ROWS_PER_INVOCATION is 8
     for (var b = 0u; b < FULL_BLOCKS; b++) {
-      let x8 = x_block8(0u, first_token, b, scale[0]);
-      first += four_rows(r0, b, x8);
-      if (ROWS_PER_INVOCATION == 8u) {
-        second += four_rows(r0 + 4u, b, x8);
+      if (INT8_X) {
+        let xb = x_int8_block(first_token, b);
+        first += four_rows_int8(r0, b, xb);
+        if (ROWS_PER_INVOCATION == 8u) {
+          second += four_rows_int8(r0 + 4u, b, xb);
+        }
+      } else {
+        let x8 = x_block8(0u, first_token, b, scale[0]);
+        first += four_rows(r0, b, x8);
+        if (ROWS_PER_INVOCATION == 8u) {
+          second += four_rows(r0 + 4u, b, x8);
+        }
       }
     }
     for (var v = 0u; v < TAIL_VEC4; v++) {
@@ -89,6 +110,17 @@ fn main(
     var acc2 = vec4<f32>();
     var acc3 = vec4<f32>();
     for (var b = 0u; b < FULL_BLOCKS; b++) {
+      if (INT8_X) {
+        let x0 = x_int8_block(t0, b);
+        let x1 = x_int8_block(t1, b);
+        let x2 = x_int8_block(t2, b);
+        let x3 = x_int8_block(t3, b);
+        acc0 += four_tokens_int8(weight_int8_block(r0, b), x0, x1, x2, x3);
+        acc1 += four_tokens_int8(weight_int8_block(min(r0 + 1u, last_row), b), x0, x1, x2, x3);
+        acc2 += four_tokens_int8(weight_int8_block(min(r0 + 2u, last_row), b), x0, x1, x2, x3);
+        acc3 += four_tokens_int8(weight_int8_block(min(r0 + 3u, last_row), b), x0, x1, x2, x3);
+        continue;
+      }
       let x0 = x_block8(0u, t0, b, scale[0]);
       let x1 = x_block8(min(1u, TOKEN_TILE - 1u), t1, b, scale[min(1u, TOKEN_TILE - 1u)]);
       let x2 = x_block8(min(2u, TOKEN_TILE - 1u), t2, b, scale[min(2u, TOKEN_TILE - 1u)]);

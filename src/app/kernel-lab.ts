@@ -12,6 +12,7 @@ import { kvAppendCall } from "../kernels/kv-append.js";
 import { kvSealCalls } from "../kernels/kv-seal.js";
 import { stepKvRows, stepKvValueOffset } from "../kernels/kv-shape.js";
 import { matmulCalls, type MatmulKernel } from "../kernels/matmul.js";
+import { int8RowWords, quantizeXCall } from "../kernels/quantize-x.js";
 import { rmsnormCall } from "../kernels/rmsnorm.js";
 import { ropeCall } from "../kernels/rope.js";
 import { gluCall } from "../kernels/glu.js";
@@ -95,11 +96,13 @@ export class KernelLab {
    * y = W·x (+ y0 when accumulating); W given as GGUF bytes of `type`, rows × cols. With `norm`, W reads
    * rmsnorm(x)·norm.weight; with `glu`, y0 is the gate and y = act(y0)·(W·x). `unfused` computes those the
    * way the kernels did before they were folded into the matmul (an rmsnorm call, the plain matmul, a glu call).
+   * With `int8Input`, x is quantized to int8 blocks first (quantizeXCall) and the matmul reads those.
    */
   async matmul(r: {
     type: GgmlType; rows: number; cols: number; weight: Uint8Array; x: Float32Array; numTokens: number;
     y0?: Float32Array; tokenTile: number; maxChunkBytes?: number;
     norm?: { weight: Float32Array; eps: number; perInvocation?: boolean }; glu?: GatedActivation; unfused?: boolean; kernel?: MatmulKernel; stageNorm?: boolean;
+    int8Input?: boolean;
   }): Promise<Float32Array> {
     const gpu = await this.gpu();
     try {
@@ -125,14 +128,34 @@ export class KernelLab {
           calls.push(await gluCall(gpu, "lab glu", { step: step.uniform, up, gate: y }, { ffnDim: r.rows, activation: r.glu, workgroupSize: tuning.workgroupSize }));
         }
       } else {
+        let xInt8: GPUBuffer | undefined;
+        if (r.int8Input) {
+          xInt8 = await gpu.memory.allocate("activations", "lab x int8", r.numTokens * int8RowWords(r.cols) * 4, GPUBufferUsage.STORAGE);
+          calls.push(await quantizeXCall(gpu, "lab quantize x", { step: step.uniform, x, xq: xInt8 }, { cols: r.cols, workgroupSize: tuning.workgroupSize }));
+        }
         calls.push(...(await matmulCalls(gpu, step.uniform, matrix, x, y, r.rows, {
-          tokenTile: r.tokenTile, accumulate: r.y0 !== undefined && !r.glu, workgroupSize: tuning.workgroupSize, kernel: r.kernel,
+          tokenTile: r.tokenTile, accumulate: r.y0 !== undefined && !r.glu, workgroupSize: tuning.workgroupSize, kernel: r.kernel, xInt8,
           norm: r.norm ? { weight: g!, eps: r.norm.eps, lanes: tuning.reduceWorkgroupSize, perInvocation: r.norm.perInvocation } : undefined,
           glu: r.glu, stageNorm: r.stageNorm,
         })));
       }
       this.run(gpu, calls, sizes);
       return await this.read(gpu, y, r.numTokens * r.rows * 4);
+    } finally {
+      gpu.memory.destroyAll();
+    }
+  }
+
+  /** x [numTokens, cols] quantized to int8 blocks (shaders/quantize_x.wgsl): each token's row of words. */
+  async quantizeX(r: { x: Float32Array; cols: number; numTokens: number; workgroupSize?: number }): Promise<Uint32Array> {
+    const gpu = await this.gpu();
+    try {
+      const { step, sizes } = await this.stepFor(gpu, this.simpleBatch(r.numTokens));
+      const x = await this.upload(gpu, "x", r.x);
+      const bytes = r.numTokens * int8RowWords(r.cols) * 4;
+      const xq = await gpu.memory.allocate("activations", "lab x int8", bytes, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
+      this.run(gpu, [await quantizeXCall(gpu, "lab quantize x", { step: step.uniform, x, xq }, { cols: r.cols, workgroupSize: r.workgroupSize ?? chooseTuning(gpu).workgroupSize })], sizes);
+      return new Uint32Array((await this.read(gpu, xq, bytes)).buffer);
     } finally {
       gpu.memory.destroyAll();
     }
@@ -357,4 +380,4 @@ export class KernelLab {
   }
 }
 
-export const LAB_METHODS = ["matmul", "embedding", "rmsnorm", "headNorm", "pointwise", "rope", "glu", "argmax", "attention"] as const;
+export const LAB_METHODS = ["matmul", "quantizeX", "embedding", "rmsnorm", "headNorm", "pointwise", "rope", "glu", "argmax", "attention"] as const;

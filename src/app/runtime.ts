@@ -47,6 +47,8 @@ export interface LoadPlan {
   decode_max_chunks: number;
   /** Greedy decode steps in flight at once (tuning.chainDepth). */
   chain_depth: number;
+  /** Whether Q8_0/Q4_0 matmul inputs are quantized to int8 blocks (tuning.int8Activations, where a matrix takes them). */
+  int8_activations: boolean;
   weight_chunk_bytes: number;
 }
 
@@ -192,6 +194,7 @@ export class Runtime {
         attention: model.attention,
         decode_max_chunks: model.tuning.decodeMaxChunks,
         chain_depth: model.chainDepth,
+        int8_activations: model.int8Activations,
         weight_chunk_bytes: model.weightChunkBytes,
       },
     };

@@ -60,6 +60,7 @@ export async function predictRun(modelPath: string, loaded: LoadResult, run: { p
       weightChunkBytes: loaded.plan.weight_chunk_bytes,
       decodeMaxChunks: loaded.plan.decode_max_chunks,
       chainDepth: loaded.plan.chain_depth,
+      int8Activations: loaded.plan.int8_activations,
       ropeDim: loaded.config.ropeDim,
       contextSize: loaded.config.contextLength,
     });

@@ -16,6 +16,8 @@
 //                     tails (quantized formats): one per sequence, 2·H·B·D·4 bytes per layer
 //   activations       the step buffers and activations for maxStepTokens tokens (x, xb, q, k|v, att, gate, up,
 //                     logit rows, logits, argmax ids, step inputs), k and v sharing one buffer at a 256-byte-aligned offset;
+//                     with int8 inputs (SwiftShader's decode), one token's quantized input: ⌈cols/32 × 10 words⌉₄ × 4
+//                     for the widest input of a Q8_0/Q4_0 matrix of ≥ 65,536 weights;
 //                     Gemma adds the projection before its post-norms, Gemma 3 a second RoPE table
 //   attention_scratch flash: maxSeqs × H_q × maxChunks × (D + 2) × 4; naive: tokens × H_q × ⌈context/256⌉·256 × 4
 //                     of the largest step
@@ -59,6 +61,8 @@ export interface WebkvRunSettings {
   chainDepth: number;
   /** RoPE dimensions (default head_dim). */
   ropeDim?: number;
+  /** Whether the runtime quantizes the inputs of its Q8_0/Q4_0 matmuls to int8 blocks (tuning.int8Activations). */
+  int8Activations?: boolean;
   /** The context the run serves (--context; default the model's): sizes the block tables. */
   contextSize?: number;
 }
@@ -76,6 +80,11 @@ export interface WebkvMemory {
 }
 
 const align = (bytes: number, to: number) => Math.ceil(bytes / to) * to;
+/** ggml type ids of the formats the int8-input matmul reads. */
+const GGML_Q4_0 = 2;
+const GGML_Q8_0 = 8;
+/** The smallest matrix (rows × cols) given int8 inputs: the runtime's rule (INT8_INPUT_MIN_WEIGHTS in src/kernels/matmul.ts). */
+const INT8_INPUT_MIN_WEIGHTS = 65536;
 
 /** Bytes of one row on the GPU: data and f16 scales. */
 function rowBytes(type: number, cols: number): { data: number; scales: number } {
@@ -232,8 +241,16 @@ export function webkvRunMemory(model: ModelDescription, s: WebkvRunSettings): We
   const projected = POST_NORM_ARCHITECTURES.has(model.architecture) ? 4 * T * dim : 0;
   const activationBuffers = 4 * T * (2 * dim + 2 * qDim + 2 * model.ffnSize) + align(kvRows, s.offsetAlignment) + kvRows +
     4 * logitRows * (dim + vocab + 1) + projected;
-  const activations = stepInputs + activationBuffers;
-  formulas.push(`activations = step inputs ${stepInputs} B + buffers for ${T} tokens and ${logitRows} logit rows ${activationBuffers} B = ${activations} B`);
+  // Int8 inputs (decode): one token's row of the widest input of a Q8_0/Q4_0 matrix of at least 65,536 weights,
+  // per 32 values 8 words of int8, a scale and a sum, padded to whole vec4s.
+  const int8Cols = s.int8Activations
+    ? Math.max(0, ...matrices.filter((m) => (m.name !== "token_embd.weight" || model.tiedEmbeddings) && (m.type === GGML_Q8_0 || m.type === GGML_Q4_0) &&
+      m.rows * m.cols >= INT8_INPUT_MIN_WEIGHTS).map((m) => m.cols))
+    : 0;
+  const int8Inputs = int8Cols > 0 ? align((int8Cols / 32) * 10, 4) * 4 : 0;
+  const activations = stepInputs + activationBuffers + int8Inputs;
+  formulas.push(`activations = step inputs ${stepInputs} B + buffers for ${T} tokens and ${logitRows} logit rows ${activationBuffers} B` +
+    `${int8Inputs ? ` + a decode step's int8 input ⌈${int8Cols}/32 × 10 words⌉₄ × 4 = ${int8Inputs} B` : ""} = ${activations} B`);
 
   // Attention scratch: flash's partials are fixed; naive's grows to the largest step's score matrix.
   let scratch: number;

@@ -17,6 +17,7 @@ import matmulSubgroupWgsl from "../../shaders/matmul_subgroup.wgsl?raw";
 import matmulTiledWgsl from "../../shaders/matmul_tiled.wgsl?raw";
 import weightsWgsl from "../../shaders/weights.wgsl?raw";
 import weightsBlock8Wgsl from "../../shaders/weights_block8.wgsl?raw";
+import weightsInt8Wgsl from "../../shaders/weights_int8.wgsl?raw";
 import type { GpuContext } from "../gpu/device.js";
 import { bindGroup, createComputeProgram, f32, layoutEntries, type BufferBinding, type WgslConstant } from "../gpu/pipelines.js";
 import type { GatedActivation } from "../model/architecture.js";
@@ -24,6 +25,8 @@ import { kernelSource } from "./wgsl.js";
 import { gpuWeightLayout } from "../model/weight-layout.js";
 import type { GpuMatrix } from "../model/weights.js";
 import { ceilDiv, type KernelCall } from "./kernel-call.js";
+import { int8RowWords } from "./quantize-x.js";
+import { GgmlType } from "../gguf/types.js";
 
 export interface MatmulOptions {
   /** Tokens per invocation: 1 for decode, the prefill tile for batches. */
@@ -50,6 +53,11 @@ export interface MatmulOptions {
    * 16 tokens staged in workgroup memory ("tiled": the token tile is its own, `tokenTile` is not used).
    */
   kernel?: MatmulKernel;
+  /**
+   * x quantized to int8 blocks by quantizeXCall (the same tokens as `x`): the rows kernel multiplies Q8_0/Q4_0
+   * blocks by them with dot4I8Packed (shaders/weights_int8.wgsl). Only where int8InputApplies; not with `norm`.
+   */
+  xInt8?: GPUBuffer;
 }
 
 export type MatmulKernel =
@@ -87,7 +95,13 @@ export async function matmulCalls(
     : requested.kind !== "rows" ? requested
     : ![1, 4].includes(options.tokenTile) ? { kind: "row" }
     : options.tokenTile === 4 ? { kind: "rows", rowsPerInvocation: 4 } : requested;
-  const shape = kernelShape(gpu, kernel, options.workgroupSize, sharedNorm ? norm.lanes : 1);
+  if (options.xInt8) {
+    if (norm) throw new Error("an int8 input is quantized after its norm: the norm cannot be folded into its matmul");
+    if (!int8InputApplies(weight.type, weight.cols, requested, options.tokenTile)) {
+      throw new Error(`an int8 input needs the rows kernel with Q8_0 or Q4_0 rows of whole blocks, got ${weight.type}×${weight.cols} with the ${kernel.kind} kernel`);
+    }
+  }
+  const shape = kernelShape(gpu, kernel, options.workgroupSize, sharedNorm ? norm.lanes : 1, options.xInt8 ? weight.cols : 0);
   const tokenTile = shape.tokenTile ?? options.tokenTile;
   // The normalized tile is staged in workgroup memory when it fits beside the kernel's other workgroup arrays
   // (not by the tiled kernel, which stages each step's inputs normed).
@@ -111,7 +125,7 @@ export async function matmulCalls(
   }, shape.directives);
   const program = await createComputeProgram(
     gpu.device,
-    `matmul${shape.tag} ${weight.type}x${weight.cols} tile${tokenTile}${options.accumulate ? "+=" : ""}${norm ? (staged ? " norm staged" : norm.perInvocation ? " norm per invocation" : " norm") : ""}${options.glu ? ` ${options.glu}` : ""}`,
+    `matmul${shape.tag}${options.xInt8 ? " int8x" : ""} ${weight.type}x${weight.cols} tile${tokenTile}${options.accumulate ? "+=" : ""}${norm ? (staged ? " norm staged" : norm.perInvocation ? " norm per invocation" : " norm") : ""}${options.glu ? ` ${options.glu}` : ""}`,
     code,
     layoutEntries(["uniform", "uniform", "read", "read", "read", "write", "read"]),
   );
@@ -123,7 +137,7 @@ export async function matmulCalls(
     calls.push({
       label: `matmul ${weight.name}`,
       pipeline: program.pipeline,
-      bindGroup: bindGroup(gpu.device, program, weight.name, [stepUniform, params, chunk.data, chunk.scales, x, y, norm?.weight ?? x]),
+      bindGroup: bindGroup(gpu.device, program, weight.name, [stepUniform, params, chunk.data, chunk.scales, options.xInt8 ?? x, y, norm?.weight ?? x]),
       workgroups: (s) => [
         ceilDiv(chunk.rows, shape.rowsPerWorkgroup),
         ceilDiv(logitRows ? s.numLogitRows : s.numTokens, tokenTile),
@@ -135,7 +149,7 @@ export async function matmulCalls(
 }
 
 /** What a kernel kind compiles (its WGSL, workgroup size, extra constants, label tag) and how many rows a workgroup covers. */
-function kernelShape(gpu: GpuContext, kernel: MatmulKernel, workgroupSize: number, normLanes: number): {
+function kernelShape(gpu: GpuContext, kernel: MatmulKernel, workgroupSize: number, normLanes: number, int8Cols: number): {
   wgsl: string; workgroupSize: number; rowsPerWorkgroup: number; constants: Record<string, WgslConstant>; tag: string;
   directives?: string[]; tokenTile?: number;
 } {
@@ -177,13 +191,29 @@ function kernelShape(gpu: GpuContext, kernel: MatmulKernel, workgroupSize: numbe
     // invocations, but never fewer than a folded norm's lanes.
     const invocations = Math.max(Math.floor(workgroupSize / kernel.rowsPerInvocation), normLanes, 1);
     return {
-      wgsl: weightsBlock8Wgsl + matmulRowsWgsl, workgroupSize: invocations, rowsPerWorkgroup: kernel.rowsPerInvocation * invocations,
-      constants: { ROWS_PER_INVOCATION: kernel.rowsPerInvocation }, tag: ` rows${kernel.rowsPerInvocation}`,
+      wgsl: weightsBlock8Wgsl + weightsInt8Wgsl + matmulRowsWgsl, workgroupSize: invocations, rowsPerWorkgroup: kernel.rowsPerInvocation * invocations,
+      constants: { ROWS_PER_INVOCATION: kernel.rowsPerInvocation, INT8_X: int8Cols > 0, X_INT8_STRIDE: int8Cols > 0 ? int8RowWords(int8Cols) : 4 },
+      tag: ` rows${kernel.rowsPerInvocation}`,
     };
   }
   const invocations = Math.max(workgroupSize, normLanes);
   return { wgsl: matmulWgsl, workgroupSize: invocations, rowsPerWorkgroup: invocations, constants: {}, tag: "" };
 }
+
+/**
+ * Whether a matmul of this weight with this kernel and token tile can read an int8 input (xInt8): the rows
+ * kernel (as it resolves for the tile: 1 token, or a tile of 4) over Q8_0 or Q4_0 rows of whole blocks.
+ */
+export function int8InputApplies(type: number, cols: number, kernel: MatmulKernel | undefined, tokenTile: number): boolean {
+  return kernel?.kind === "rows" && [1, 4].includes(tokenTile) && (type === GgmlType.Q8_0 || type === GgmlType.Q4_0) && cols % 32 === 0;
+}
+
+/**
+ * Matrices below this many weights keep f32 inputs even where int8 ones apply: their matmul is shorter than the
+ * quantizing dispatch it would add (stories260K Q8_0, 64-wide, decoded at 179 tok/s with int8 inputs, 209 without).
+ * src/estimator/webkv.ts sizes the int8 buffer by the same rule.
+ */
+export const INT8_INPUT_MIN_WEIGHTS = 65536;
 
 /** Why the subgroup matmul with `lanesPerRow` lanes a row cannot run on this device (undefined when it can). */
 export function subgroupMatmulUnavailable(gpu: Pick<GpuContext, "hasSubgroups" | "hasSubgroupId" | "subgroupMinSize">, lanesPerRow: number): string | undefined {

@@ -45,6 +45,12 @@ export interface KernelTuning {
    * bits), no barrier — SwiftShader's (shaders/rmsnorm.wgsl).
    */
   rmsnormPerRow: boolean;
+  /**
+   * Single-token steps (decode): quantize the inputs of Q8_0/Q4_0 matmuls to int8 blocks (one dispatch per input,
+   * shared by the matmuls reading it) and multiply int8 by int8 with dot4I8Packed — as llama.cpp's CPU matmuls do —
+   * in the rows kernel (shaders/quantize_x.wgsl, shaders/weights_int8.wgsl). Inputs of a folded norm stay f32.
+   */
+  int8Activations: boolean;
   /** Fold each layer's RMSNorm into the matmuls that read it (every row recomputes 1/rms: one dispatch less per norm). */
   fuseNorm: boolean;
   /** With fuseNorm: every matmul invocation computes 1/rms itself (no barrier, x re-read) instead of its workgroup's lanes. */
@@ -100,6 +106,10 @@ export function chooseTuning(gpu: Pick<GpuContext, "limits" | "adapter" | "hasSu
     decodeMatmul: isCpuAdapter ? { kind: "rows", rowsPerInvocation: 4 } : gpuDecodeMatmul,
     // On SwiftShader the folded norm costs more than its dispatch: its barriers turn every matmul workgroup into
     // fibres (bench/results/decode-step-*.md, bench/results/peers-quick.md: prefill ≈ 0.3–0.7×, decode ≈ 0.8×).
+    // SwiftShader: the Q8_0 matvec moves ≈ 1.5× the bytes a second with int8 inputs (bench/results/swiftshader-profile.md);
+    // SmolLM2-135M-shape Q8_0 decode 3.51 vs 2.36 tok/s (3 interleaved rounds). Not in prefill: with 4 tokens a
+    // tile, the f32 path's conversions are shared and int8 was slower (prefill 6.7 vs 7.7 tok/s).
+    int8Activations: isCpuAdapter,
     fuseNorm: !isCpuAdapter,
     rmsnormPerRow: isCpuAdapter,
     normPerInvocation: isCpuAdapter,

@@ -29,6 +29,7 @@ export function predictMemory(header: GgufHeader, model: TransformerModel, limit
     weightChunkBytes: model.weightChunkBytes,
     decodeMaxChunks: model.tuning.decodeMaxChunks,
     chainDepth: model.chainDepth,
+    int8Activations: model.int8Activations,
     ropeDim: model.config.ropeDim,
     contextSize: model.config.contextLength,
   });

@@ -32,7 +32,8 @@ import { encodeCalls, encodeCallsProfiled, type KernelCall, type StepSizes } fro
 import { kvAppendCall } from "../kernels/kv-append.js";
 import { kvSealCalls } from "../kernels/kv-seal.js";
 import { stepKvRows, stepKvValueOffset } from "../kernels/kv-shape.js";
-import { matmulCalls } from "../kernels/matmul.js";
+import { INT8_INPUT_MIN_WEIGHTS, int8InputApplies, matmulCalls } from "../kernels/matmul.js";
+import { int8RowWords, quantizeXCall } from "../kernels/quantize-x.js";
 import { gluCall } from "../kernels/glu.js";
 import { headNormCall } from "../kernels/head-norm.js";
 import { pointwiseCall } from "../kernels/pointwise.js";
@@ -154,6 +155,8 @@ interface Activations {
   /** Argmax id of each logit row (greedy steps), and its readback: one buffer per step in flight, used in turn. */
   argmaxIds: GPUBuffer;
   argmaxReadback: GPUBuffer[];
+  /** A single-token step's matmul input quantized to int8 blocks (tuning.int8Activations), sized for the widest such input. */
+  xInt8?: GPUBuffer;
 }
 
 export class TransformerModel {
@@ -204,6 +207,11 @@ export class TransformerModel {
   /** Whether steps may be chained (Engine.submit): with a chain depth above 1, and not while kernels are profiled (one timestamp readback). */
   get canChain(): boolean {
     return this.chainDepth > 1 && this.profiler === undefined;
+  }
+
+  /** Whether matmul inputs are quantized to int8 blocks for the Q8_0/Q4_0 matrices (an int8 input buffer exists). */
+  get int8Activations(): boolean {
+    return this.act.xInt8 !== undefined;
   }
 
   get maxLogitRows(): number {
@@ -317,6 +325,10 @@ export class TransformerModel {
       throw new RequestError(`the chain depth (steps in flight) must be an integer from 1 to 8, got ${tuning.chainDepth}`);
     }
     const act = await allocateActivations(gpu, config, maxStepTokens, maxLogitRows, tuning.chainDepth);
+    const int8Cols = int8InputCols(tuning, [...layers.flatMap((l) => [l.wq, l.wk, l.wv, l.wo, l.wGate, l.wUp, l.wDown]), output]);
+    if (int8Cols > 0) {
+      act.xInt8 = await gpu.memory.allocate("activations", "x as int8 blocks (one token)", int8RowWords(int8Cols) * 4, GPUBufferUsage.STORAGE);
+    }
 
     const model = new TransformerModel(
       gpu, { ...config, contextLength }, tuning, kvPool, step, options.attention ?? "flash", uploader.maxChunkBytes,
@@ -348,15 +360,27 @@ export class TransformerModel {
     const matmulKernel = tokenTile === 1 ? tuning.decodeMatmul : tuning.matmul;
     const qDim = c.qHeads * c.headDim;
     const kvDim = c.kvHeads * c.headDim;
-    const mm = (w: GpuMatrix, x: GPUBuffer, y: BufferBinding, yStride: number, accumulate: boolean, logitRows = false) =>
-      matmulCalls(gpu, step.uniform, w, x, y, yStride, { tokenTile, accumulate, xRowsAreLogitRows: logitRows, workgroupSize: wg, kernel: matmulKernel });
+    // Int8 inputs (tuning.int8Activations; single-token steps): a matmul whose weights take them reads its input quantized once into
+    // act.xInt8 by the call before it (q, k and v share one quantized xb, as gate and up do); a folded norm keeps f32.
+    const int8 = (w: GpuMatrix, folded = false) => act.xInt8 !== undefined && !folded && tokenTile === 1 && takesInt8Input(w, tuning);
+    const quantize = async (label: string, x: GPUBuffer, cols: number, logitRows = false): Promise<KernelCall[]> =>
+      [await quantizeXCall(gpu, label, { step: step.uniform, x, xq: act.xInt8! }, { cols, xRowsAreLogitRows: logitRows, workgroupSize: wg })];
+    const mm = async (w: GpuMatrix, x: GPUBuffer, y: BufferBinding, yStride: number, accumulate: boolean, logitRows = false) => [
+      ...(int8(w) ? await quantize(`quantize ${w.name} input`, x, w.cols, logitRows) : []),
+      ...(await matmulCalls(gpu, step.uniform, w, x, y, yStride, {
+        tokenTile, accumulate, xRowsAreLogitRows: logitRows, workgroupSize: wg, kernel: matmulKernel, xInt8: int8(w) ? act.xInt8 : undefined,
+      })),
+    ];
     /** y = W·rmsnorm(x)·g [then act(y_before)·that]: the norm folded into the matmul, or a norm call first (the caller's). */
     const normedMm = (w: GpuMatrix, normWeight: GPUBuffer, y: BufferBinding, yStride: number, glu?: "glu") =>
       matmulCalls(gpu, step.uniform, w, tuning.fuseNorm ? act.x : act.xb, y, yStride, {
         tokenTile, accumulate: false, workgroupSize: wg, kernel: matmulKernel,
         norm: tuning.fuseNorm ? { weight: normWeight, eps: c.rmsEps, lanes: tuning.reduceWorkgroupSize, perInvocation: tuning.normPerInvocation } : undefined,
-        glu: glu ? arch.activation : undefined,
+        glu: glu ? arch.activation : undefined, xInt8: int8(w, tuning.fuseNorm) ? act.xInt8 : undefined,
       });
+    /** The normed input xb quantized for the matmuls that read it (when one of them takes int8 inputs). */
+    const quantizeNormed = async (label: string, readers: GpuMatrix[]) =>
+      readers.some((w) => int8(w, tuning.fuseNorm)) ? await quantize(label, act.xb, c.dim) : [];
     const layerNorm = async (label: string, weight: GPUBuffer) => (tuning.fuseNorm ? [] : [await norm(label, weight)]);
     const norm = (label: string, weight: GPUBuffer, io: { x?: GPUBuffer; y?: GPUBuffer; gatherLogitRows?: boolean; accumulate?: boolean } = {}) =>
       rmsnormCall(
@@ -383,6 +407,7 @@ export class TransformerModel {
       const kvPool = this.kvPool.layerBindings[l]!;
       beforeAttention.push([
         ...(await layerNorm(`layer ${l} attention norm`, layer.attnNorm)),
+        ...(await quantizeNormed(`layer ${l} quantize attention input`, [layer.wq, layer.wk, layer.wv])),
         ...(await normedMm(layer.wq, layer.attnNorm, act.q, qDim)),
         ...(await normedMm(layer.wk, layer.attnNorm, act.k, kvDim)),
         ...(await normedMm(layer.wv, layer.attnNorm, act.v, kvDim)),
@@ -405,6 +430,7 @@ export class TransformerModel {
       afterAttention.push([
         ...(await intoResidual(l, "attention output", layer.wo, act.att, layer.biases.get("attn_output.bias"), layer.postAttentionNorm)),
         ...(await layerNorm(`layer ${l} ffn norm`, layer.ffnNorm)),
+        ...(await quantizeNormed(`layer ${l} quantize ffn input`, [layer.wGate, layer.wUp])),
         ...(await normedMm(layer.wGate, layer.ffnNorm, act.gate, c.ffnDim)),
         ...(tuning.fuseGlu
           ? await normedMm(layer.wUp, layer.ffnNorm, act.gate, c.ffnDim, "glu")
@@ -659,6 +685,25 @@ function chooseKvBlocks(
     );
   }
   return blocks;
+}
+
+/**
+ * The widest input among the matmuls that read int8 inputs (0: none does, and no int8 buffer is allocated): with
+ * tuning.int8Activations, every Q8_0/Q4_0 matrix of at least INT8_INPUT_MIN_WEIGHTS the decode (single-token) rows
+ * kernel multiplies.
+ */
+export function int8InputCols(tuning: KernelTuning, matrices: GpuMatrix[]): number {
+  if (!tuning.int8Activations) return 0;
+  let cols = 0;
+  for (const w of matrices) {
+    if (takesInt8Input(w, tuning)) cols = Math.max(cols, w.cols);
+  }
+  return cols;
+}
+
+/** Whether a single-token step's matmul of `w` reads an int8 input: large enough to pay for quantizing it. */
+function takesInt8Input(w: GpuMatrix, tuning: KernelTuning): boolean {
+  return tuning.int8Activations && w.rows * w.cols >= INT8_INPUT_MIN_WEIGHTS && int8InputApplies(w.type, w.cols, tuning.decodeMatmul, 1);
 }
 
 async function allocateActivations(gpu: GpuContext, c: ModelConfig, maxTokens: number, maxLogitRows: number, chainDepth: number): Promise<Activations> {

@@ -107,6 +107,47 @@ describe("synthetic Llamas written by our GGUF writer", () => {
   });
 });
 
+// Decode with int8 inputs (SwiftShader's default for Q8_0/Q4_0 matrices of ≥ 65,536 weights: the rows matmul
+// multiplies int8 weights by the input quantized to int8 blocks, as llama.cpp's CPU matmuls do). Greedy decode
+// from BOS, every step's logits against llama.cpp's for the same ids, and against webkv's own f32-input decode.
+describe("decode with int8 inputs against llama.cpp", () => {
+  const shape: SyntheticLlamaShape = { dim: 256, layers: 2, heads: 4, kvHeads: 2, ffn: 512, vocab: 512, contextLength: 256 };
+  it.each([GgmlType.Q8_0, GgmlType.Q4_0].map((type) => ({ type, name: ggmlTypeName(type) })))("$name: top-1 agreement ≥ 99% over 128 decode steps; f32 inputs differ by no more than quantizing them allows", async ({ type }) => {
+    const path = join(tempDir, `synthetic-int8-${type}.gguf`);
+    const model = syntheticLlama(shape, { seed: 31, weightType: type });
+    await writeGgufFile(path, model.metadata, model.tensors);
+    const decode = async (int8Activations: boolean) => {
+      const loaded = await session().call<{ modelId: number; plan: { int8_activations: boolean } }>("load", {
+        url: session().publishFile(path), options: { tuning: { int8Activations } },
+      });
+      expect(loaded.plan.int8_activations).toBe(int8Activations);
+      const reply = await session().call<{ output_ids: number[]; logits: Float32Array[] }>("generate", {
+        modelId: loaded.modelId, promptIds: [SYNTHETIC_BOS_ID], maxTokens: 128, ignoreEos: true, keepLogits: true,
+      });
+      await session().call("unload", { modelId: loaded.modelId });
+      return reply;
+    };
+    const int8 = await decode(true);
+    const f32 = await decode(false);
+    const ids = [SYNTHETIC_BOS_ID, ...int8.output_ids.slice(0, -1)];
+    const theirs = await llamaCppLogits(path, [ids]);
+    const result = compareLogits([int8.logits], theirs);
+    console.log(describeComparison(`webkv int8-input decode vs llama.cpp, synthetic ${ggmlTypeName(type)}`, result));
+    expect(result.positions).toBe(128);
+    expect(result.top1Agreement).toBeGreaterThanOrEqual(0.99);
+    expect(result.maxAbsDiff).toBeLessThan(0.6);
+    // the same steps with f32 inputs: the int8 path ran (the logits moved) and moved them little
+    const steps = Math.min(int8.output_ids.length, f32.output_ids.length);
+    const firstDifferent = int8.output_ids.findIndex((id, i) => id !== f32.output_ids[i]);
+    const shared = firstDifferent < 0 ? steps : firstDifferent + 1;
+    const moved = Math.max(...int8.logits.slice(0, shared).map((row, i) => maxAbsDiff(row, f32.logits[i]!)));
+    console.log(`int8 vs f32 inputs: ${shared} steps on the same ids, max |Δlogit| ${moved.toExponential(2)}`);
+    if (firstDifferent < 0) console.log(describeComparison(`webkv f32-input decode vs llama.cpp, synthetic ${ggmlTypeName(type)}`, compareLogits([f32.logits.slice(0, 128)], theirs)));
+    expect(moved).toBeGreaterThan(0);
+    expect(moved).toBeLessThan(0.6);
+  });
+});
+
 // Files in llama.cpp's own mixes (Q4_K_M holds Q4_K, Q6_K and F32 tensors; Q3_K_M four K-quants…), quantized by
 // llama.cpp from an F32 synthetic Llama whose rows are multiples of 256. webkv must equal the CPU reference
 // (which dequantizes with the same bit-exact code) closely; against llama.cpp, whose CPU dot products round

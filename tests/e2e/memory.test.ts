@@ -56,6 +56,20 @@ describe("measured vs predicted memory, llama.cpp's quantized formats", () => {
     await quantizeWithLlamaCpp(f32Path, path, ftype);
     await expectPredictionExact(path, { kvBlocks: 8, maxStepTokens: 16, maxBindingBytes: 16384 });
   });
+
+  // Q4_0 and Q8_0 (llama.cpp's mixes: Q6_K output in Q4_0) decode with int8 inputs on SwiftShader: its quantized
+  // row (sized by the widest such matrix's input) is predicted to the byte too; with them off, it is not allocated.
+  it.each(["Q4_0", "Q8_0"] as const)("%s, decode with int8 inputs and without: every category predicted to the byte", async (ftype) => {
+    const path = join(dir, `${ftype}.gguf`);
+    await quantizeWithLlamaCpp(f32Path, path, ftype);
+    for (const int8Activations of [true, false]) {
+      const options = { kvBlocks: 8, maxStepTokens: 16, tuning: { int8Activations } };
+      const loaded = await session().call<LoadResult>("load", { url: session().publishFile(path), options });
+      expect(loaded.plan.int8_activations).toBe(int8Activations);
+      await session().call("unload", { modelId: loaded.modelId });
+      await expectPredictionExact(path, options);
+    }
+  });
 });
 
 describe("measured vs predicted memory", () => {

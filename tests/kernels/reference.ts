@@ -98,3 +98,54 @@ export function attentionRef(
   }
   return out;
 }
+
+/** Rounds to the nearest integer, ties to even (WGSL's round). */
+function roundTiesEven(v: number): number {
+  const r = Math.round(v);
+  return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * x [n, cols] quantized as shaders/quantize_x.wgsl does, in f32 steps: per 32 values d = max|x| / 127,
+ * q = round(x · (1/d)) ties to even (0 where d = 0); also Σ q per block.
+ */
+export function quantizeXRef(x: Float32Array, cols: number, n: number): { q: Int8Array; d: Float32Array; sums: Int32Array } {
+  const blocks = cols / 32;
+  const q = new Int8Array(n * cols);
+  const d = new Float32Array(n * blocks);
+  const sums = new Int32Array(n * blocks);
+  for (let t = 0; t < n; t++) {
+    for (let b = 0; b < blocks; b++) {
+      const at = t * cols + b * 32;
+      let amax = 0;
+      for (let j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(x[at + j]!));
+      const scale = Math.fround(amax / 127);
+      const inverse = scale > 0 ? Math.fround(1 / scale) : 0;
+      d[t * blocks + b] = scale;
+      for (let j = 0; j < 32; j++) {
+        const value = roundTiesEven(Math.fround(x[at + j]! * inverse));
+        q[at + j] = value;
+        sums[t * blocks + b] = sums[t * blocks + b]! + value;
+      }
+    }
+  }
+  return { q, d, sums };
+}
+
+/** y = W·x with x quantized per quantizeXRef (each block's dot product scaled by its d), in f64; W dequantized. */
+export function matmulInt8InputRef(w: Float32Array, rows: number, cols: number, x: Float32Array, n: number, y0?: Float32Array): Float64Array {
+  const { q, d } = quantizeXRef(x, cols, n);
+  const y = new Float64Array(n * rows);
+  for (let t = 0; t < n; t++) {
+    for (let r = 0; r < rows; r++) {
+      let sum = y0 ? y0[t * rows + r]! : 0;
+      for (let b = 0; b < cols / 32; b++) {
+        let block = 0;
+        for (let j = 0; j < 32; j++) block += w[r * cols + b * 32 + j]! * q[t * cols + b * 32 + j]!;
+        sum += block * d[t * (cols / 32) + b]!;
+      }
+      y[t * rows + r] = sum;
+    }
+  }
+  return y;
+}
