@@ -4,11 +4,12 @@
 //      kernel's bandwidth, and the rate at which matrix-vector kernels of three shapes read weights
 //      (f32 one row per invocation; Q8_0 with the block dequantized into a private array as webkv's row
 //      kernel does; Q8_0 dequantized and dotted word by word; Q8_0 with four rows per invocation sharing x),
-//      and webkv's own decode matmuls (shaders/matmul.wgsl, matmul_rows.wgsl) on the same matrix;
+//      and webkv's own decode matmuls (shaders/matmul.wgsl, matmul_rows.wgsl, with f32 or int8 inputs) on the same matrix;
 //   2. webkv's decode step on stories260K (F32) and on a SmolLM2-135M-shaped Q8_0 model: wall time per step,
 //      dispatches and syncs per step, and the GPU time per kernel kind (timestamp queries);
 //   3. wllama (llama.cpp in WebAssembly, one thread) decoding the same prompts in the same page, interleaved
-//      with webkv and with webkv on its former decode kernel (one row an invocation) (≥ 3 rounds, medians);
+//      with webkv, with webkv on its former decode kernel (one row an invocation) and, for the Q8_0 model, with
+//      webkv without int8 inputs (≥ 3 rounds, medians);
 //   4. the ceilings these imply: dispatches × the empty-dispatch time bounds a step from below however fast
 //      each kernel is; weight bytes ÷ the best matvec rate bounds it for a weight-heavy model.
 //   npx tsx bench/swiftshader-profile.ts [--rounds 3]
@@ -161,8 +162,8 @@ interface Micro {
 
 const smolShape = { dim: 576, layers: 30, heads: 9, kvHeads: 3, ffn: 1536, vocab: 49152, contextLength: 2048, tiedOutput: true };
 const models = [
-  { name: "stories260K F32", path: async () => join(modelsDir, "stories260K.gguf"), prompt: 32, decode: 64 },
-  { name: "SmolLM2-135M-shape Q8_0", path: () => writeSynthetic(dir, "smol-q8_0", smolShape, GgmlType.Q8_0, 5), prompt: 16, decode: 8, byteTokens: [3, 259] as [number, number] },
+  { name: "stories260K F32", path: async () => join(modelsDir, "stories260K.gguf"), prompt: 32, decode: 64, quantized: false },
+  { name: "SmolLM2-135M-shape Q8_0", path: () => writeSynthetic(dir, "smol-q8_0", smolShape, GgmlType.Q8_0, 5), prompt: 16, decode: 8, byteTokens: [3, 259] as [number, number], quantized: true },
 ];
 
 interface StepProfile {
@@ -208,8 +209,11 @@ try {
   adapter = await session.call("adapter");
   micro = (await session.page.evaluate(`(${MICRO})(${JSON.stringify(webkvKernels())})`)) as Micro;
   console.error(JSON.stringify(micro));
-  const peers = [webkvPeer(session, "webkv", {}), webkvPeer(session, "webkv row kernel", { tuning: { matmul: { kind: "row" }, decodeMatmul: { kind: "row" } } }), wllamaPeer(session, 1)];
+  const basePeers = [webkvPeer(session, "webkv", {}), webkvPeer(session, "webkv row kernel", { tuning: { matmul: { kind: "row" }, decodeMatmul: { kind: "row" } } }), wllamaPeer(session, 1)];
+  // quantized models: also the decode without int8 inputs (tuning.int8Activations off: f32 inputs, as before)
+  const f32Inputs = webkvPeer(session, "webkv f32 inputs", { tuning: { int8Activations: false } });
   for (const m of models) {
+    const peers = m.quantized ? [...basePeers.slice(0, 2), f32Inputs, basePeers[2]!] : basePeers;
     const path = await m.path();
     const promptText = (await promptTexts(session, path, [m.prompt])).get(m.prompt)!;
     profiles[m.name] = await profileDecode(session, path, promptText, m.decode);
@@ -243,6 +247,7 @@ const rows = models.map((m) => {
   const webkv = rateMedian(m.name, "webkv", "decode_tok_s");
   const wllama = rateMedian(m.name, "wllama 1t", "decode_tok_s");
   const rowDecode = rateMedian(m.name, "webkv row kernel", "decode_tok_s");
+  const f32InputsDecode = m.quantized ? rateMedian(m.name, "webkv f32 inputs", "decode_tok_s") : NaN;
   const dispatchCeiling = 1000 / (p.dispatches_per_step * floorMs);
   const weightCeiling = 1000 / (p.weight_bytes / (bestQ8 * 1e6));
   const gpuMs = Object.values(p.gpu_ms_per_step).reduce((a, b) => a + b, 0);
@@ -251,6 +256,8 @@ const rows = models.map((m) => {
     webkv_decode_tok_s: webkv,
     webkv_row_kernel_decode_tok_s: rowDecode,
     rows_over_row: webkv / rowDecode,
+    webkv_f32_inputs_decode_tok_s: f32InputsDecode,
+    int8_over_f32_inputs: webkv / f32InputsDecode,
     webkv_prefill_tok_s: rateMedian(m.name, "webkv", "prefill_tok_s"),
     webkv_row_kernel_prefill_tok_s: rateMedian(m.name, "webkv row kernel", "prefill_tok_s"),
     wllama_1t_prefill_tok_s: rateMedian(m.name, "wllama 1t", "prefill_tok_s"),
@@ -276,7 +283,7 @@ const topKinds = (model: string) => {
 const markdown = [
   "# What bounds decode on SwiftShader",
   "",
-  `Machine: ${machine}. ${rounds} interleaved rounds (webkv, webkv with the row kernel, wllama 1t) per model; medians. "webkv" runs its matmuls with the rows kernel (4 rows an invocation), "row kernel" with the one-row kernel it replaced.`,
+  `Machine: ${machine}. ${rounds} interleaved rounds (webkv, webkv with the row kernel, for the quantized model webkv with f32 inputs, wllama 1t) per model; medians. "webkv" runs its matmuls with the rows kernel (4 rows an invocation; for Q8_0 decode with int8 inputs), "row kernel" with the one-row kernel it replaced, "f32 inputs" without int8 inputs (tuning.int8Activations off).`,
   "",
   "## The adapter's floor (raw WGSL kernels, median of 5 submissions)",
   "",
@@ -292,8 +299,8 @@ const markdown = [
   "## webkv's decode step against the floor",
   "",
   markdownTable(
-    ["model", "webkv tok/s", "webkv row kernel tok/s", "webkv / row kernel", "wllama 1t tok/s", "webkv / wllama", "step ms", "GPU ms (profiled run)", "dispatches", "weights MiB", "ceiling: dispatch floor tok/s", "ceiling: best Q8_0 matvec tok/s", "best ceiling / wllama"],
-    rows.map((r) => [r.model, f(r.webkv_decode_tok_s, 1), f(r.webkv_row_kernel_decode_tok_s, 1), f(r.rows_over_row), f(r.wllama_1t_decode_tok_s, 1), f(r.ratio), f(r.step_ms, 1), f(r.gpu_ms_per_step, 1), String(r.dispatches_per_step), f(r.weight_mib, 1), f(r.ceiling_dispatch_floor_tok_s, 0), f(r.ceiling_best_q8_matvec_tok_s, 1), f(r.ceiling_ratio)]),
+    ["model", "webkv tok/s", "webkv row kernel tok/s", "webkv / row kernel", "webkv f32 inputs tok/s", "webkv / f32 inputs", "wllama 1t tok/s", "webkv / wllama", "step ms", "GPU ms (profiled run)", "dispatches", "weights MiB", "ceiling: dispatch floor tok/s", "ceiling: best Q8_0 matvec tok/s", "best ceiling / wllama"],
+    rows.map((r) => [r.model, f(r.webkv_decode_tok_s, 1), f(r.webkv_row_kernel_decode_tok_s, 1), f(r.rows_over_row), f(r.webkv_f32_inputs_decode_tok_s, 1), f(r.int8_over_f32_inputs), f(r.wllama_1t_decode_tok_s, 1), f(r.ratio), f(r.step_ms, 1), f(r.gpu_ms_per_step, 1), String(r.dispatches_per_step), f(r.weight_mib, 1), f(r.ceiling_dispatch_floor_tok_s, 0), f(r.ceiling_best_q8_matvec_tok_s, 1), f(r.ceiling_ratio)]),
   ),
   "",
   "Prefill of the same prompt (tok/s, medians; a short prompt: the models' prompts are 32 and 19 tokens):",

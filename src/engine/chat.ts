@@ -9,7 +9,7 @@
 // boundary there (a cut inside a sealed block would lose the full-precision tail of that block).
 
 import type { ChatMessage, ChatRenderOptions, ChatTemplate } from "./chat-template.js";
-import type { Engine } from "./engine.js";
+import type { Engine, PendingStep } from "./engine.js";
 import { ContextOverflowError } from "./engine.js";
 import { Sampler, type SamplingOptions } from "./sampler.js";
 import { commonPrefixLength } from "./scheduler.js";
@@ -101,27 +101,48 @@ export class ChatSession {
     const decodeStart = performance.now();
     const outputIds: number[] = [];
     let stopReason: ChatStopReason = "max_tokens";
-    while (outputIds.length < options.maxTokens) {
-      if (options.shouldStop?.()) {
-        stopReason = "stopped";
-        break;
+    // Greedy replies chain their steps: the step for the next id is queued while this one runs, reading that id on
+    // the GPU from this step's argmax (Engine.submit's chained steps), so the GPU does not wait for the id's round
+    // trip. A chained step whose id ends the reply (end of generation, a stop request) is taken back out of the cache.
+    let chained: PendingStep | undefined;
+    const dropChained = async () => {
+      if (!chained) return;
+      const dropped = chained;
+      chained = undefined;
+      await dropped.results().catch(() => undefined);
+      dropped.rollback();
+    };
+    try {
+      while (outputIds.length < options.maxTokens) {
+        if (options.shouldStop?.()) {
+          stopReason = "stopped";
+          break;
+        }
+        const id = nextId ?? sampler.sample(logits);
+        outputIds.push(id);
+        options.onToken?.(id);
+        if (this.stopIds.has(id)) {
+          stopReason = "eos";
+          break;
+        }
+        if (this.cached.length + 1 > contextLength) {
+          stopReason = "context_full";
+          break;
+        }
+        if (outputIds.length === options.maxTokens) break;
+        const pending = chained ?? await this.engine.submit([{ seqId: this.seqId, ids: [id], logits: sampler.isGreedy ? "argmax" : "last" }]);
+        chained = undefined;
+        const chainNext = sampler.isGreedy && this.engine.model.canChain && !options.shouldStop?.() &&
+          outputIds.length + 1 < options.maxTokens && this.cached.length + 2 <= contextLength &&
+          this.engine.sequences.blocksNeeded(this.seqId, 1) <= this.engine.sequences.allocator.freeBlocks;
+        if (chainNext) chained = await this.engine.submit([{ seqId: this.seqId, ids: [0], logits: "argmax" }], { chained: true });
+        const [result] = await pending.results();
+        this.cached.push(id);
+        logits = result!.logits;
+        nextId = result!.argmax;
       }
-      const id = nextId ?? sampler.sample(logits);
-      outputIds.push(id);
-      options.onToken?.(id);
-      if (this.stopIds.has(id)) {
-        stopReason = "eos";
-        break;
-      }
-      if (this.cached.length + 1 > contextLength) {
-        stopReason = "context_full";
-        break;
-      }
-      if (outputIds.length === options.maxTokens) break;
-      const [result] = await this.engine.step([{ seqId: this.seqId, ids: [id], logits: sampler.isGreedy ? "argmax" : "last" }]);
-      this.cached.push(id);
-      logits = result!.logits;
-      nextId = result!.argmax;
+    } finally {
+      await dropChained();
     }
     return {
       outputIds,

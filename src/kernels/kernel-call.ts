@@ -50,11 +50,12 @@ export function encodeCallsProfiled(
   }
 }
 
-/** "layer 3 attention flash prefill" → "attention flash prefill"; "matmul blk.0.attn_q.weight" → "matmul attn_q". */
+/** "layer 3 attention flash prefill" → "attention flash prefill"; "matmul blk.0.attn_q.weight" → "matmul attn_q";
+ *  "quantize blk.0.ffn_down.weight input" → "quantize ffn_down.weight input". */
 export function kernelKind(label: string): string {
   const matmul = /^matmul (?:blk\.\d+\.)?([a-z_]+)/.exec(label);
   if (matmul) return `matmul ${matmul[1]}`;
-  return label.replace(/^layer \d+ /, "");
+  return label.replace(/^layer \d+ /, "").replace(/\bblk\.\d+\./, "");
 }
 
 export const ceilDiv = (a: number, b: number): number => Math.ceil(a / b);

@@ -61,6 +61,35 @@ describe("multi-turn chat keeps its KV cache", () => {
     await session().call("unload", { modelId });
   });
 
+  it("greedy replies chain their steps (the next queued before this one's id is back): the same replies and cache as unchained", async () => {
+    const run = async (chainDepth: number) => {
+      const { modelId } = await session().call<{ modelId: number }>("load", { url: session().publishFile(modelPath), options: { tuning: { chainDepth } } });
+      const { chatId } = await session().call<{ chatId: number }>("chatOpen", { modelId });
+      await session().call("counters", { modelId });
+      const turn = (messages: unknown[], maxTokens: number) => session().call<TurnReply>("chatTurn", { modelId, chatId, messages, maxTokens });
+      const one = await turn([system, first], 20);
+      const two = await turn([system, first, { role: "assistant", content: one.text }, second], 7);
+      // a third turn repeating the second's prompt reuses exactly what the second left in the cache
+      const three = await turn([system, first, { role: "assistant", content: one.text }, second], 7);
+      const counters = await session().call<{ steps: number; chained: number }>("counters", { modelId });
+      await session().call("unload", { modelId });
+      return { replies: [one, two, three], counters };
+    };
+    const chained = await run(2);
+    const unchained = await run(1);
+    expect(chained.replies.map((r) => r.output_ids)).toEqual(unchained.replies.map((r) => r.output_ids));
+    expect(chained.replies.map((r) => r.usage)).toEqual(unchained.replies.map((r) => r.usage));
+    expect(chained.replies.map((r) => r.stop_reason)).toEqual(unchained.replies.map((r) => r.stop_reason));
+    expect(unchained.counters.chained).toBe(0);
+    // every decode step of a reply but its first is chained: a reply of n ids runs n − 1 decode steps (its last id
+    // needs none), n − 2 of them chained (one more, rolled back, where the reply ended on an end-of-generation id)
+    const expected = chained.replies.reduce((sum, r) => sum + Math.max(0, r.usage.completion_tokens - 2), 0);
+    expect(expected).toBeGreaterThan(0);
+    expect(chained.counters.chained).toBeGreaterThanOrEqual(expected);
+    expect(chained.counters.chained).toBeLessThanOrEqual(expected + 3);
+    console.log(`chained chat: ${chained.counters.chained} of ${chained.counters.steps} steps chained; usage ${JSON.stringify(chained.replies.map((r) => r.usage))}`);
+  });
+
   it("a model without a chat template is a named error", async () => {
     const plain = join(tempDir, "plain.gguf");
     const model = syntheticLlama({ dim: 64, layers: 1, heads: 2, kvHeads: 2, ffn: 128, vocab: 300, contextLength: 64 }, { seed: 1, weightType: GgmlType.F32 });
