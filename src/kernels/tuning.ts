@@ -104,12 +104,12 @@ export function chooseTuning(gpu: Pick<GpuContext, "limits" | "adapter" | "hasSu
     // memory, decode with a row's lanes reading neighbouring blocks. Every variant is tested on SwiftShader.
     matmul: isCpuAdapter ? { kind: "rows", rowsPerInvocation: 4 } : { kind: "tiled" },
     decodeMatmul: isCpuAdapter ? { kind: "rows", rowsPerInvocation: 4 } : gpuDecodeMatmul,
+    // SwiftShader: SmolLM2-135M-shape Q8_0 decode 3.7 vs 2.1 tok/s with int8 inputs (bench/results/swiftshader-profile.md).
+    // Not in prefill: with 4 tokens a tile the f32 path's conversions are shared, and int8 was slower (an A/B run,
+    // 3 interleaved rounds: 7.7 vs 8.1 tok/s).
+    int8Activations: isCpuAdapter,
     // On SwiftShader the folded norm costs more than its dispatch: its barriers turn every matmul workgroup into
     // fibres (bench/results/decode-step-*.md, bench/results/peers-quick.md: prefill ≈ 0.3–0.7×, decode ≈ 0.8×).
-    // SwiftShader: the Q8_0 matvec moves ≈ 1.5× the bytes a second with int8 inputs (bench/results/swiftshader-profile.md);
-    // SmolLM2-135M-shape Q8_0 decode 3.51 vs 2.36 tok/s (3 interleaved rounds). Not in prefill: with 4 tokens a
-    // tile, the f32 path's conversions are shared and int8 was slower (prefill 6.7 vs 7.7 tok/s).
-    int8Activations: isCpuAdapter,
     fuseNorm: !isCpuAdapter,
     rmsnormPerRow: isCpuAdapter,
     normPerInvocation: isCpuAdapter,
