@@ -26,7 +26,7 @@ import { gpuWeightLayout } from "../model/weight-layout.js";
 import type { GpuMatrix } from "../model/weights.js";
 import { ceilDiv, type KernelCall } from "./kernel-call.js";
 import { int8RowWords } from "./quantize-x.js";
-import { GgmlType } from "../gguf/types.js";
+import { GgmlType, ggmlTypeName } from "../gguf/types.js";
 
 export interface MatmulOptions {
   /** Tokens per invocation: 1 for decode, the prefill tile for batches. */
@@ -98,7 +98,7 @@ export async function matmulCalls(
   if (options.xInt8) {
     if (norm) throw new Error("an int8 input is quantized after its norm: the norm cannot be folded into its matmul");
     if (!int8InputApplies(weight.type, weight.cols, requested, options.tokenTile)) {
-      throw new Error(`an int8 input needs the rows kernel with Q8_0 or Q4_0 rows of whole blocks, got ${weight.type}×${weight.cols} with the ${kernel.kind} kernel`);
+      throw new Error(`an int8 input needs the rows kernel with Q8_0 or Q4_0 rows of whole blocks, got ${ggmlTypeName(weight.type)} rows of ${weight.cols} with the ${kernel.kind} kernel`);
     }
   }
   const shape = kernelShape(gpu, kernel, options.workgroupSize, sharedNorm ? norm.lanes : 1, options.xInt8 ? weight.cols : 0);
