@@ -132,9 +132,8 @@ export class ChatSession {
         if (outputIds.length === options.maxTokens) break;
         const pending = chained ?? await this.engine.submit([{ seqId: this.seqId, ids: [id], logits: sampler.isGreedy ? "argmax" : "last" }]);
         chained = undefined;
-        const chainNext = sampler.isGreedy && this.engine.model.canChain && !options.shouldStop?.() &&
-          outputIds.length + 1 < options.maxTokens && this.cached.length + 2 <= contextLength &&
-          this.engine.sequences.blocksNeeded(this.seqId, 1) <= this.engine.sequences.allocator.freeBlocks;
+        const chainNext = sampler.isGreedy && !options.shouldStop?.() && outputIds.length + 1 < options.maxTokens &&
+          this.cached.length + 2 <= contextLength && this.engine.canChainStep([this.seqId]);
         if (chainNext) chained = await this.engine.submit([{ seqId: this.seqId, ids: [0], logits: "argmax" }], { chained: true });
         const [result] = await pending.results();
         this.cached.push(id);

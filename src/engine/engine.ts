@@ -67,6 +67,14 @@ export class Engine {
    * GPU, so this step can be queued before that id has come back; the requests name exactly that step's argmax
    * sequences, in order (their ids are placeholders).
    */
+  /**
+   * Whether a chained step of one token for each of these sequences can be queued now: steps are chained
+   * (model.canChain) and the pool has the blocks the tokens need.
+   */
+  canChainStep(seqIds: number[]): boolean {
+    return this.model.canChain && seqIds.reduce((n, id) => n + this.sequences.blocksNeeded(id, 1), 0) <= this.sequences.allocator.freeBlocks;
+  }
+
   async submit(requests: StepRequest[], options: { chained?: boolean } = {}): Promise<PendingStep> {
     const chained = options.chained ?? false;
     if (chained) {

@@ -154,7 +154,7 @@ export async function runScheduler(engine: Engine, requests: SequenceRequest[], 
    * that many more tokens, with room for them in its context and in the pool.
    */
   const chainable = (plan: { branch: Branch; ids: number[]; wantsLogits: boolean }[], stepRequests: StepRequest[], queued: number) =>
-    engine.model.canChain && queued + 1 < engine.model.chainDepth && waiting.length === 0 && plan.length === running.length &&
+    queued + 1 < engine.model.chainDepth && waiting.length === 0 && plan.length === running.length &&
     !options.shouldStop?.() &&
     plan.every((p, i) => {
       const b = p.branch;
@@ -162,7 +162,7 @@ export async function runScheduler(engine: Engine, requests: SequenceRequest[], 
       return p.ids.length === 1 && stepRequests[i]!.logits === "argmax" && b.outputIds.length > 0 &&
         b.outputIds.length + queued + 2 <= request.maxTokens && b.pendingIds.length + queued + 2 <= contextLength;
     }) &&
-    plan.reduce((n, p) => n + engine.sequences.blocksNeeded(p.branch.seqId!, 1), 0) <= engine.sequences.allocator.freeBlocks;
+    engine.canChainStep(plan.map((p) => p.branch.seqId!));
 
   const start = performance.now();
   let allPrefilled = false;

@@ -22,7 +22,7 @@ import type { GpuContext } from "../gpu/device.js";
 import { bindGroup, createComputeProgram, f32, layoutEntries, type BufferBinding, type WgslConstant } from "../gpu/pipelines.js";
 import type { GatedActivation } from "../model/architecture.js";
 import { kernelSource } from "./wgsl.js";
-import { gpuWeightLayout } from "../model/weight-layout.js";
+import { gpuWeightLayout, type GpuWeightType } from "../model/weight-layout.js";
 import type { GpuMatrix } from "../model/weights.js";
 import { ceilDiv, type KernelCall } from "./kernel-call.js";
 import { int8RowWords } from "./quantize-x.js";
@@ -87,14 +87,7 @@ export async function matmulCalls(
   if (requested.kind === "rows" && requested.rowsPerInvocation !== 4 && requested.rowsPerInvocation !== 8) {
     throw new Error(`the rows matmul takes 4 or 8 rows per invocation, got ${requested.rowsPerInvocation as number}`);
   }
-  // The rows, subgroup and tiled kernels read rows of whole 32-value blocks (float formats: any multiple of 4 values),
-  // the rows kernel 1 token (4 or 8 rows an invocation) or a tile of 4 (4 rows); other rows take the row kernel.
-  const blocksFit = weight.cols % 32 === 0 || (gpuWeightLayout(weight.type) === "float" && weight.cols % 4 === 0);
-  const kernel: MatmulKernel = !["rows", "subgroup", "tiled"].includes(requested.kind) ? requested
-    : !blocksFit ? { kind: "row" }
-    : requested.kind !== "rows" ? requested
-    : ![1, 4].includes(options.tokenTile) ? { kind: "row" }
-    : options.tokenTile === 4 ? { kind: "rows", rowsPerInvocation: 4 } : requested;
+  const kernel = resolvedKernel(weight.type, weight.cols, requested, options.tokenTile);
   if (options.xInt8) {
     if (norm) throw new Error("an int8 input is quantized after its norm: the norm cannot be folded into its matmul");
     if (!int8InputApplies(weight.type, weight.cols, requested, options.tokenTile)) {
@@ -201,11 +194,25 @@ function kernelShape(gpu: GpuContext, kernel: MatmulKernel, workgroupSize: numbe
 }
 
 /**
- * Whether a matmul of this weight with this kernel and token tile can read an int8 input (xInt8): the rows
- * kernel (as it resolves for the tile: 1 token, or a tile of 4) over Q8_0 or Q4_0 rows of whole blocks.
+ * The kernel a matmul of this weight and token tile runs when `requested` is asked for: the rows, subgroup and tiled
+ * kernels read rows of whole 32-value blocks (float formats: any multiple of 4 values), the rows kernel 1 token (4 or
+ * 8 rows an invocation) or a tile of 4 (4 rows); other rows take the row kernel.
  */
-export function int8InputApplies(type: number, cols: number, kernel: MatmulKernel | undefined, tokenTile: number): boolean {
-  return kernel?.kind === "rows" && [1, 4].includes(tokenTile) && (type === GgmlType.Q8_0 || type === GgmlType.Q4_0) && cols % 32 === 0;
+function resolvedKernel(type: GpuWeightType, cols: number, requested: MatmulKernel, tokenTile: number): MatmulKernel {
+  const blocksFit = cols % 32 === 0 || (gpuWeightLayout(type) === "float" && cols % 4 === 0);
+  return !["rows", "subgroup", "tiled"].includes(requested.kind) ? requested
+    : !blocksFit ? { kind: "row" }
+    : requested.kind !== "rows" ? requested
+    : ![1, 4].includes(tokenTile) ? { kind: "row" }
+    : tokenTile === 4 ? { kind: "rows", rowsPerInvocation: 4 } : requested;
+}
+
+/**
+ * Whether a matmul of this weight with this kernel and token tile can read an int8 input (xInt8): Q8_0 or Q4_0
+ * rows, and the rows kernel as it resolves for the tile (1 token, or a tile of 4).
+ */
+export function int8InputApplies(type: GpuWeightType, cols: number, kernel: MatmulKernel | undefined, tokenTile: number): boolean {
+  return (type === GgmlType.Q8_0 || type === GgmlType.Q4_0) && resolvedKernel(type, cols, kernel ?? { kind: "row" }, tokenTile).kind === "rows";
 }
 
 /**
