@@ -6,6 +6,8 @@
 //   full logits    the same, keeping the logits (the whole vocabulary row read back, argmax on the CPU)
 //   norm and GLU folded   both fusions (the GPU default)
 //   unfused        rmsnorm, matmul and glu as separate calls (the kernels before this work)
+//   q/k/v, gate/up apart   q, k and v as three matmuls, gate and up as two (before they were stacked: the
+//                  default runs one matmul over [Wq; Wk; Wv] and, on SwiftShader, one over [Wgate; Wup] interleaved)
 //   row kernel     matmuls one row an invocation (SwiftShader's kernel before the rows kernel)
 //   cooperative    the GPU-shaped matmul (lanes share each row), forced on this adapter
 //   not chained    each decode step waits for the last one's id (before: the next step is queued on the GPU
@@ -38,6 +40,7 @@ const variants = [
   { name: "full logits", tuning: {}, keepLogits: true },
   { name: "norm and GLU folded", tuning: { fuseNorm: true, fuseGlu: true }, keepLogits: false },
   { name: "unfused", tuning: { fuseNorm: false, fuseGlu: false }, keepLogits: false },
+  { name: "q/k/v, gate/up apart", tuning: { fuseQkv: false, fuseGateUp: false }, keepLogits: false },
   { name: "row kernel", tuning: { matmul: { kind: "row" }, decodeMatmul: { kind: "row" } }, keepLogits: false },
   { name: "cooperative", tuning: { matmul: { kind: "cooperative", rowsPerWorkgroup: 4 }, decodeMatmul: { kind: "cooperative", rowsPerWorkgroup: 4 } }, keepLogits: false },
   { name: "not chained", tuning: { chainDepth: 1 }, keepLogits: false },

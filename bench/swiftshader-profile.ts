@@ -129,7 +129,7 @@ function webkvKernels(): { name: string; code: string; rowsPerInvocation: number
   const constants = {
     WEIGHT_FORMAT: GgmlType.Q8_0, COLS: 576, TOKEN_TILE: 1, ACCUMULATE: false, X_ROWS_ARE_LOGIT_ROWS: false, WORKGROUP_SIZE: 64,
     NORM_INPUT: false, NORM_STAGED: false, NORM_LANES: 1, NORM_PER_INVOCATION: false, EPS: f32(1e-5), GLU: false, GELU_TANH: false,
-    INT8_X: false, X_INT8_STRIDE: 4,
+    INT8_X: false, X_INT8_STRIDE: 4, Y_QKV: false, GLU_PAIRED: false, Q_ROWS: 0, KV_ROWS: 0, Y_Q_BASE: 0, Y_K_BASE: 0, Y_V_BASE: 0,
   };
   // int8 inputs: x holds the quantized row (576 values: 18 blocks × 10 words = 180 words, inside the 576-float x buffer)
   const int8 = { INT8_X: true, X_INT8_STRIDE: 180 };

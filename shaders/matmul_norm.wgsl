@@ -131,9 +131,38 @@ fn block_dot(w: array<vec4<f32>, BLOCK_VEC4>, tt: u32, t: u32, b: u32, scale: f3
   return sum;
 }
 
-/// The epilogue: y[t, row_offset + row] gets the row's value through the GLU, added to it, or stored.
+/// Where output `row` of this chunk for token t lives in y: y[t, row_offset + row]; or, with Y_QKV (the q, k and v
+/// projections as one matrix [Wq; Wk; Wv]), the row's place in the q, k or v rows of the step's buffer:
+///   rows [0, Q_ROWS) → y[Y_Q_BASE + t·Q_ROWS + r], then KV_ROWS rows each → y[Y_K_BASE + t·KV_ROWS + …], y[Y_V_BASE + …].
+fn output_index(t: u32, row: u32) -> u32 {
+  let r = params.row_offset + row;
+  if (Y_QKV) {
+    if (r < Q_ROWS) {
+      return Y_Q_BASE + t * Q_ROWS + r;
+    } else if (r < Q_ROWS + KV_ROWS) {
+      return Y_K_BASE + t * KV_ROWS + (r - Q_ROWS);
+    }
+    return Y_V_BASE + t * KV_ROWS + (r - Q_ROWS - KV_ROWS);
+  }
+  return t * params.y_stride + r;
+}
+
+/// The epilogue: the row's value through the GLU, added to y, or stored (at output_index). With GLU_PAIRED, W is
+/// [Wgate; Wup] interleaved by row (row 2i: gate row i, row 2i+1: up row i) and the kernel stores a pair's gate
+/// before its up (the rows kernel: both in one invocation, in row order; a pair cut by a chunk boundary: in
+/// consecutive dispatches): y[t, i] = gate, then y[t, i] = act(gate)·up.
 fn store_output(t: u32, row: u32, value: f32) {
-  let at = t * params.y_stride + params.row_offset + row;
+  if (GLU_PAIRED) {
+    let r = params.row_offset + row;
+    let pair_at = t * params.y_stride + (r >> 1u);
+    if ((r & 1u) == 0u) {
+      y[pair_at] = value;
+    } else {
+      y[pair_at] = glu(y[pair_at], value);
+    }
+    return;
+  }
+  let at = output_index(t, row);
   if (GLU) {
     y[at] = glu(y[at], value);
   } else if (ACCUMULATE) {

@@ -11,7 +11,7 @@ import { encodeCalls, type KernelCall, type StepSizes } from "../kernels/kernel-
 import { kvAppendCall } from "../kernels/kv-append.js";
 import { kvSealCalls } from "../kernels/kv-seal.js";
 import { stepKvRows, stepKvValueOffset } from "../kernels/kv-shape.js";
-import { matmulCalls, type MatmulKernel } from "../kernels/matmul.js";
+import { matmulCalls, type MatmulKernel, type QkvOutput } from "../kernels/matmul.js";
 import { int8RowWords, quantizeXCall } from "../kernels/quantize-x.js";
 import { rmsnormCall } from "../kernels/rmsnorm.js";
 import { ropeCall } from "../kernels/rope.js";
@@ -97,12 +97,14 @@ export class KernelLab {
    * rmsnorm(x)·norm.weight; with `glu`, y0 is the gate and y = act(y0)·(W·x). `unfused` computes those the
    * way the kernels did before they were folded into the matmul (an rmsnorm call, the plain matmul, a glu call).
    * With `int8Input`, x is quantized to int8 blocks first (quantizeXCall) and the matmul reads those.
+   * With `qkv`, W is [Wq; Wk; Wv] and the result is the whole y of `qkv.yFloats` floats, q, k and v rows at their
+   * bases; with `gluPaired`, W is [Wgate; Wup] interleaved by row and the result is act(gate)·up, [numTokens, rows / 2].
    */
   async matmul(r: {
     type: GgmlType; rows: number; cols: number; weight: Uint8Array; x: Float32Array; numTokens: number;
     y0?: Float32Array; tokenTile: number; maxChunkBytes?: number;
     norm?: { weight: Float32Array; eps: number; perInvocation?: boolean }; glu?: GatedActivation; unfused?: boolean; kernel?: MatmulKernel; stageNorm?: boolean;
-    int8Input?: boolean;
+    int8Input?: boolean; qkv?: QkvOutput & { yFloats: number }; gluPaired?: boolean;
   }): Promise<Float32Array> {
     const gpu = await this.gpu();
     try {
@@ -110,7 +112,9 @@ export class KernelLab {
       const matrix = await this.uploadMatrix(gpu, "lab weight", r.type, r.rows, r.cols, r.weight, r.maxChunkBytes);
       const { step, sizes } = await this.stepFor(gpu, this.simpleBatch(r.numTokens));
       const x = await this.upload(gpu, "x", r.x);
-      const y = await this.upload(gpu, "y", r.y0 ?? new Float32Array(r.numTokens * r.rows));
+      const yStride = r.gluPaired ? r.rows / 2 : r.rows;
+      const yFloats = r.qkv?.yFloats ?? r.numTokens * yStride;
+      const y = await this.upload(gpu, "y", r.y0 ?? new Float32Array(yFloats));
       const g = r.norm ? await this.upload(gpu, "norm weight", r.norm.weight) : undefined;
       const calls: KernelCall[] = [];
       if (r.unfused) {
@@ -133,14 +137,14 @@ export class KernelLab {
           xInt8 = await gpu.memory.allocate("activations", "lab x int8", r.numTokens * int8RowWords(r.cols) * 4, GPUBufferUsage.STORAGE);
           calls.push(await quantizeXCall(gpu, "lab quantize x", { step: step.uniform, x, xq: xInt8 }, { cols: r.cols, workgroupSize: tuning.workgroupSize }));
         }
-        calls.push(...(await matmulCalls(gpu, step.uniform, matrix, x, y, r.rows, {
+        calls.push(...(await matmulCalls(gpu, step.uniform, matrix, x, y, yStride, {
           tokenTile: r.tokenTile, accumulate: r.y0 !== undefined && !r.glu, workgroupSize: tuning.workgroupSize, kernel: r.kernel, xInt8,
           norm: r.norm ? { weight: g!, eps: r.norm.eps, lanes: tuning.reduceWorkgroupSize, perInvocation: r.norm.perInvocation } : undefined,
-          glu: r.glu, stageNorm: r.stageNorm,
+          glu: r.glu, stageNorm: r.stageNorm, qkvOutput: r.qkv, gluPaired: r.gluPaired,
         })));
       }
       this.run(gpu, calls, sizes);
-      return await this.read(gpu, y, r.numTokens * r.rows * 4);
+      return await this.read(gpu, y, yFloats * 4);
     } finally {
       gpu.memory.destroyAll();
     }

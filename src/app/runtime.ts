@@ -49,6 +49,10 @@ export interface LoadPlan {
   chain_depth: number;
   /** Whether Q8_0/Q4_0 matmul inputs are quantized to int8 blocks (tuning.int8Activations, where a matrix takes them). */
   int8_activations: boolean;
+  /** Whether q, k and v of one weight type run as one stacked matrix (tuning.fuseQkv). */
+  fuse_qkv: boolean;
+  /** Whether gate and up run as one matmul with the GLU paired in its epilogue (some layer's; gateUpPaired). */
+  fuse_gate_up: boolean;
   weight_chunk_bytes: number;
 }
 
@@ -195,6 +199,8 @@ export class Runtime {
         decode_max_chunks: model.tuning.decodeMaxChunks,
         chain_depth: model.chainDepth,
         int8_activations: model.int8Activations,
+        fuse_qkv: model.tuning.fuseQkv,
+        fuse_gate_up: model.fusedGateUp,
         weight_chunk_bytes: model.weightChunkBytes,
       },
     };

@@ -61,6 +61,8 @@ export async function predictRun(modelPath: string, loaded: LoadResult, run: { p
       decodeMaxChunks: loaded.plan.decode_max_chunks,
       chainDepth: loaded.plan.chain_depth,
       int8Activations: loaded.plan.int8_activations,
+      fuseQkv: loaded.plan.fuse_qkv,
+      fuseGateUp: loaded.plan.fuse_gate_up,
       ropeDim: loaded.config.ropeDim,
       contextSize: loaded.config.contextLength,
     });

@@ -63,6 +63,10 @@ export interface WebkvRunSettings {
   ropeDim?: number;
   /** Whether the runtime quantizes the inputs of its Q8_0/Q4_0 matmuls to int8 blocks (tuning.int8Activations). */
   int8Activations?: boolean;
+  /** Whether q, k and v of one weight type are stacked into one matrix (tuning.fuseQkv; default true, as the runtime). */
+  fuseQkv?: boolean;
+  /** Whether gate and up of one type, 2·ffn rows in one chunk, are one interleaved matrix (the runtime's plan.fuse_gate_up). */
+  fuseGateUp?: boolean;
   /** The context the run serves (--context; default the model's): sizes the block tables. */
   contextSize?: number;
 }
@@ -109,7 +113,8 @@ export function webkvMatrixBytes(type: number, rows: number, cols: number, maxCh
 }
 
 interface WeightInventory {
-  /** Matrices as uploaded: a fused tensor (Phi-3's attn_qkv, ffn_up = [gate; up]) counts as its parts. */
+  /** Matrices as uploaded: a fused ffn_up = [gate; up] counts as its parts; q, k and v of one type are one stacked
+   *  matrix [Wq; Wk; Wv] (fuseQkv; Phi-3's attn_qkv as it is), else three. */
   matrices: { name: string; type: number; rows: number; cols: number }[];
   /** f32 vectors on the GPU: norms, q/k norms, biases. */
   normFloats: number;
@@ -123,20 +128,36 @@ const CPU_ONLY_TENSORS = /^(rope_freqs|rope_factors_short|rope_factors_long)\.we
  * a matrix — split into its parts when fused — and every 1-D tensor as f32. Without a tensor list, the Llama
  * block is assumed.
  */
-function weightTensors(model: ModelDescription): WeightInventory {
+function weightTensors(model: ModelDescription, fuseQkv: boolean, fuseGateUp: boolean, maxChunk: number): WeightInventory {
   const qDim = model.heads * model.headDim;
   const kvDim = model.kvHeads * model.headDim;
   if (model.tensors && model.tensors.length > 0) {
     const matrices: WeightInventory["matrices"] = [];
     let normFloats = 0;
+    const typeOf = new Map(model.tensors.map((t) => [t.name, ggmlTypeId(t.type)]));
     for (const t of model.tensors) {
       if (CPU_ONLY_TENSORS.test(t.name)) continue;
       const type = ggmlTypeId(t.type);
       const [cols, rows = 1] = t.dims;
+      const separateQkv = /^(.*)\.attn_[qkv]\.weight$/.exec(t.name);
+      const qkvTypes = separateQkv ? ["q", "k", "v"].map((part) => typeOf.get(`${separateQkv[1]}.attn_${part}.weight`)) : [];
+      // gate and up: a fused ffn_up [gate; up] or ffn_gate + ffn_up; paired in one chunk of 2·ffn rows
+      const ffnPart = /^(.*)\.ffn_(gate|up)\.weight$/.exec(t.name);
+      const fusedUp = ffnPart?.[2] === "up" && rows === 2 * model.ffnSize;
+      const pairTypes = ffnPart && !fusedUp ? [typeOf.get(`${ffnPart[1]}.ffn_gate.weight`), typeOf.get(`${ffnPart[1]}.ffn_up.weight`)] : [type];
+      const paired = ffnPart !== null && fuseGateUp && pairTypes.every((other) => other === type) &&
+        webkvMatrixBytes(type, 2 * model.ffnSize, cols!, maxChunk).chunks === 1;
       if (t.dims.length === 1) {
         normFloats += cols!;
       } else if (/\.attn_qkv\.weight$/.test(t.name)) {
-        matrices.push({ name: t.name, type, rows: qDim, cols: cols! }, { name: t.name, type, rows: kvDim, cols: cols! }, { name: t.name, type, rows: kvDim, cols: cols! });
+        if (fuseQkv) matrices.push({ name: t.name, type, rows, cols: cols! });
+        else matrices.push({ name: t.name, type, rows: qDim, cols: cols! }, { name: t.name, type, rows: kvDim, cols: cols! }, { name: t.name, type, rows: kvDim, cols: cols! });
+      } else if (separateQkv && fuseQkv && qkvTypes.every((other) => other === type)) {
+        // stacked [Wq; Wk; Wv]: counted once, at attn_q
+        if (t.name.endsWith(".attn_q.weight")) matrices.push({ name: `${separateQkv[1]}.attn_qkv.weight`, type, rows: qDim + 2 * kvDim, cols: cols! });
+      } else if (paired) {
+        // [Wgate; Wup] interleaved: counted once, at ffn_up
+        if (ffnPart![2] === "up") matrices.push({ name: `${ffnPart![1]}.ffn_gate_up.weight`, type, rows: 2 * model.ffnSize, cols: cols! });
       } else if (/\.ffn_up\.weight$/.test(t.name) && rows === 2 * model.ffnSize) {
         matrices.push({ name: t.name, type, rows: model.ffnSize, cols: cols! }, { name: t.name, type, rows: model.ffnSize, cols: cols! });
       } else {
@@ -150,12 +171,13 @@ function weightTensors(model: ModelDescription): WeightInventory {
   for (let l = 0; l < model.layers; l++) {
     const p = `blk.${l}.`;
     matrices.push(
-      matrix(`${p}attn_q.weight`, model.hiddenSize, qDim),
-      matrix(`${p}attn_k.weight`, model.hiddenSize, kvDim),
-      matrix(`${p}attn_v.weight`, model.hiddenSize, kvDim),
+      ...(fuseQkv
+        ? [matrix(`${p}attn_qkv.weight`, model.hiddenSize, qDim + 2 * kvDim)]
+        : [matrix(`${p}attn_q.weight`, model.hiddenSize, qDim), matrix(`${p}attn_k.weight`, model.hiddenSize, kvDim), matrix(`${p}attn_v.weight`, model.hiddenSize, kvDim)]),
       matrix(`${p}attn_output.weight`, qDim, model.hiddenSize),
-      matrix(`${p}ffn_gate.weight`, model.hiddenSize, model.ffnSize),
-      matrix(`${p}ffn_up.weight`, model.hiddenSize, model.ffnSize),
+      ...(fuseGateUp && webkvMatrixBytes(0, 2 * model.ffnSize, model.hiddenSize, maxChunk).chunks === 1
+        ? [matrix(`${p}ffn_gate_up.weight`, model.hiddenSize, 2 * model.ffnSize)]
+        : [matrix(`${p}ffn_gate.weight`, model.hiddenSize, model.ffnSize), matrix(`${p}ffn_up.weight`, model.hiddenSize, model.ffnSize)]),
       matrix(`${p}ffn_down.weight`, model.ffnSize, model.hiddenSize),
     );
   }
@@ -200,7 +222,7 @@ export function webkvRunMemory(model: ModelDescription, s: WebkvRunSettings): We
   const maxChunk = Math.min(bindingLimit, s.weightChunkBytes ?? Infinity);
 
   // Weights.
-  const { matrices, normFloats } = weightTensors(model);
+  const { matrices, normFloats } = weightTensors(model, s.fuseQkv ?? true, s.fuseGateUp ?? false, maxChunk);
   let weights = normFloats * 4;
   let matmulChunks = 0;
   let embeddingChunks = 0;
@@ -239,7 +261,8 @@ export function webkvRunMemory(model: ModelDescription, s: WebkvRunSettings): We
   const stepInputs = 32 + T * 16 + s.maxSeqs * 32 + s.maxSeqs * Math.ceil(contextLength / B) * 4 + logitRows * 4 +
     ropeTables * T * ropePairs * 8 + Math.max(1, Math.ceil(T / B) + s.maxSeqs) * 8;
   const projected = POST_NORM_ARCHITECTURES.has(model.architecture) ? 4 * T * dim : 0;
-  const activationBuffers = 4 * T * (2 * dim + 2 * qDim + 2 * model.ffnSize) + align(kvRows, s.offsetAlignment) + kvRows +
+  // k, v and q of the step share one buffer: k rows, v rows and q rows, each starting where a binding may
+  const activationBuffers = 4 * T * (2 * dim + qDim + 2 * model.ffnSize) + align(align(kvRows, s.offsetAlignment) + kvRows, s.offsetAlignment) + 4 * T * qDim +
     4 * logitRows * (dim + vocab + 1) + projected;
   // Int8 inputs (decode): one token's row of the widest input of a Q8_0/Q4_0 matrix of at least 65,536 weights,
   // per 32 values 8 words of int8, a scale and a sum, padded to whole vec4s.

@@ -9,7 +9,7 @@ import type { KernelCall } from "./kernel-call.js";
 export async function headNormCall(
   gpu: GpuContext,
   label: string,
-  buffers: { step: GPUBuffer; q: GPUBuffer; k: BufferBinding; qNorm: GPUBuffer; kNorm: GPUBuffer },
+  buffers: { step: GPUBuffer; q: BufferBinding; k: BufferBinding; qNorm: GPUBuffer; kNorm: GPUBuffer },
   shape: { qHeads: number; kvHeads: number; headDim: number; eps: number; workgroupSize: number },
 ): Promise<KernelCall> {
   const program = await createComputeProgram(

@@ -79,7 +79,7 @@ export interface AttentionBuffers {
   seqs: GPUBuffer;
   blockTables: GPUBuffer;
   kvPool: BufferBinding;
-  q: GPUBuffer;
+  q: BufferBinding;
   out: GPUBuffer;
   /** This step's k rows then v rows, in full precision (the attention reads the step's own tokens from here). */
   kvNew: { buffer: GPUBuffer; vOffsetBytes: number };

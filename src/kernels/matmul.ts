@@ -41,8 +41,14 @@ export interface MatmulOptions {
    * size — by the workgroup's lanes (a barrier), or with `perInvocation` by every invocation alone (no barrier).
    */
   norm?: { weight: GPUBuffer; eps: number; lanes: number; perInvocation?: boolean };
-  /** y holds the gate projection: y = act(y)·(W·x). */
+  /** y holds the gate projection: y = act(y)·(W·x). With `gluPaired`, W is [Wgate; Wup] interleaved by row. */
   glu?: GatedActivation;
+  /**
+   * W's rows interleave gate and up (row 2i: gate row i, row 2i+1: up row i; 2·ffn rows) and y[t, i] = act(gate)·up
+   * in one dispatch. Needs `glu`, and a kernel that stores a row pair in one invocation (the rows kernel: see
+   * pairsGateUpRows).
+   */
+  gluPaired?: boolean;
   /** With `norm`: stage the normalized tile in workgroup memory when it fits (default true). */
   stageNorm?: boolean;
   /**
@@ -58,6 +64,21 @@ export interface MatmulOptions {
    * blocks by them with dot4I8Packed (shaders/weights_int8.wgsl). Only where int8InputApplies; not with `norm`.
    */
   xInt8?: GPUBuffer;
+  /**
+   * W is [Wq; Wk; Wv] (the q, k and v projections as one matrix, qRows + 2·kvRows rows): each output row goes to
+   * the q, k or v rows of y, which begin at these float offsets (q: [tokens, qRows]; k, v: [tokens, kvRows]).
+   * `yStride` is not used.
+   */
+  qkvOutput?: QkvOutput;
+}
+
+/** Where a fused q/k/v matmul writes (MatmulOptions.qkvOutput): row counts and the float offsets of q, k and v in y. */
+export interface QkvOutput {
+  qRows: number;
+  kvRows: number;
+  qBase: number;
+  kBase: number;
+  vBase: number;
 }
 
 export type MatmulKernel =
@@ -88,6 +109,13 @@ export async function matmulCalls(
     throw new Error(`the rows matmul takes 4 or 8 rows per invocation, got ${requested.rowsPerInvocation as number}`);
   }
   const kernel = resolvedKernel(weight.type, weight.cols, requested, options.tokenTile);
+  const qkv = options.qkvOutput;
+  if (options.gluPaired && (!options.glu || kernel.kind !== "rows" || qkv)) {
+    throw new Error(`a paired gate/up matmul needs a GLU and the rows kernel (one invocation stores a row pair), got the ${kernel.kind} kernel${options.glu ? "" : " without a GLU"}`);
+  }
+  if (qkv && (options.glu || options.accumulate || weight.rows !== qkv.qRows + 2 * qkv.kvRows)) {
+    throw new Error(`a fused q/k/v matmul stores ${qkv.qRows} + 2 × ${qkv.kvRows} rows; got ${weight.rows} rows${options.glu ? " with a GLU" : ""}${options.accumulate ? ", accumulating" : ""}`);
+  }
   if (options.xInt8) {
     if (norm) throw new Error("an int8 input is quantized after its norm: the norm cannot be folded into its matmul");
     if (!int8InputApplies(weight.type, weight.cols, requested, options.tokenTile)) {
@@ -112,13 +140,20 @@ export async function matmulCalls(
     NORM_LANES: norm?.lanes ?? 1,
     NORM_PER_INVOCATION: norm?.perInvocation ?? false,
     EPS: f32(norm?.eps ?? 0),
-    GLU: options.glu !== undefined,
+    GLU: options.glu !== undefined && !options.gluPaired,
+    GLU_PAIRED: options.gluPaired ?? false,
     GELU_TANH: options.glu === "gelu_tanh",
+    Y_QKV: qkv !== undefined,
+    Q_ROWS: qkv?.qRows ?? 0,
+    KV_ROWS: qkv?.kvRows ?? 0,
+    Y_Q_BASE: qkv?.qBase ?? 0,
+    Y_K_BASE: qkv?.kBase ?? 0,
+    Y_V_BASE: qkv?.vBase ?? 0,
     ...shape.constants,
   }, shape.directives);
   const program = await createComputeProgram(
     gpu.device,
-    `matmul${shape.tag}${options.xInt8 ? " int8x" : ""} ${weight.type}x${weight.cols} tile${tokenTile}${options.accumulate ? "+=" : ""}${norm ? (staged ? " norm staged" : norm.perInvocation ? " norm per invocation" : " norm") : ""}${options.glu ? ` ${options.glu}` : ""}`,
+    `matmul${shape.tag}${options.xInt8 ? " int8x" : ""} ${weight.type}x${weight.cols} tile${tokenTile}${options.accumulate ? "+=" : ""}${norm ? (staged ? " norm staged" : norm.perInvocation ? " norm per invocation" : " norm") : ""}${options.glu ? ` ${options.glu}` : ""}${qkv ? " qkv" : ""}${options.gluPaired ? " paired" : ""}`,
     code,
     layoutEntries(["uniform", "uniform", "read", "read", "read", "write", "read"]),
   );
@@ -205,6 +240,14 @@ function resolvedKernel(type: GpuWeightType, cols: number, requested: MatmulKern
     : requested.kind !== "rows" ? requested
     : ![1, 4].includes(tokenTile) ? { kind: "row" }
     : tokenTile === 4 ? { kind: "rows", rowsPerInvocation: 4 } : requested;
+}
+
+/**
+ * Whether a matmul of this weight with this kernel and token tile stores every aligned row pair (2i, 2i+1) in one
+ * invocation, gate before up (MatmulOptions.gluPaired): the rows kernel as it resolves for the tile.
+ */
+export function pairsGateUpRows(type: GpuWeightType, cols: number, kernel: MatmulKernel | undefined, tokenTile: number): boolean {
+  return resolvedKernel(type, cols, kernel ?? { kind: "row" }, tokenTile).kind === "rows";
 }
 
 /**

@@ -10,7 +10,7 @@ import { ceilDiv, type KernelCall } from "./kernel-call.js";
 export async function ropeCall(
   gpu: GpuContext,
   label: string,
-  buffers: { step: GPUBuffer; cosSin: GPUBuffer; q: GPUBuffer; k: BufferBinding },
+  buffers: { step: GPUBuffer; cosSin: GPUBuffer; q: BufferBinding; k: BufferBinding },
   shape: { qHeads: number; kvHeads: number; headDim: number; ropeDim: number; neox: boolean; workgroupSize: number },
 ): Promise<KernelCall> {
   const program = await createComputeProgram(

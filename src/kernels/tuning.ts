@@ -55,6 +55,16 @@ export interface KernelTuning {
   fuseNorm: boolean;
   /** With fuseNorm: every matmul invocation computes 1/rms itself (no barrier, x re-read) instead of its workgroup's lanes. */
   normPerInvocation: boolean;
+  /**
+   * The q, k and v projections of a layer as one matmul over [Wq; Wk; Wv] (uploaded stacked, where the three share
+   * a weight type), writing each row into the step's q, k or v rows: one dispatch where there were three.
+   */
+  fuseQkv: boolean;
+  /**
+   * With fuseGlu: gate and up of a layer as one matmul over [Wgate; Wup] interleaved by row, the GLU in its epilogue
+   * (one dispatch where there were two), where the matmul kernels store row pairs in one invocation (the rows kernel).
+   */
+  fuseGateUp: boolean;
   /** Fold the GLU into the up projection (y = act(gate)·(Wup·x)): one dispatch and one activation pass less. */
   fuseGlu: boolean;
   /**
@@ -114,6 +124,8 @@ export function chooseTuning(gpu: Pick<GpuContext, "limits" | "adapter" | "hasSu
     rmsnormPerRow: isCpuAdapter,
     normPerInvocation: isCpuAdapter,
     fuseGlu: true,
+    fuseQkv: true,
+    fuseGateUp: true,
     chainDepth: 2,
   };
 }

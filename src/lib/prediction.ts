@@ -30,6 +30,8 @@ export function predictMemory(header: GgufHeader, model: TransformerModel, limit
     decodeMaxChunks: model.tuning.decodeMaxChunks,
     chainDepth: model.chainDepth,
     int8Activations: model.int8Activations,
+    fuseQkv: model.tuning.fuseQkv,
+    fuseGateUp: model.fusedGateUp,
     ropeDim: model.config.ropeDim,
     contextSize: model.config.contextLength,
   });

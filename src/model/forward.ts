@@ -7,14 +7,17 @@
 // naming the step that caused it.
 //
 // Per layer l, for the step's tokens x: [n, dim]   (optional parts in brackets, chosen by the description)
-//   xb = rmsnorm(x)·attn_norm          q, k, v = Wq·xb [+bq], Wk·xb [+bk], Wv·xb [+bv]   (norm folded into the matmuls: fuseNorm)
+//   xb = rmsnorm(x)·attn_norm          q, k, v = Wq·xb [+bq], Wk·xb [+bk], Wv·xb [+bv]   (norm folded into the matmuls: fuseNorm;
+//                                      one matmul over [Wq; Wk; Wv]: fuseQkv)
 //   [q, k = headnorm(q, k)]            rope(q, k) with the layer's RoPE table     K/V cache ← k, v
 //   att = attention(q, cache) with the layer's window [and soft-cap]
 //   x += Wo·att [+bo]                  or [x += rmsnorm(Wo·att)·post_attention_norm]
-//   xb = rmsnorm(x)·ffn_norm           h = act(Wgate·xb) ⊙ (Wup·xb)        act = silu | gelu-tanh (GLU folded into Wup: fuseGlu)
+//   xb = rmsnorm(x)·ffn_norm           h = act(Wgate·xb) ⊙ (Wup·xb)        act = silu | gelu-tanh (GLU folded into Wup: fuseGlu;
+//                                      one matmul over [Wgate; Wup] interleaved by row: fuseGateUp)
 //   x += Wdown·h                       or [x += rmsnorm(Wdown·h)·post_ffw_norm]
 // with x = embedding [× √dim] at the start and logits = Wout · rmsnorm(x[logit rows])·output_norm [softcapped].
-// Fused tensors (Phi-3's attn_qkv, ffn_up = [gate; up]) are uploaded as their parts.
+// q, k and v of one weight type are uploaded stacked (Phi-3's fused attn_qkv as it is), gate and up interleaved
+// where they are paired (qkvFused, gateUpPaired); otherwise fused tensors are uploaded as their parts.
 
 import type { GpuContext } from "../gpu/device.js";
 import type { MemoryCategory } from "../gpu/memory.js";
@@ -32,7 +35,7 @@ import { encodeCalls, encodeCallsProfiled, type KernelCall, type StepSizes } fro
 import { kvAppendCall } from "../kernels/kv-append.js";
 import { kvSealCalls } from "../kernels/kv-seal.js";
 import { stepKvRows, stepKvValueOffset } from "../kernels/kv-shape.js";
-import { INT8_INPUT_MIN_WEIGHTS, int8InputApplies, matmulCalls } from "../kernels/matmul.js";
+import { INT8_INPUT_MIN_WEIGHTS, int8InputApplies, matmulCalls, pairsGateUpRows, type QkvOutput } from "../kernels/matmul.js";
 import { int8RowWords, quantizeXCall } from "../kernels/quantize-x.js";
 import { gluCall } from "../kernels/glu.js";
 import { headNormCall } from "../kernels/head-norm.js";
@@ -45,7 +48,7 @@ import { KvPool, kvBlockBytes, type KvPoolShape } from "../kv/pool.js";
 import { modelConfigFromGguf, type ModelConfig } from "./config.js";
 import type { RopeAngles } from "./rope.js";
 import { StepBuffers, type StepBatch } from "./step.js";
-import { assertGpuWeightType, weightRowBytes } from "./weight-layout.js";
+import { assertGpuWeightType, isGpuWeightType, rowsPerChunk, weightRowBytes } from "./weight-layout.js";
 import { WeightUploader, type GpuMatrix } from "./weights.js";
 import { RequestError } from "../engine/errors.js";
 
@@ -86,13 +89,12 @@ export interface ModelLoadOptions {
 
 interface LayerWeights {
   attnNorm: GPUBuffer;
-  wq: GpuMatrix;
-  wk: GpuMatrix;
-  wv: GpuMatrix;
+  /** [Wq; Wk; Wv] as one matrix (tuning.fuseQkv, where the three share a weight type), or [Wq, Wk, Wv]. */
+  qkv: [GpuMatrix] | [GpuMatrix, GpuMatrix, GpuMatrix];
   wo: GpuMatrix;
   ffnNorm: GPUBuffer;
-  wGate: GpuMatrix;
-  wUp: GpuMatrix;
+  /** [Wgate; Wup] interleaved by row as one matrix (gateUpPaired), or [Wgate, Wup]. */
+  gateUp: [GpuMatrix] | [GpuMatrix, GpuMatrix];
   wDown: GpuMatrix;
   /** Projection biases present in the file, by tensor suffix ("attn_q.bias", …). */
   biases: Map<string, GPUBuffer>;
@@ -139,9 +141,10 @@ export interface StepCounters {
 interface Activations {
   x: GPUBuffer;
   xb: GPUBuffer;
-  q: GPUBuffer;
-  /** This step's k rows, then v rows, in one buffer (attention reads both through one binding). */
+  /** This step's k rows, then v rows, then q rows, in one buffer (attention reads k and v through one binding; a
+   *  fused q/k/v matmul writes all three through one). */
   kvNew: { buffer: GPUBuffer; vOffsetBytes: number };
+  q: { buffer: GPUBuffer; offset: number; size: number };
   k: BufferBinding;
   v: BufferBinding;
   att: GPUBuffer;
@@ -209,6 +212,11 @@ export class TransformerModel {
     return this.chainDepth > 1 && this.profiler === undefined;
   }
 
+  /** Whether some layer runs gate and up as one paired matmul (gateUpPaired). */
+  get fusedGateUp(): boolean {
+    return this.weights.layers.some((layer) => layer.gateUp.length === 1);
+  }
+
   /** Whether matmul inputs are quantized to int8 blocks for the Q8_0/Q4_0 matrices (an int8 input buffer exists). */
   get int8Activations(): boolean {
     return this.act.xInt8 !== undefined;
@@ -254,6 +262,61 @@ export class TransformerModel {
       assertFiniteTensor(name, tensor.type, bytes);
       return dequantize(tensor.type, bytes, tensor.elementCount);
     };
+    /** Tensors of one row length and type stacked row-wise into one matrix (q, k and v: [Wq; Wk; Wv]). */
+    const stackedMatrix = async (name: string, parts: string[]): Promise<GpuMatrix> => {
+      const tensors = parts.map((part) => header.tensorByName.get(part)!);
+      const { type, dims: [cols] } = tensors[0]!;
+      assertGpuWeightType(tensors[0]!.name, type);
+      if (tensors.some((t) => t.type !== type || t.dims[0] !== cols)) throw new Error(`${name}: stacked tensors must share a type and a row length`);
+      const rowBytes = weightRowBytes(type, cols!).gguf;
+      const partRows = tensors.map((t) => t.dims[1]!);
+      const uploaded = await uploader.matrix(name, type, partRows.reduce((a, b) => a + b, 0), cols!, async (first, count) => {
+        const bytes = new Uint8Array(count * rowBytes);
+        let partFirst = 0;
+        for (const [i, t] of tensors.entries()) {
+          const from = Math.max(first, partFirst);
+          const to = Math.min(first + count, partFirst + partRows[i]!);
+          if (from < to) {
+            const read = await source.read(t.offset + (from - partFirst) * rowBytes, (to - from) * rowBytes);
+            assertFiniteTensor(t.name, type, read, (from - partFirst) * cols!);
+            bytes.set(read, (from - first) * rowBytes);
+          }
+          partFirst += partRows[i]!;
+        }
+        return bytes;
+      });
+      for (const t of tensors) loadedBytes += t.byteLength;
+      progress(`loading ${name}`, loadedBytes / totalBytes);
+      return uploaded;
+    };
+    /** Two parts of `rows` rows each (a tensor from its firstRow), interleaved by row: row 2i is the first's row i,
+     *  row 2i+1 the second's (gate and up: [Wgate; Wup] for the paired GLU). */
+    const interleavedMatrix = async (name: string, parts: { name: string; firstRow: number }[], rows: number): Promise<GpuMatrix> => {
+      const tensors = parts.map((part) => header.tensorByName.get(part.name)!);
+      const { type, dims: [cols] } = tensors[0]!;
+      assertGpuWeightType(tensors[0]!.name, type);
+      if (tensors.some((t) => t.type !== type || t.dims[0] !== cols)) throw new Error(`${name}: interleaved tensors must share a type and a row length`);
+      const rowBytes = weightRowBytes(type, cols!).gguf;
+      const uploaded = await uploader.matrix(name, type, 2 * rows, cols!, async (first, count) => {
+        // stacked rows [first, first + count) come from rows ⌊first/2⌋ … ⌊(first + count − 1)/2⌋ of each part
+        const bytes = new Uint8Array(count * rowBytes);
+        const from = Math.floor(first / 2);
+        const to = Math.floor((first + count - 1) / 2) + 1;
+        for (const [i, part] of parts.entries()) {
+          const t = tensors[i]!;
+          const read = await source.read(t.offset + (part.firstRow + from) * rowBytes, (to - from) * rowBytes);
+          assertFiniteTensor(t.name, type, read, (part.firstRow + from) * cols!);
+          for (let r = from; r < to; r++) {
+            const stacked = 2 * r + i - first;
+            if (stacked >= 0 && stacked < count) bytes.set(read.subarray((r - from) * rowBytes, (r - from + 1) * rowBytes), stacked * rowBytes);
+          }
+        }
+        return bytes;
+      });
+      loadedBytes += arch.fusedGateUp ? tensors[0]!.byteLength : tensors[0]!.byteLength + tensors[1]!.byteLength;
+      progress(`loading ${name}`, loadedBytes / totalBytes);
+      return uploaded;
+    };
     const vector = async (name: string): Promise<GPUBuffer> => {
       const uploaded = await uploader.vector(name, await values(name));
       loadedBytes += header.tensorByName.get(name)!.byteLength;
@@ -267,28 +330,38 @@ export class TransformerModel {
     for (let l = 0; l < config.layers; l++) {
       const p = `blk.${l}.`;
       const attnNorm = await vector(`${p}attn_norm.weight`);
-      const [wq, wk, wv] = arch.fusedQkv
-        ? [
-          await matrix(`${p}attn_qkv.weight`, { label: "q", firstRow: 0, rowCount: qDim }),
-          await matrix(`${p}attn_qkv.weight`, { label: "k", firstRow: qDim, rowCount: kvDim }),
-          await matrix(`${p}attn_qkv.weight`, { label: "v", firstRow: qDim + kvDim, rowCount: kvDim }),
-        ]
-        : [await matrix(`${p}attn_q.weight`), await matrix(`${p}attn_k.weight`), await matrix(`${p}attn_v.weight`)];
+      const qkvNames = arch.fusedQkv ? [`${p}attn_qkv.weight`] : [`${p}attn_q.weight`, `${p}attn_k.weight`, `${p}attn_v.weight`];
+      const qkv: LayerWeights["qkv"] = !qkvFused(tuning, qkvNames.map((name) => header.tensorByName.get(name)!.type))
+        ? arch.fusedQkv
+          ? [
+            await matrix(`${p}attn_qkv.weight`, { label: "q", firstRow: 0, rowCount: qDim }),
+            await matrix(`${p}attn_qkv.weight`, { label: "k", firstRow: qDim, rowCount: kvDim }),
+            await matrix(`${p}attn_qkv.weight`, { label: "v", firstRow: qDim + kvDim, rowCount: kvDim }),
+          ]
+          : [await matrix(`${p}attn_q.weight`), await matrix(`${p}attn_k.weight`), await matrix(`${p}attn_v.weight`)]
+        : arch.fusedQkv ? [await matrix(`${p}attn_qkv.weight`)] : [await stackedMatrix(`${p}attn_qkv.weight`, qkvNames)];
       const biases = new Map<string, GPUBuffer>();
       for (const bias of config.biases) biases.set(bias, await vector(`${p}${bias}`));
       const qkNorms = arch.qkNorm ? { qNorm: await vector(`${p}attn_q_norm.weight`), kNorm: await vector(`${p}attn_k_norm.weight`) } : {};
       const wo = await matrix(`${p}attn_output.weight`);
       const postAttentionNorm = arch.postNorms ? await vector(`${p}post_attention_norm.weight`) : undefined;
       const ffnNorm = await vector(`${p}ffn_norm.weight`);
-      const [wGate, wUp] = arch.fusedGateUp
-        ? [
-          await matrix(`${p}ffn_up.weight`, { label: "gate", firstRow: 0, rowCount: config.ffnDim }),
-          await matrix(`${p}ffn_up.weight`, { label: "up", firstRow: config.ffnDim, rowCount: config.ffnDim }),
-        ]
-        : [await matrix(`${p}ffn_gate.weight`), await matrix(`${p}ffn_up.weight`)];
+      // gate and up: parts of one tensor (rows [0, ffn) and [ffn, 2·ffn) of a fused ffn_up) or two tensors
+      const gateUpParts = arch.fusedGateUp
+        ? [{ name: `${p}ffn_up.weight`, firstRow: 0 }, { name: `${p}ffn_up.weight`, firstRow: config.ffnDim }]
+        : [{ name: `${p}ffn_gate.weight`, firstRow: 0 }, { name: `${p}ffn_up.weight`, firstRow: 0 }];
+      const gateUpTypes = gateUpParts.map((part) => header.tensorByName.get(part.name)!.type);
+      const gateUp: LayerWeights["gateUp"] = gateUpPaired(tuning, gateUpTypes, config.dim, config.ffnDim, uploader.maxChunkBytes)
+        ? [await interleavedMatrix(`${p}ffn_gate_up.weight`, gateUpParts, config.ffnDim)]
+        : arch.fusedGateUp
+          ? [
+            await matrix(`${p}ffn_up.weight`, { label: "gate", firstRow: 0, rowCount: config.ffnDim }),
+            await matrix(`${p}ffn_up.weight`, { label: "up", firstRow: config.ffnDim, rowCount: config.ffnDim }),
+          ]
+          : [await matrix(`${p}ffn_gate.weight`), await matrix(`${p}ffn_up.weight`)];
       const wDown = await matrix(`${p}ffn_down.weight`);
       const postFfnNorm = arch.postNorms ? await vector(`${p}post_ffw_norm.weight`) : undefined;
-      layers.push({ attnNorm, wq, wk, wv, wo, ffnNorm, wGate, wUp, wDown, biases, ...qkNorms, postAttentionNorm, postFfnNorm });
+      layers.push({ attnNorm, qkv, wo, ffnNorm, gateUp, wDown, biases, ...qkNorms, postAttentionNorm, postFfnNorm });
     }
     const outputNorm = await vector("output_norm.weight");
     const output = config.tiedOutput ? embedding : await matrix("output.weight");
@@ -325,7 +398,7 @@ export class TransformerModel {
       throw new RequestError(`the chain depth (steps in flight) must be an integer from 1 to 8, got ${tuning.chainDepth}`);
     }
     const act = await allocateActivations(gpu, config, maxStepTokens, maxLogitRows, tuning.chainDepth);
-    const int8Cols = int8InputCols(tuning, [...layers.flatMap((l) => [l.wq, l.wk, l.wv, l.wo, l.wGate, l.wUp, l.wDown]), output]);
+    const int8Cols = int8InputCols(tuning, [...layers.flatMap((l) => [...l.qkv, l.wo, ...l.gateUp, l.wDown]), output]);
     if (int8Cols > 0) {
       act.xInt8 = await gpu.memory.allocate("activations", "x as int8 blocks (one token)", int8RowWords(int8Cols) * 4, GPUBufferUsage.STORAGE);
     }
@@ -372,11 +445,11 @@ export class TransformerModel {
       })),
     ];
     /** y = W·rmsnorm(x)·g [then act(y_before)·that]: the norm folded into the matmul, or a norm call first (the caller's). */
-    const normedMm = (w: GpuMatrix, normWeight: GPUBuffer, y: BufferBinding, yStride: number, glu?: "glu") =>
+    const normedMm = (w: GpuMatrix, normWeight: GPUBuffer, y: BufferBinding, yStride: number, glu?: "glu" | "paired", qkvOutput?: QkvOutput) =>
       matmulCalls(gpu, step.uniform, w, tuning.fuseNorm ? act.x : act.xb, y, yStride, {
-        tokenTile, accumulate: false, workgroupSize: wg, kernel: matmulKernel,
+        tokenTile, accumulate: false, workgroupSize: wg, kernel: matmulKernel, qkvOutput,
         norm: tuning.fuseNorm ? { weight: normWeight, eps: c.rmsEps, lanes: tuning.reduceWorkgroupSize, perInvocation: tuning.normPerInvocation } : undefined,
-        glu: glu ? arch.activation : undefined, xInt8: int8(w, tuning.fuseNorm) ? act.xInt8 : undefined,
+        glu: glu ? arch.activation : undefined, gluPaired: glu === "paired", xInt8: int8(w, tuning.fuseNorm) ? act.xInt8 : undefined,
       });
     /** The normed input xb quantized for the matmuls that read it (when one of them takes int8 inputs). */
     const quantizeNormed = async (label: string, readers: GpuMatrix[]) =>
@@ -401,16 +474,22 @@ export class TransformerModel {
         await norm(`layer ${l} ${what} post-norm`, postNorm, { x: projected, y: act.x, accumulate: true }),
       ];
     };
+    // A fused q/k/v matmul writes into the step's k, v and q rows of one buffer (offsets in floats).
+    const qkvOutput: QkvOutput = { qRows: qDim, kvRows: kvDim, qBase: act.q.offset / 4, kBase: 0, vBase: act.kvNew.vOffsetBytes / 4 };
     const beforeAttention: KernelCall[][] = [];
     const afterAttention: KernelCall[][] = [];
     for (const [l, layer] of weights.layers.entries()) {
       const kvPool = this.kvPool.layerBindings[l]!;
       beforeAttention.push([
         ...(await layerNorm(`layer ${l} attention norm`, layer.attnNorm)),
-        ...(await quantizeNormed(`layer ${l} quantize attention input`, [layer.wq, layer.wk, layer.wv])),
-        ...(await normedMm(layer.wq, layer.attnNorm, act.q, qDim)),
-        ...(await normedMm(layer.wk, layer.attnNorm, act.k, kvDim)),
-        ...(await normedMm(layer.wv, layer.attnNorm, act.v, kvDim)),
+        ...(await quantizeNormed(`layer ${l} quantize attention input`, layer.qkv)),
+        ...(layer.qkv.length === 1
+          ? await normedMm(layer.qkv[0], layer.attnNorm, act.kvNew.buffer, 0, undefined, qkvOutput)
+          : [
+            ...(await normedMm(layer.qkv[0], layer.attnNorm, act.q, qDim)),
+            ...(await normedMm(layer.qkv[1], layer.attnNorm, act.k, kvDim)),
+            ...(await normedMm(layer.qkv[2], layer.attnNorm, act.v, kvDim)),
+          ]),
         ...(await bias(`layer ${l} q bias`, layer.biases.get("attn_q.bias"), act.q, qDim)),
         ...(await bias(`layer ${l} k bias`, layer.biases.get("attn_k.bias"), act.k, kvDim)),
         ...(await bias(`layer ${l} v bias`, layer.biases.get("attn_v.bias"), act.v, kvDim)),
@@ -430,13 +509,17 @@ export class TransformerModel {
       afterAttention.push([
         ...(await intoResidual(l, "attention output", layer.wo, act.att, layer.biases.get("attn_output.bias"), layer.postAttentionNorm)),
         ...(await layerNorm(`layer ${l} ffn norm`, layer.ffnNorm)),
-        ...(await quantizeNormed(`layer ${l} quantize ffn input`, [layer.wGate, layer.wUp])),
-        ...(await normedMm(layer.wGate, layer.ffnNorm, act.gate, c.ffnDim)),
-        ...(tuning.fuseGlu
-          ? await normedMm(layer.wUp, layer.ffnNorm, act.gate, c.ffnDim, "glu")
+        ...(await quantizeNormed(`layer ${l} quantize ffn input`, layer.gateUp)),
+        ...(layer.gateUp.length === 1
+          ? await normedMm(layer.gateUp[0], layer.ffnNorm, act.gate, c.ffnDim, "paired")
           : [
-            ...(await normedMm(layer.wUp, layer.ffnNorm, act.up, c.ffnDim)),
-            await gluCall(gpu, `layer ${l} glu`, { step: step.uniform, up: act.up, gate: act.gate }, { ffnDim: c.ffnDim, activation: arch.activation, workgroupSize: wg }),
+            ...(await normedMm(layer.gateUp[0], layer.ffnNorm, act.gate, c.ffnDim)),
+            ...(tuning.fuseGlu
+              ? await normedMm(layer.gateUp[1], layer.ffnNorm, act.gate, c.ffnDim, "glu")
+              : [
+                ...(await normedMm(layer.gateUp[1], layer.ffnNorm, act.up, c.ffnDim)),
+                await gluCall(gpu, `layer ${l} glu`, { step: step.uniform, up: act.up, gate: act.gate }, { ffnDim: c.ffnDim, activation: arch.activation, workgroupSize: wg }),
+              ]),
           ]),
         ...(await intoResidual(l, "ffn output", layer.wDown, act.gate, undefined, layer.postFfnNorm)),
       ]);
@@ -701,6 +784,27 @@ export function int8InputCols(tuning: KernelTuning, matrices: GpuMatrix[]): numb
   return cols;
 }
 
+/**
+ * Whether a layer's q, k and v projections run as one matmul over [Wq; Wk; Wv] (tuning.fuseQkv): where their
+ * tensors (three, or one fused attn_qkv) share a weight type. src/estimator/webkv.ts stacks them by the same rule.
+ */
+export function qkvFused(tuning: Pick<KernelTuning, "fuseQkv">, types: number[]): boolean {
+  return tuning.fuseQkv && types.every((type) => type === types[0]);
+}
+
+/**
+ * Whether a layer's gate and up projections run as one matmul over [Wgate; Wup] interleaved by row, the GLU in its
+ * epilogue (tuning.fuseGateUp with the GLU folded): where they share a weight type, the decode and prefill matmuls
+ * both take the rows kernel (one invocation stores a row pair) and the 2·ffn rows fit one chunk.
+ * src/estimator/webkv.ts stacks them by the same rule, given the runtime's plan.fuse_gate_up (the kernel part).
+ */
+export function gateUpPaired(tuning: KernelTuning, types: number[], cols: number, ffnDim: number, maxChunkBytes: number): boolean {
+  const type = types[0]!;
+  if (!(tuning.fuseGateUp && tuning.fuseGlu) || !types.every((other) => other === type) || !isGpuWeightType(type)) return false;
+  return pairsGateUpRows(type, cols, tuning.decodeMatmul, 1) && pairsGateUpRows(type, cols, tuning.matmul, tuning.prefillTokenTile) &&
+    2 * ffnDim <= rowsPerChunk(type, cols, maxChunkBytes);
+}
+
 /** Whether a single-token step's matmul of `w` reads an int8 input: large enough to pay for quantizing it. */
 function takesInt8Input(w: GpuMatrix, tuning: KernelTuning): boolean {
   return tuning.int8Activations && w.rows * w.cols >= INT8_INPUT_MIN_WEIGHTS && int8InputApplies(w.type, w.cols, tuning.decodeMatmul, 1);
@@ -714,7 +818,10 @@ async function allocateActivations(gpu: GpuContext, c: ModelConfig, maxTokens: n
   const kvDim = c.kvHeads * c.headDim;
   const kvBytes = maxTokens * kvDim * 4;
   const vOffsetBytes = stepKvValueOffset(kvBytes, gpu.limits.minStorageBufferOffsetAlignment);
-  const stepKv = stepKvRows(await buffer("k, v (this step)", (vOffsetBytes + kvBytes) / 4), kvBytes, vOffsetBytes);
+  const qOffsetBytes = stepKvValueOffset(vOffsetBytes + kvBytes, gpu.limits.minStorageBufferOffsetAlignment);
+  const qBytes = maxTokens * qDim * 4;
+  const kvqBuffer = await buffer("k, v, q (this step)", (qOffsetBytes + qBytes) / 4);
+  const stepKv = stepKvRows(kvqBuffer, kvBytes, vOffsetBytes);
   const argmaxReadback: GPUBuffer[] = [];
   for (let i = 0; i < chainDepth; i++) {
     argmaxReadback.push(await buffer(`argmax readback ${i + 1} of ${chainDepth}`, maxLogitRows, "staging", GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST));
@@ -722,8 +829,8 @@ async function allocateActivations(gpu: GpuContext, c: ModelConfig, maxTokens: n
   return {
     x: await buffer("x (residual stream)", maxTokens * c.dim),
     xb: await buffer("xb (normed)", maxTokens * c.dim),
-    q: await buffer("q", maxTokens * qDim),
     ...stepKv,
+    q: { buffer: kvqBuffer, offset: qOffsetBytes, size: qBytes },
     att: await buffer("attention output", maxTokens * qDim),
     gate: await buffer("ffn gate / h", maxTokens * c.ffnDim),
     up: await buffer("ffn up", maxTokens * c.ffnDim),
