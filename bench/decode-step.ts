@@ -8,6 +8,8 @@
 //   unfused        rmsnorm, matmul and glu as separate calls (the kernels before this work)
 //   q/k/v, gate/up apart   q, k and v as three matmuls, gate and up as two (before they were stacked: the
 //                  default runs one matmul over [Wq; Wk; Wv] and, on SwiftShader, one over [Wgate; Wup] interleaved)
+//   rope apart     RoPE as its own dispatch before the KV append (the default turns q and k in the append's)
+//   none of the three      all three as before: the step of the last stop
 //   row kernel     matmuls one row an invocation (SwiftShader's kernel before the rows kernel)
 //   cooperative    the GPU-shaped matmul (lanes share each row), forced on this adapter
 //   not chained    each decode step waits for the last one's id (before: the next step is queued on the GPU
@@ -41,6 +43,8 @@ const variants = [
   { name: "norm and GLU folded", tuning: { fuseNorm: true, fuseGlu: true }, keepLogits: false },
   { name: "unfused", tuning: { fuseNorm: false, fuseGlu: false }, keepLogits: false },
   { name: "q/k/v, gate/up apart", tuning: { fuseQkv: false, fuseGateUp: false }, keepLogits: false },
+  { name: "rope apart", tuning: { ropeInAppend: false }, keepLogits: false },
+  { name: "none of the three", tuning: { fuseQkv: false, fuseGateUp: false, ropeInAppend: false }, keepLogits: false },
   { name: "row kernel", tuning: { matmul: { kind: "row" }, decodeMatmul: { kind: "row" } }, keepLogits: false },
   { name: "cooperative", tuning: { matmul: { kind: "cooperative", rowsPerWorkgroup: 4 }, decodeMatmul: { kind: "cooperative", rowsPerWorkgroup: 4 } }, keepLogits: false },
   { name: "not chained", tuning: { chainDepth: 1 }, keepLogits: false },

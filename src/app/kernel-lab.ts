@@ -250,6 +250,56 @@ export class KernelLab {
     }
   }
 
+  /**
+   * RoPE then the KV append for one sequence's new tokens at `positions` (its block table 0, 1, …): as two dispatches
+   * (rope.wgsl, kv_append.wgsl) or, with `inAppend`, as kv_append.wgsl's main_rope. Returns q and k after RoPE and
+   * layer 0's pool words.
+   */
+  async ropeAppend(r: {
+    q: Float32Array; k: Float32Array; v: Float32Array; positions: number[]; qHeads: number; kvHeads: number; headDim: number; ropeDim: number;
+    freqBase: number; blockSize: number; kvFormat?: KvCacheFormat; inAppend: boolean;
+  }): Promise<{ q: Float32Array; k: Float32Array; pool: Uint32Array }> {
+    const gpu = await this.gpu();
+    try {
+      const format = r.kvFormat ?? F32_KV;
+      const n = r.positions.length;
+      const blocks = Math.floor(Math.max(...r.positions) / r.blockSize) + 1;
+      const pool = await KvPool.create(gpu, { layers: 1, kvHeads: r.kvHeads, headDim: r.headDim }, { blockSize: r.blockSize, format, numBlocks: blocks, tails: hasTail(format) ? 1 : 0 });
+      const blockTable = [...Array(blocks).keys()];
+      const batch: StepBatch = {
+        tokens: r.positions.map((position) => ({ id: 0, seq: 0, position, slot: position })),
+        seqs: [{ contextLen: Math.max(...r.positions) + 1, blockTable, firstToken: 0, numTokens: n, tail: 0 }],
+        logitRows: [],
+      };
+      const { step, sizes } = await this.stepFor(gpu, batch, { ropeDim: r.ropeDim, freqBase: r.freqBase });
+      const vOffsetBytes = stepKvValueOffset(r.k.byteLength, gpu.limits.minStorageBufferOffsetAlignment);
+      const kvNewBuffer = await this.upload(gpu, "k, v", new Uint8Array(vOffsetBytes + r.k.byteLength));
+      gpu.device.queue.writeBuffer(kvNewBuffer, 0, r.k);
+      gpu.device.queue.writeBuffer(kvNewBuffer, vOffsetBytes, r.v);
+      const { k, v } = stepKvRows(kvNewBuffer, r.k.byteLength, vOffsetBytes);
+      const q = await this.upload(gpu, "q", r.q);
+      const kvPool = pool.layerBindings[0]!;
+      const wg = chooseTuning(gpu).workgroupSize;
+      const writes = { step: step.uniform, tokens: step.tokens, seqs: step.seqs, k, v, kvPool, blockTables: step.blockTables };
+      const shape = { ...pool.kernelShape, workgroupSize: wg };
+      const calls = r.inAppend
+        ? [await kvAppendCall(gpu, "lab append with rope", writes, shape, { q, cosSin: step.cosSin[0]!, qHeads: r.qHeads, ropeDim: r.ropeDim })]
+        : [
+          await ropeCall(gpu, "lab rope", { step: step.uniform, cosSin: step.cosSin[0]!, q, k },
+            { qHeads: r.qHeads, kvHeads: r.kvHeads, headDim: r.headDim, ropeDim: r.ropeDim, neox: false, workgroupSize: wg }),
+          await kvAppendCall(gpu, "lab append", writes, shape),
+        ];
+      this.run(gpu, calls, sizes);
+      return {
+        q: await this.read(gpu, q, r.q.byteLength),
+        k: await this.read(gpu, kvNewBuffer, r.k.byteLength),
+        pool: new Uint32Array((await this.read(gpu, kvPool.buffer, kvPool.size)).buffer),
+      };
+    } finally {
+      gpu.memory.destroyAll();
+    }
+  }
+
   /** ids[r] = argmax of row r of logits [rows × vocab], on the GPU. */
   async argmax(r: { logits: Float32Array; vocab: number; rows: number; workgroupSize?: number }): Promise<Uint32Array> {
     const gpu = await this.gpu();
@@ -384,4 +434,4 @@ export class KernelLab {
   }
 }
 
-export const LAB_METHODS = ["matmul", "quantizeX", "embedding", "rmsnorm", "headNorm", "pointwise", "rope", "glu", "argmax", "attention"] as const;
+export const LAB_METHODS = ["matmul", "quantizeX", "embedding", "rmsnorm", "headNorm", "pointwise", "rope", "ropeAppend", "glu", "argmax", "attention"] as const;

@@ -65,6 +65,8 @@ export interface KernelTuning {
    * (one dispatch where there were two), where the matmul kernels store row pairs in one invocation (the rows kernel).
    */
   fuseGateUp: boolean;
+  /** RoPE applied by the KV append's dispatch (normal pairs; not with a quantized K section): one dispatch a layer less. */
+  ropeInAppend: boolean;
   /** Fold the GLU into the up projection (y = act(gate)·(Wup·x)): one dispatch and one activation pass less. */
   fuseGlu: boolean;
   /**
@@ -126,6 +128,7 @@ export function chooseTuning(gpu: Pick<GpuContext, "limits" | "adapter" | "hasSu
     fuseGlu: true,
     fuseQkv: true,
     fuseGateUp: true,
+    ropeInAppend: true,
     chainDepth: 2,
   };
 }

@@ -9,7 +9,7 @@
 // Per layer l, for the step's tokens x: [n, dim]   (optional parts in brackets, chosen by the description)
 //   xb = rmsnorm(x)·attn_norm          q, k, v = Wq·xb [+bq], Wk·xb [+bk], Wv·xb [+bv]   (norm folded into the matmuls: fuseNorm;
 //                                      one matmul over [Wq; Wk; Wv]: fuseQkv)
-//   [q, k = headnorm(q, k)]            rope(q, k) with the layer's RoPE table     K/V cache ← k, v
+//   [q, k = headnorm(q, k)]            rope(q, k) with the layer's RoPE table     K/V cache ← k, v   (one dispatch: ropeInAppend)
 //   att = attention(q, cache) with the layer's window [and soft-cap]
 //   x += Wo·att [+bo]                  or [x += rmsnorm(Wo·att)·post_attention_norm]
 //   xb = rmsnorm(x)·ffn_norm           h = act(Wgate·xb) ⊙ (Wup·xb)        act = silu | gelu-tanh (GLU folded into Wup: fuseGlu;
@@ -43,7 +43,7 @@ import { pointwiseCall } from "../kernels/pointwise.js";
 import { rmsnormCall } from "../kernels/rmsnorm.js";
 import { ropeCall } from "../kernels/rope.js";
 import { chooseTuning, type KernelTuning } from "../kernels/tuning.js";
-import { F32_KV, hasTail, validateKvFormat, type KvCacheFormat } from "../kv/formats.js";
+import { F32_KV, hasTail, isQuantized, validateKvFormat, type KvCacheFormat } from "../kv/formats.js";
 import { KvPool, kvBlockBytes, type KvPoolShape } from "../kv/pool.js";
 import { modelConfigFromGguf, type ModelConfig } from "./config.js";
 import type { RopeAngles } from "./rope.js";
@@ -474,6 +474,8 @@ export class TransformerModel {
         await norm(`layer ${l} ${what} post-norm`, postNorm, { x: projected, y: act.x, accumulate: true }),
       ];
     };
+    // RoPE in the KV append's dispatch (tuning.ropeInAppend): normal pairs, and a K section the seal does not read first.
+    const ropeInAppend = tuning.ropeInAppend && arch.rope === "normal" && !isQuantized(this.kvPool.settings.format.k.type);
     // A fused q/k/v matmul writes into the step's k, v and q rows of one buffer (offsets in floats).
     const qkvOutput: QkvOutput = { qRows: qDim, kvRows: kvDim, qBase: act.q.offset / 4, kBase: 0, vBase: act.kvNew.vOffsetBytes / 4 };
     const beforeAttention: KernelCall[][] = [];
@@ -497,14 +499,15 @@ export class TransformerModel {
           ? [await headNormCall(gpu, `layer ${l} q/k norm`, { step: step.uniform, q: act.q, k: act.k, qNorm: layer.qNorm!, kNorm: layer.kNorm! },
             { qHeads: c.qHeads, kvHeads: c.kvHeads, headDim: c.headDim, eps: c.rmsEps, workgroupSize: tuning.reduceWorkgroupSize })]
           : []),
-        await ropeCall(gpu, `layer ${l} rope`, { step: step.uniform, cosSin: step.cosSin[c.layerRope[l]!]!, q: act.q, k: act.k },
-          { qHeads: c.qHeads, kvHeads: c.kvHeads, headDim: c.headDim, ropeDim: c.ropeDim, neox: arch.rope === "neox", workgroupSize: wg }),
+        ...(ropeInAppend ? [] : [await ropeCall(gpu, `layer ${l} rope`, { step: step.uniform, cosSin: step.cosSin[c.layerRope[l]!]!, q: act.q, k: act.k },
+          { qHeads: c.qHeads, kvHeads: c.kvHeads, headDim: c.headDim, ropeDim: c.ropeDim, neox: arch.rope === "neox", workgroupSize: wg })]),
         ...(await kvSealCalls(gpu, `layer ${l} kv seal`,
           { step: step.uniform, seqs: step.seqs, blockTables: step.blockTables, seals: step.seals, k: act.k, v: act.v, kvPool },
           { ...this.kvPool.kernelShape, workgroupSize: wg })),
         await kvAppendCall(gpu, `layer ${l} kv append`,
           { step: step.uniform, tokens: step.tokens, seqs: step.seqs, k: act.k, v: act.v, kvPool, blockTables: step.blockTables },
-          { ...this.kvPool.kernelShape, workgroupSize: wg }),
+          { ...this.kvPool.kernelShape, workgroupSize: wg },
+          ropeInAppend ? { q: act.q, cosSin: step.cosSin[c.layerRope[l]!]!, qHeads: c.qHeads, ropeDim: c.ropeDim } : undefined),
       ]);
       afterAttention.push([
         ...(await intoResidual(l, "attention output", layer.wo, act.att, layer.biases.get("attn_output.bias"), layer.postAttentionNorm)),
