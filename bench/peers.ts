@@ -12,6 +12,7 @@
 //
 // A run is a small state machine: queued → loading → prefilling → decoding → done | failed (its error kept).
 //   npx tsx bench/peers.ts [--quick] [--rounds 3] [--only <model name part>[,…]] [--resume <records.jsonl>] [--note <text>]
+//                          [--out <name>: bench/results/<name>.json, .md, .svg; default peers or peers-quick]
 // --resume takes the records (one JSON line per run, as this script prints them on stderr) of an earlier, interrupted
 // invocation on the same machine: models with records there are not run again (each model's peers stay interleaved
 // within one invocation); records keep the invocation they carry (0 when they carry none: an earlier run).
@@ -34,7 +35,7 @@ import { machineNote, markdownTable, median, modelsDir, resultsDir, scratchDir, 
 import { barChartSvg } from "./svg-chart.js";
 import { llamaCppPeer, promptTexts, webkvPeer, wllamaPeer, type Measurement, type Peer, type RunState } from "./peer-runners.js";
 
-const { values } = parseArgs({ options: { quick: { type: "boolean" }, rounds: { type: "string" }, only: { type: "string" }, resume: { type: "string" }, note: { type: "string" } } });
+const { values } = parseArgs({ options: { quick: { type: "boolean" }, rounds: { type: "string" }, only: { type: "string" }, resume: { type: "string" }, note: { type: "string" }, out: { type: "string" } } });
 const quick = values.quick ?? false;
 const rounds = Number(values.rounds ?? 3);
 if (!(rounds >= 1)) throw new Error("--rounds must be ≥ 1");
@@ -224,9 +225,10 @@ const markdown = [
   "",
   "![decode tok/s](peers.svg)",
 ].join("\n");
-writeResults(quick ? "peers-quick" : "peers", json, markdown.replace("peers.svg", quick ? "peers-quick.svg" : "peers.svg"));
+const outName = values.out ?? (quick ? "peers-quick" : "peers");
+writeResults(outName, json, markdown.replace("peers.svg", `${outName}.svg`));
 writeFileSync(
-  join(resultsDir, quick ? "peers-quick.svg" : "peers.svg"),
+  join(resultsDir, `${outName}.svg`),
   barChartSvg(
     "decode tok/s (median), log scale",
     models.flatMap((m) => m.contexts.map((context) => `${m.name} @${context}`)),

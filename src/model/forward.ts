@@ -262,58 +262,31 @@ export class TransformerModel {
       assertFiniteTensor(name, tensor.type, bytes);
       return dequantize(tensor.type, bytes, tensor.elementCount);
     };
-    /** Tensors of one row length and type stacked row-wise into one matrix (q, k and v: [Wq; Wk; Wv]). */
-    const stackedMatrix = async (name: string, parts: string[]): Promise<GpuMatrix> => {
-      const tensors = parts.map((part) => header.tensorByName.get(part)!);
-      const { type, dims: [cols] } = tensors[0]!;
-      assertGpuWeightType(tensors[0]!.name, type);
-      if (tensors.some((t) => t.type !== type || t.dims[0] !== cols)) throw new Error(`${name}: stacked tensors must share a type and a row length`);
-      const rowBytes = weightRowBytes(type, cols!).gguf;
-      const partRows = tensors.map((t) => t.dims[1]!);
-      const uploaded = await uploader.matrix(name, type, partRows.reduce((a, b) => a + b, 0), cols!, async (first, count) => {
-        const bytes = new Uint8Array(count * rowBytes);
-        let partFirst = 0;
-        for (const [i, t] of tensors.entries()) {
-          const from = Math.max(first, partFirst);
-          const to = Math.min(first + count, partFirst + partRows[i]!);
-          if (from < to) {
-            const read = await source.read(t.offset + (from - partFirst) * rowBytes, (to - from) * rowBytes);
-            assertFiniteTensor(t.name, type, read, (from - partFirst) * cols!);
-            bytes.set(read, (from - first) * rowBytes);
-          }
-          partFirst += partRows[i]!;
-        }
-        return bytes;
-      });
-      for (const t of tensors) loadedBytes += t.byteLength;
-      progress(`loading ${name}`, loadedBytes / totalBytes);
-      return uploaded;
-    };
-    /** Two parts of `rows` rows each (a tensor from its firstRow), interleaved by row: row 2i is the first's row i,
-     *  row 2i+1 the second's (gate and up: [Wgate; Wup] for the paired GLU). */
-    const interleavedMatrix = async (name: string, parts: { name: string; firstRow: number }[], rows: number): Promise<GpuMatrix> => {
+    /** Parts (a tensor from its firstRow, `rows` rows) of one type and row length as one matrix: stacked ([Wq; Wk; Wv])
+     *  or, for two parts of equal rows, interleaved by row (row 2i the first's row i, row 2i+1 the second's: gate, up). */
+    const combinedMatrix = async (name: string, parts: { name: string; firstRow: number; rows: number }[], order: "stacked" | "interleaved"): Promise<GpuMatrix> => {
       const tensors = parts.map((part) => header.tensorByName.get(part.name)!);
       const { type, dims: [cols] } = tensors[0]!;
       assertGpuWeightType(tensors[0]!.name, type);
-      if (tensors.some((t) => t.type !== type || t.dims[0] !== cols)) throw new Error(`${name}: interleaved tensors must share a type and a row length`);
+      if (tensors.some((t) => t.type !== type || t.dims[0] !== cols)) throw new Error(`${name}: its parts must share a type and a row length`);
       const rowBytes = weightRowBytes(type, cols!).gguf;
-      const uploaded = await uploader.matrix(name, type, 2 * rows, cols!, async (first, count) => {
-        // stacked rows [first, first + count) come from rows ⌊first/2⌋ … ⌊(first + count − 1)/2⌋ of each part
+      const totalRows = parts.reduce((n, part) => n + part.rows, 0);
+      /** Where row r of part i lands in the combined matrix. */
+      const placeOf = (i: number, r: number) => (order === "interleaved" ? 2 * r + i : parts.slice(0, i).reduce((n, part) => n + part.rows, 0) + r);
+      const uploaded = await uploader.matrix(name, type, totalRows, cols!, async (first, count) => {
         const bytes = new Uint8Array(count * rowBytes);
-        const from = Math.floor(first / 2);
-        const to = Math.floor((first + count - 1) / 2) + 1;
         for (const [i, part] of parts.entries()) {
-          const t = tensors[i]!;
-          const read = await source.read(t.offset + (part.firstRow + from) * rowBytes, (to - from) * rowBytes);
-          assertFiniteTensor(t.name, type, read, (part.firstRow + from) * cols!);
-          for (let r = from; r < to; r++) {
-            const stacked = 2 * r + i - first;
-            if (stacked >= 0 && stacked < count) bytes.set(read.subarray((r - from) * rowBytes, (r - from + 1) * rowBytes), stacked * rowBytes);
-          }
+          // the part's rows that land in [first, first + count)
+          const rows = [...Array(part.rows).keys()].filter((r) => placeOf(i, r) >= first && placeOf(i, r) < first + count);
+          if (rows.length === 0) continue;
+          const from = rows[0]!;
+          const read = await source.read(tensors[i]!.offset + (part.firstRow + from) * rowBytes, rows.length * rowBytes);
+          assertFiniteTensor(part.name, type, read, (part.firstRow + from) * cols!);
+          for (const r of rows) bytes.set(read.subarray((r - from) * rowBytes, (r - from + 1) * rowBytes), (placeOf(i, r) - first) * rowBytes);
         }
         return bytes;
       });
-      loadedBytes += arch.fusedGateUp ? tensors[0]!.byteLength : tensors[0]!.byteLength + tensors[1]!.byteLength;
+      for (const t of new Set(tensors)) loadedBytes += t.byteLength;
       progress(`loading ${name}`, loadedBytes / totalBytes);
       return uploaded;
     };
@@ -339,7 +312,9 @@ export class TransformerModel {
             await matrix(`${p}attn_qkv.weight`, { label: "v", firstRow: qDim + kvDim, rowCount: kvDim }),
           ]
           : [await matrix(`${p}attn_q.weight`), await matrix(`${p}attn_k.weight`), await matrix(`${p}attn_v.weight`)]
-        : arch.fusedQkv ? [await matrix(`${p}attn_qkv.weight`)] : [await stackedMatrix(`${p}attn_qkv.weight`, qkvNames)];
+        : arch.fusedQkv
+          ? [await matrix(`${p}attn_qkv.weight`)]
+          : [await combinedMatrix(`${p}attn_qkv.weight`, qkvNames.map((name, i) => ({ name, firstRow: 0, rows: i === 0 ? qDim : kvDim })), "stacked")];
       const biases = new Map<string, GPUBuffer>();
       for (const bias of config.biases) biases.set(bias, await vector(`${p}${bias}`));
       const qkNorms = arch.qkNorm ? { qNorm: await vector(`${p}attn_q_norm.weight`), kNorm: await vector(`${p}attn_k_norm.weight`) } : {};
@@ -348,11 +323,11 @@ export class TransformerModel {
       const ffnNorm = await vector(`${p}ffn_norm.weight`);
       // gate and up: parts of one tensor (rows [0, ffn) and [ffn, 2·ffn) of a fused ffn_up) or two tensors
       const gateUpParts = arch.fusedGateUp
-        ? [{ name: `${p}ffn_up.weight`, firstRow: 0 }, { name: `${p}ffn_up.weight`, firstRow: config.ffnDim }]
-        : [{ name: `${p}ffn_gate.weight`, firstRow: 0 }, { name: `${p}ffn_up.weight`, firstRow: 0 }];
+        ? [{ name: `${p}ffn_up.weight`, firstRow: 0, rows: config.ffnDim }, { name: `${p}ffn_up.weight`, firstRow: config.ffnDim, rows: config.ffnDim }]
+        : [{ name: `${p}ffn_gate.weight`, firstRow: 0, rows: config.ffnDim }, { name: `${p}ffn_up.weight`, firstRow: 0, rows: config.ffnDim }];
       const gateUpTypes = gateUpParts.map((part) => header.tensorByName.get(part.name)!.type);
       const gateUp: LayerWeights["gateUp"] = gateUpPaired(tuning, gateUpTypes, config.dim, config.ffnDim, uploader.maxChunkBytes)
-        ? [await interleavedMatrix(`${p}ffn_gate_up.weight`, gateUpParts, config.ffnDim)]
+        ? [await combinedMatrix(`${p}ffn_gate_up.weight`, gateUpParts, "interleaved")]
         : arch.fusedGateUp
           ? [
             await matrix(`${p}ffn_up.weight`, { label: "gate", firstRow: 0, rowCount: config.ffnDim }),
