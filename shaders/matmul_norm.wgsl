@@ -149,8 +149,8 @@ fn output_index(t: u32, row: u32) -> u32 {
 
 /// The epilogue: the row's value through the GLU, added to y, or stored (at output_index). With GLU_PAIRED, W is
 /// [Wgate; Wup] interleaved by row (row 2i: gate row i, row 2i+1: up row i) and the kernel stores a pair's gate
-/// before its up (the rows kernel: both in one invocation, in row order; a pair cut by a chunk boundary: in
-/// consecutive dispatches): y[t, i] = gate, then y[t, i] = act(gate)·up.
+/// before its up (the rows kernel: both in one invocation, in row order; chunks start at multiples of 4 rows):
+/// y[t, i] = gate, then y[t, i] = act(gate)·up.
 fn store_output(t: u32, row: u32, value: f32) {
   if (GLU_PAIRED) {
     let r = params.row_offset + row;

@@ -113,8 +113,9 @@ export function webkvMatrixBytes(type: number, rows: number, cols: number, maxCh
 }
 
 interface WeightInventory {
-  /** Matrices as uploaded: a fused ffn_up = [gate; up] counts as its parts; q, k and v of one type are one stacked
-   *  matrix [Wq; Wk; Wv] (fuseQkv; Phi-3's attn_qkv as it is), else three. */
+  /** Matrices as uploaded: q, k and v of one type are one stacked matrix [Wq; Wk; Wv] (fuseQkv; Phi-3's attn_qkv as
+   *  it is), else three; gate and up one interleaved matrix where paired (fuseGateUp), else two (a fused ffn_up = [gate;
+   *  up] as its parts). */
   matrices: { name: string; type: number; rows: number; cols: number }[];
   /** f32 vectors on the GPU: norms, q/k norms, biases. */
   normFloats: number;
@@ -261,7 +262,7 @@ export function webkvRunMemory(model: ModelDescription, s: WebkvRunSettings): We
   const stepInputs = 32 + T * 16 + s.maxSeqs * 32 + s.maxSeqs * Math.ceil(contextLength / B) * 4 + logitRows * 4 +
     ropeTables * T * ropePairs * 8 + Math.max(1, Math.ceil(T / B) + s.maxSeqs) * 8;
   const projected = POST_NORM_ARCHITECTURES.has(model.architecture) ? 4 * T * dim : 0;
-  // k, v and q of the step share one buffer: k rows, v rows and q rows, each starting where a binding may
+  // the step's k, v and q rows share one buffer, v and q each at the next offset a binding may start at
   const activationBuffers = 4 * T * (2 * dim + qDim + 2 * model.ffnSize) + align(align(kvRows, s.offsetAlignment) + kvRows, s.offsetAlignment) + 4 * T * qDim +
     4 * logitRows * (dim + vocab + 1) + projected;
   // Int8 inputs (decode): one token's row of the widest input of a Q8_0/Q4_0 matrix of at least 65,536 weights,

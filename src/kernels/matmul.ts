@@ -113,6 +113,9 @@ export async function matmulCalls(
   if (options.gluPaired && (!options.glu || kernel.kind !== "rows" || qkv)) {
     throw new Error(`a paired gate/up matmul needs a GLU and the rows kernel (one invocation stores a row pair), got the ${kernel.kind} kernel${options.glu ? "" : " without a GLU"}`);
   }
+  if (options.gluPaired && weight.chunks.some((chunk) => chunk.rowOffset % 4 !== 0)) {
+    throw new Error(`a paired gate/up matmul needs chunks that start at a multiple of 4 rows (a row pair in one invocation), got chunks at rows ${weight.chunks.map((c) => c.rowOffset).join(", ")}`);
+  }
   if (qkv && (options.glu || options.accumulate || weight.rows !== qkv.qRows + 2 * qkv.kvRows)) {
     throw new Error(`a fused q/k/v matmul stores ${qkv.qRows} + 2 × ${qkv.kvRows} rows; got ${weight.rows} rows${options.glu ? " with a GLU" : ""}${options.accumulate ? ", accumulating" : ""}`);
   }

@@ -141,6 +141,17 @@ describe("gate and up as one matmul: [Wgate; Wup] interleaved by row, y = act(ga
     expect(relativeError(gpu, swigluRef(gateRef, upRef))).toBeLessThan(1e-4);
   });
 
+  it("weights in chunks of 8 rows: the same result; chunks that would cut an invocation's row pairs are refused", async () => {
+    const cols = 96;
+    const { stacked } = interleaved(GgmlType.Q8_0, cols);
+    const x = new Random(31).normals(cols);
+    const rowBytes = weightRowBytes(GgmlType.Q8_0, cols).gguf;
+    const request = { type: GgmlType.Q8_0, rows: 2 * ffn, cols, weight: stacked, x, numTokens: 1, tokenTile: 1, kernel: { kind: "rows", rowsPerInvocation: 4 }, glu: "silu", gluPaired: true };
+    const whole = await session().call<Float32Array>("lab.matmul", request);
+    expect(Array.from(await session().call<Float32Array>("lab.matmul", { ...request, maxChunkBytes: 8 * rowBytes }))).toEqual(Array.from(whole));
+    await expect(session().call("lab.matmul", { ...request, maxChunkBytes: 6 * rowBytes })).rejects.toThrow(/chunks that start at a multiple of 4 rows .* got chunks at rows 0, 6, 12/);
+  });
+
   it("refuses kernels that do not store a row pair in one invocation, and a pairing without a GLU", async () => {
     const cols = 32;
     const { stacked } = interleaved(GgmlType.F32, cols);
