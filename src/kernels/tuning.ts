@@ -116,7 +116,7 @@ export function chooseTuning(gpu: Pick<GpuContext, "limits" | "adapter" | "hasSu
     // memory, decode with a row's lanes reading neighbouring blocks. Every variant is tested on SwiftShader.
     matmul: isCpuAdapter ? { kind: "rows", rowsPerInvocation: 4 } : { kind: "tiled" },
     decodeMatmul: isCpuAdapter ? { kind: "rows", rowsPerInvocation: 4 } : gpuDecodeMatmul,
-    // SwiftShader: SmolLM2-135M-shape Q8_0 decode 3.7 vs 2.1 tok/s with int8 inputs (bench/results/swiftshader-profile.md).
+    // SwiftShader: SmolLM2-135M-shape Q8_0 decode 3.1 vs 2.1 tok/s with int8 inputs (bench/results/swiftshader-profile.md; 3.7 vs 2.1 in the run before).
     // Not in prefill: with 4 tokens a tile the f32 path's conversions are shared, and int8 was slower (an A/B run,
     // 3 interleaved rounds: 7.7 vs 8.1 tok/s).
     int8Activations: isCpuAdapter,
