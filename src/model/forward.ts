@@ -239,57 +239,52 @@ export class TransformerModel {
     // Weights, in file order of the graph, reporting progress by bytes.
     const totalBytes = header.tensors.reduce((n, t) => n + t.byteLength, 0);
     let loadedBytes = 0;
-    /** A matrix, or rows [firstRow, firstRow + rowCount) of it as a matrix of its own (fused tensors). */
-    const matrix = async (name: string, part?: { label: string; firstRow: number; rowCount: number }): Promise<GpuMatrix> => {
-      const tensor = header.tensorByName.get(name)!;
-      assertGpuWeightType(name, tensor.type);
-      const [cols, allRows] = tensor.dims as [number, number];
-      const rowBytes = weightRowBytes(tensor.type, cols).gguf;
-      const firstRow = part?.firstRow ?? 0;
-      const rows = part?.rowCount ?? allRows;
-      const uploaded = await uploader.matrix(part ? `${name}[${part.label}]` : name, tensor.type, rows, cols, async (first, count) => {
-        const bytes = await source.read(tensor.offset + (firstRow + first) * rowBytes, count * rowBytes);
-        assertFiniteTensor(name, tensor.type, bytes, (firstRow + first) * cols); // a cheap scan while uploading
-        return bytes;
-      });
-      loadedBytes += (tensor.byteLength * rows) / allRows;
-      progress(`loading ${name}`, loadedBytes / totalBytes);
-      return uploaded;
-    };
     const values = async (name: string): Promise<Float32Array> => {
       const tensor: GgufTensorInfo = header.tensorByName.get(name)!;
       const bytes = await source.read(tensor.offset, tensor.byteLength);
       assertFiniteTensor(name, tensor.type, bytes);
       return dequantize(tensor.type, bytes, tensor.elementCount);
     };
-    /** Parts (a tensor from its firstRow, `rows` rows) of one type and row length as one matrix: stacked ([Wq; Wk; Wv])
-     *  or, for two parts of equal rows, interleaved by row (row 2i the first's row i, row 2i+1 the second's: gate, up). */
-    const combinedMatrix = async (name: string, parts: { name: string; firstRow: number; rows: number }[], order: "stacked" | "interleaved"): Promise<GpuMatrix> => {
+    /**
+     * Parts (a tensor from its firstRow, `rows` rows) of one type and row length as one matrix: stacked (one part: a
+     * tensor or rows of it; [Wq; Wk; Wv]) or, for two parts of equal rows, interleaved by row (row 2i the first's row i,
+     * row 2i+1 the second's: gate, up), named `gpuName` on the GPU. Progress counts each part's share of its tensor's bytes.
+     */
+    const combinedMatrix = async (
+      name: string, parts: { name: string; firstRow: number; rows: number }[], order: "stacked" | "interleaved", gpuName = name,
+    ): Promise<GpuMatrix> => {
       const tensors = parts.map((part) => header.tensorByName.get(part.name)!);
       const { type, dims: [cols] } = tensors[0]!;
       assertGpuWeightType(tensors[0]!.name, type);
       if (tensors.some((t) => t.type !== type || t.dims[0] !== cols)) throw new Error(`${name}: its parts must share a type and a row length`);
       const rowBytes = weightRowBytes(type, cols!).gguf;
       const totalRows = parts.reduce((n, part) => n + part.rows, 0);
-      /** Where row r of part i lands in the combined matrix. */
-      const placeOf = (i: number, r: number) => (order === "interleaved" ? 2 * r + i : parts.slice(0, i).reduce((n, part) => n + part.rows, 0) + r);
-      const uploaded = await uploader.matrix(name, type, totalRows, cols!, async (first, count) => {
-        const bytes = new Uint8Array(count * rowBytes);
+      const firstPlace = parts.map((_, i) => parts.slice(0, i).reduce((n, part) => n + part.rows, 0)); // stacked
+      const uploaded = await uploader.matrix(gpuName, type, totalRows, cols!, async (first, count) => {
+        let bytes: Uint8Array | undefined;
         for (const [i, part] of parts.entries()) {
-          // the part's rows that land in [first, first + count)
-          const rows = [...Array(part.rows).keys()].filter((r) => placeOf(i, r) >= first && placeOf(i, r) < first + count);
-          if (rows.length === 0) continue;
-          const from = rows[0]!;
-          const read = await source.read(tensors[i]!.offset + (part.firstRow + from) * rowBytes, rows.length * rowBytes);
-          assertFiniteTensor(part.name, type, read, (part.firstRow + from) * cols!);
-          for (const r of rows) bytes.set(read.subarray((r - from) * rowBytes, (r - from + 1) * rowBytes), (placeOf(i, r) - first) * rowBytes);
+          // rows [from, to) of the part land in [first, first + count): stacked at firstPlace + r, interleaved at 2r + i
+          const [from, to] = order === "stacked"
+            ? [Math.max(first - firstPlace[i]!, 0), Math.min(first + count - firstPlace[i]!, part.rows)]
+            : [Math.max(Math.ceil((first - i) / 2), 0), Math.min(Math.floor((first + count - 1 - i) / 2) + 1, part.rows)];
+          if (from >= to) continue;
+          const read = await source.read(tensors[i]!.offset + (part.firstRow + from) * rowBytes, (to - from) * rowBytes);
+          assertFiniteTensor(part.name, type, read, (part.firstRow + from) * cols!); // a cheap scan while uploading
+          if (order === "stacked" && to - from === count) return read; // the whole chunk from one part
+          bytes ??= new Uint8Array(count * rowBytes);
+          if (order === "stacked") bytes.set(read, (firstPlace[i]! + from - first) * rowBytes);
+          else for (let r = from; r < to; r++) bytes.set(read.subarray((r - from) * rowBytes, (r - from + 1) * rowBytes), (2 * r + i - first) * rowBytes);
         }
-        return bytes;
+        return bytes!;
       });
-      for (const t of new Set(tensors)) loadedBytes += t.byteLength;
+      for (const [i, part] of parts.entries()) loadedBytes += (tensors[i]!.byteLength * part.rows) / tensors[i]!.dims[1]!;
       progress(`loading ${name}`, loadedBytes / totalBytes);
       return uploaded;
     };
+    /** A matrix, or rows [firstRow, firstRow + rowCount) of it as a matrix of its own (fused tensors). */
+    const matrix = (name: string, part?: { label: string; firstRow: number; rowCount: number }): Promise<GpuMatrix> =>
+      combinedMatrix(name, [{ name, firstRow: part?.firstRow ?? 0, rows: part?.rowCount ?? header.tensorByName.get(name)!.dims[1]! }], "stacked",
+        part ? `${name}[${part.label}]` : name);
     const vector = async (name: string): Promise<GPUBuffer> => {
       const uploaded = await uploader.vector(name, await values(name));
       loadedBytes += header.tensorByName.get(name)!.byteLength;
