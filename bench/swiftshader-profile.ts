@@ -112,8 +112,8 @@ const MICRO = String.raw`async (webkvKernels) => {
   // webkv's own decode kernels on the same matrix (sources built from shaders/ by the bench, bindings as matmul.ts binds them)
   const stepUniform = device.createBuffer({ size: 32, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
   device.queue.writeBuffer(stepUniform, 0, new Uint32Array([1, 1, 1, 1, 1, 1, 0, 0]));
-  const params = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-  device.queue.writeBuffer(params, 0, new Uint32Array([ROWS, 0, ROWS, 0]));
+  const params = device.createBuffer({ size: 48, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  device.queue.writeBuffer(params, 0, new Uint32Array([ROWS, 0, ROWS, 0, 0, 0, 0, 0, 0, 0, 0, 0])); // MatmulParams: rows, row offset, y stride, epilogue 0 (store), unused qkv fields
   out.webkv_q8_0_decode_matmul = {};
   for (const kernel of webkvKernels) {
     const ms = await time(kernel.code, [stepUniform, params, wq, sq, xq, yq, xq], Math.ceil(ROWS / kernel.rowsPerInvocation / kernel.workgroupSize), 10);

@@ -7,13 +7,14 @@
 // One invocation owns one weight row and TOKEN_TILE tokens: the row is dequantized once per block and
 // reused for every token of the tile (TOKEN_TILE = 1 for decode, more for prefill). Rows of a tensor
 // larger than one binding arrive in chunks; each chunk is its own dispatch with its own ROW_OFFSET.
-// n is the step's token count, or its logit-row count for the output head (X_ROWS_ARE_LOGIT_ROWS).
+// n is the step's token count, or its logit-row count for the output head (params.x_rows_are_logit_rows).
 //
-// Fused prologue and epilogue (each saves a dispatch and a pass over an activation buffer):
+// Fused prologue and epilogue (each saves a dispatch and a pass over an activation buffer; the epilogue is the
+// uniform params.epilogue, the prologue a constant):
 //   NORM_INPUT  x is the residual stream and the matmul reads rmsnorm(x)·g instead: the workgroup computes
 //               each token's 1/rms, summing squares in rmsnorm.wgsl's exact order (NORM_LANES lane partials,
 //               then the same tree), so the normalized values are bit-identical to its output.
-//   GLU         y holds the gate projection; y[t, r] = act(y[t, r]) · (W·x)[t, r] (the up projection), the
+//   EPILOGUE_GLU  y holds the gate projection; y[t, r] = act(y[t, r]) · (W·x)[t, r] (the up projection), the
 //               very expression of glu.wgsl.
 
 // The bindings, norm_prologue, block_dot and store_output come from matmul_norm.wgsl (module-scope order does not
@@ -26,7 +27,7 @@ fn main(
   @builtin(local_invocation_index) lane: u32,
 ) {
   let row = gid.x;
-  let n = select(step.num_tokens, step.num_logit_rows, X_ROWS_ARE_LOGIT_ROWS);
+  let n = input_rows();
   let first_token = wid.y * TOKEN_TILE;
   if (first_token >= n) {
     return; // uniform across the workgroup

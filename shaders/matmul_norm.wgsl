@@ -11,8 +11,26 @@ struct MatmulParams {
   rows: u32,        // rows in this chunk
   row_offset: u32,  // first output column written by this chunk
   y_stride: u32,    // floats per token in y
-  _pad: u32,
+  epilogue: u32,    // what store_output does: EPILOGUE_STORE … EPILOGUE_QKV
+  q_rows: u32,      // EPILOGUE_QKV: rows of q, then kv_rows of k and of v, at these float offsets of y
+  kv_rows: u32,
+  y_q_base: u32,
+  y_k_base: u32,
+  y_v_base: u32,
+  x_rows_are_logit_rows: u32, // 1: x holds the step's logit rows (the output head), n = their count
+  _pad1: u32,
+  _pad2: u32,
 }
+
+// The epilogue is a uniform, not a constant, so that the matmuls of one weight format and row length share one
+// pipeline whatever they store: on SwiftShader each pipeline takes ~0.2–0.8 s to compile, and stories260K's load
+// compiled 10 matmul pipelines where it now compiles 4 (bench/results/cold-start.md). store_output picks with
+// selects, a few integer operations per stored value beside COLS multiply-adds.
+const EPILOGUE_STORE: u32 = 0u;      // y[t, r] = (W·x)[t, r]
+const EPILOGUE_ACCUMULATE: u32 = 1u; // y[t, r] += …   (residual connections)
+const EPILOGUE_GLU: u32 = 2u;        // y holds the gate projection: y[t, r] = act(y[t, r]) · …
+const EPILOGUE_GLU_PAIRED: u32 = 3u; // W is [Wgate; Wup] interleaved by row: y[t, i] = act(gate) · up
+const EPILOGUE_QKV: u32 = 4u;        // W is [Wq; Wk; Wv]: each row stored to its q, k or v rows
 
 @group(0) @binding(0) var<uniform> step: Step;
 @group(0) @binding(1) var<uniform> params: MatmulParams;
@@ -21,6 +39,11 @@ struct MatmulParams {
 @group(0) @binding(4) var<storage, read> x: array<vec4<f32>>;
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;
 @group(0) @binding(6) var<storage, read> norm_g: array<vec4<f32>>; // NORM_INPUT: the norm's weight [COLS]
+
+/// The tokens (rows of x) this matmul multiplies: the step's tokens, or its logit rows for the output head.
+fn input_rows() -> u32 {
+  return select(step.num_tokens, step.num_logit_rows, params.x_rows_are_logit_rows != 0u);
+}
 
 /// x[t, c] as a scalar.
 fn x_at(t: u32, c: u32) -> f32 {
@@ -131,43 +154,24 @@ fn block_dot(w: array<vec4<f32>, BLOCK_VEC4>, tt: u32, t: u32, b: u32, scale: f3
   return sum;
 }
 
-/// Where output `row` of this chunk for token t lives in y: y[t, row_offset + row]; or, with Y_QKV (the q, k and v
-/// projections as one matrix [Wq; Wk; Wv]), the row's place in the q, k or v rows of the step's buffer:
-///   rows [0, Q_ROWS) → y[Y_Q_BASE + t·Q_ROWS + r], then KV_ROWS rows each → y[Y_K_BASE + t·KV_ROWS + …], y[Y_V_BASE + …].
-fn output_index(t: u32, row: u32) -> u32 {
-  let r = params.row_offset + row;
-  if (Y_QKV) {
-    if (r < Q_ROWS) {
-      return Y_Q_BASE + t * Q_ROWS + r;
-    } else if (r < Q_ROWS + KV_ROWS) {
-      return Y_K_BASE + t * KV_ROWS + (r - Q_ROWS);
-    }
-    return Y_V_BASE + t * KV_ROWS + (r - Q_ROWS - KV_ROWS);
-  }
-  return t * params.y_stride + r;
-}
-
-/// The epilogue: the row's value through the GLU, added to y, or stored (at output_index). With GLU_PAIRED, W is
-/// [Wgate; Wup] interleaved by row (row 2i: gate row i, row 2i+1: up row i) and the kernel stores a pair's gate
-/// before its up (the rows kernel: both in one invocation, in row order; chunks start at multiples of 4 rows):
-/// y[t, i] = gate, then y[t, i] = act(gate)·up.
+/// The epilogue: the row's value stored, added to y, or through the GLU, at the row's place in y for token t:
+///   y[t, row_offset + row] (y_stride floats per token); with EPILOGUE_QKV (the q, k and v projections as one matrix
+///   [Wq; Wk; Wv]) rows [0, q_rows) at y[y_q_base + t·q_rows + r], then kv_rows rows each at y[y_k_base + t·kv_rows
+///   + …] and y[y_v_base + …]; with EPILOGUE_GLU_PAIRED (W is [Wgate; Wup] interleaved by row: row 2i is gate row i,
+///   row 2i+1 up row i) y[t, i] = gate, then y[t, i] = act(gate)·up — the kernel stores a pair's gate before its up
+///   (the rows kernel: both in one invocation, in row order; chunks start at multiples of 4 rows).
+/// Written with selects, not branches: kernels inline it at every stored value (16 in a 4 × 4 tile), and branches
+/// there multiplied SwiftShader's compile time by ~2.5.
 fn store_output(t: u32, row: u32, value: f32) {
-  if (GLU_PAIRED) {
-    let r = params.row_offset + row;
-    let pair_at = t * params.y_stride + (r >> 1u);
-    if ((r & 1u) == 0u) {
-      y[pair_at] = value;
-    } else {
-      y[pair_at] = glu(y[pair_at], value);
-    }
-    return;
-  }
-  let at = output_index(t, row);
-  if (GLU) {
-    y[at] = glu(y[at], value);
-  } else if (ACCUMULATE) {
-    y[at] += value;
-  } else {
-    y[at] = value;
-  }
+  let epilogue = params.epilogue;
+  let r = params.row_offset + row;
+  let q_rows = params.q_rows;
+  let kv_rows = params.kv_rows;
+  let qkv_at = select(select(params.y_v_base + t * kv_rows + (r - q_rows - kv_rows), params.y_k_base + t * kv_rows + (r - q_rows),
+    r < q_rows + kv_rows), params.y_q_base + t * q_rows + r, r < q_rows);
+  let paired = epilogue == EPILOGUE_GLU_PAIRED;
+  let at = select(select(t * params.y_stride + r, qkv_at, epilogue == EPILOGUE_QKV), t * params.y_stride + (r >> 1u), paired);
+  let old = y[at];
+  let gated = epilogue == EPILOGUE_GLU || (paired && (r & 1u) == 1u);
+  y[at] = select(select(value, old + value, epilogue == EPILOGUE_ACCUMULATE), glu(old, value), gated);
 }

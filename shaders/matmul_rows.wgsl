@@ -57,7 +57,7 @@ fn main(
   @builtin(workgroup_id) wid: vec3<u32>,
   @builtin(local_invocation_index) lane: u32,
 ) {
-  let n = select(step.num_tokens, step.num_logit_rows, X_ROWS_ARE_LOGIT_ROWS);
+  let n = input_rows();
   let first_token = wid.y * TOKEN_TILE;
   if (first_token >= n) {
     return; // uniform across the workgroup

@@ -35,7 +35,7 @@ fn main(
   @builtin(subgroup_size) subgroup_size: u32,
   @builtin(subgroup_invocation_id) subgroup_lane: u32,
 ) {
-  let n = select(step.num_tokens, step.num_logit_rows, X_ROWS_ARE_LOGIT_ROWS);
+  let n = input_rows();
   let first_token = wid.y * TOKEN_TILE;
   if (first_token >= n) {
     return; // uniform across the workgroup

@@ -54,7 +54,7 @@ fn stage_inputs(lane: u32, first_token: u32, n: u32, s: u32) {
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
-  let n = select(step.num_tokens, step.num_logit_rows, X_ROWS_ARE_LOGIT_ROWS);
+  let n = input_rows();
   let first_token = wid.y * TILE_TOKENS;
   if (first_token >= n) {
     return; // uniform across the workgroup

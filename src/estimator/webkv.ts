@@ -23,8 +23,8 @@
 //                     of the largest step
 //   staging           the logits readback: maxLogitRows × vocab × 4, and an argmax readback per greedy step in
 //                     flight (the chain depth c, 2 by default): c × maxLogitRows × 4
-//   other             16-byte uniforms per matmul chunk (×2: decode and prefill variants) and per embedding
-//                     chunk, a 4-byte placeholder (bound as the scales of matrices that have none), one
+//   other             48-byte uniforms per matmul chunk (×2: decode and prefill variants), 16-byte ones per
+//                     embedding chunk, a 4-byte placeholder (bound as the scales of matrices that have none), one
 //                     block-sized copy bounce
 
 import type { ModelDescription, TensorInfo } from "./model.js";
@@ -294,7 +294,7 @@ export function webkvRunMemory(model: ModelDescription, s: WebkvRunSettings): We
 
   const staging = logitRows * vocab * 4 + s.chainDepth * logitRows * 4;
   const placeholder = matrices.some((m) => webkvGpuBlock(m.type).scales === 0) ? 4 : 0; // bound as the "scales" of matrices without
-  const other = 16 * (2 * matmulChunks + embeddingChunks) + placeholder + Math.max(blockBytes, tailBytes);
+  const other = 48 * 2 * matmulChunks + 16 * embeddingChunks + placeholder + Math.max(blockBytes, tailBytes);
   formulas.push(`staging = ${logitRows} × (${vocab} + ${s.chainDepth} steps in flight) × 4 = ${staging} B; other = uniforms, placeholder, copy bounce = ${other} B`);
   const total = weights + kv + activations + scratch + staging + other;
   return {

@@ -88,6 +88,9 @@ export type MatmulKernel =
   | { kind: "subgroup"; lanesPerRow: number }
   | { kind: "tiled" };
 
+/** Bytes of a matmul chunk's uniform (matmul_norm.wgsl's MatmulParams: its rows, offsets and epilogue). */
+export const MATMUL_PARAMS_BYTES = 48;
+
 /** Tokens in a tile of the tiled kernel; its rows (64, or 32 where workgroup memory is short) come from the limits. */
 export const TILED_TOKENS = 16;
 
@@ -135,36 +138,30 @@ export async function matmulCalls(
     WEIGHT_FORMAT: weight.type,
     COLS: weight.cols,
     TOKEN_TILE: tokenTile,
-    ACCUMULATE: options.accumulate,
-    X_ROWS_ARE_LOGIT_ROWS: options.xRowsAreLogitRows ?? false,
     WORKGROUP_SIZE: shape.workgroupSize,
     NORM_INPUT: norm !== undefined,
     NORM_STAGED: staged,
     NORM_LANES: norm?.lanes ?? 1,
     NORM_PER_INVOCATION: norm?.perInvocation ?? false,
     EPS: f32(norm?.eps ?? 0),
-    GLU: options.glu !== undefined && !options.gluPaired,
-    GLU_PAIRED: options.gluPaired ?? false,
     GELU_TANH: options.glu === "gelu_tanh",
-    Y_QKV: qkv !== undefined,
-    Q_ROWS: qkv?.qRows ?? 0,
-    KV_ROWS: qkv?.kvRows ?? 0,
-    Y_Q_BASE: qkv?.qBase ?? 0,
-    Y_K_BASE: qkv?.kBase ?? 0,
-    Y_V_BASE: qkv?.vBase ?? 0,
     ...shape.constants,
   }, shape.directives);
   const program = await createComputeProgram(
     gpu.device,
-    `matmul${shape.tag}${options.xInt8 ? " int8x" : ""} ${weight.type}x${weight.cols} tile${tokenTile}${options.accumulate ? "+=" : ""}${norm ? (staged ? " norm staged" : norm.perInvocation ? " norm per invocation" : " norm") : ""}${options.glu ? ` ${options.glu}` : ""}${qkv ? " qkv" : ""}${options.gluPaired ? " paired" : ""}`,
+    `matmul${shape.tag}${options.xInt8 ? " int8x" : ""} ${weight.type}x${weight.cols} tile${tokenTile}${norm ? (staged ? " norm staged" : norm.perInvocation ? " norm per invocation" : " norm") : ""}${options.glu === "gelu_tanh" ? " gelu_tanh" : ""}`,
     code,
     layoutEntries(["uniform", "uniform", "read", "read", "read", "write", "read"]),
   );
+  // What the epilogue does (matmul_norm.wgsl's EPILOGUE_*): a uniform, so one pipeline serves them all.
+  const epilogue = options.gluPaired ? 3 : options.glu ? 2 : qkv ? 4 : options.accumulate ? 1 : 0;
+  const logitRows = options.xRowsAreLogitRows ?? false;
   const calls: KernelCall[] = [];
   for (const chunk of weight.chunks) {
-    const params = await gpu.memory.allocate("other", `${weight.name} matmul params`, 16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-    gpu.device.queue.writeBuffer(params, 0, new Uint32Array([chunk.rows, chunk.rowOffset, yStride, 0]));
-    const logitRows = options.xRowsAreLogitRows ?? false;
+    const params = await gpu.memory.allocate("other", `${weight.name} matmul params`, MATMUL_PARAMS_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    gpu.device.queue.writeBuffer(params, 0, new Uint32Array([
+      chunk.rows, chunk.rowOffset, yStride, epilogue, qkv?.qRows ?? 0, qkv?.kvRows ?? 0, qkv?.qBase ?? 0, qkv?.kBase ?? 0, qkv?.vBase ?? 0, logitRows ? 1 : 0, 0, 0,
+    ]));
     calls.push({
       label: `matmul ${weight.name}`,
       pipeline: program.pipeline,
