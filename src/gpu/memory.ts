@@ -51,8 +51,11 @@ export class GpuMemory {
     this.device.pushErrorScope("out-of-memory");
     this.device.pushErrorScope("validation");
     const buffer = this.device.createBuffer({ label: `${category}:${label}`, size: bytes, usage });
-    const validationError = await this.device.popErrorScope();
-    const memoryError = await this.device.popErrorScope();
+    // Both scopes are popped before either answer is awaited: scopes are a stack per device, and other
+    // allocations (a model's load records its kernels concurrently) may push theirs meanwhile.
+    const validationScope = this.device.popErrorScope();
+    const memoryScope = this.device.popErrorScope();
+    const [validationError, memoryError] = await Promise.all([validationScope, memoryScope]);
     if (memoryError || validationError) {
       buffer.destroy();
       const reason = memoryError ? "the GPU is out of memory" : validationError!.message;
@@ -83,6 +86,12 @@ export class GpuMemory {
   /** A buffer holding `data` (one queue write; the GPU process's own staging is transient). */
   async allocateWith(category: MemoryCategory, label: string, data: ArrayBufferView, usage: GPUBufferUsageFlags): Promise<GPUBuffer> {
     const buffer = await this.allocate(category, label, data.byteLength, usage | GPUBufferUsage.COPY_DST);
+    this.write(buffer, data);
+    return buffer;
+  }
+
+  /** Writes `data` at the start of `buffer` (zero-padded to whole words, as buffers are sized). */
+  write(buffer: GPUBuffer, data: ArrayBufferView): void {
     if (data.byteLength % 4 === 0) {
       this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
     } else {
@@ -90,7 +99,6 @@ export class GpuMemory {
       padded.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
       this.device.queue.writeBuffer(buffer, 0, padded);
     }
-    return buffer;
   }
 
   destroy(buffer: GPUBuffer): void {

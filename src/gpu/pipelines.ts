@@ -1,7 +1,8 @@
 // Compiles compute pipelines once per (code, entry point) and turns WGSL compile errors into messages
-// that show the failing line.
+// that show the failing line. Programs may be requested concurrently (a model's load compiles its decode and
+// prefill kernels side by side): a request for a program already being compiled waits for that compile.
 
-const cache = new WeakMap<GPUDevice, Map<string, ComputeProgram>>();
+const cache = new WeakMap<GPUDevice, Map<string, Promise<ComputeProgram>>>();
 
 /** A kernel that does not compile or validate on this adapter: a webkv bug or an adapter limit, never the user's input. */
 export class KernelBuildError extends Error {
@@ -45,7 +46,7 @@ export function wgslWithConstants(source: string, constants: Record<string, Wgsl
   return `${lines.join("\n")}\n${source}`;
 }
 
-export async function createComputeProgram(
+export function createComputeProgram(
   device: GPUDevice,
   label: string,
   code: string,
@@ -57,8 +58,20 @@ export async function createComputeProgram(
   const key = `${label}\u0000${entryPoint}\u0000${code}`;
   const cached = perDevice.get(key);
   if (cached) return cached;
-  const layout = device.createBindGroupLayout({ label, entries: layoutEntries });
+  const program = compileProgram(device, label, code, layoutEntries, entryPoint);
+  perDevice.set(key, program);
+  program.catch(() => perDevice.delete(key)); // a failed compile is not cached (the caller gets its error)
+  return program;
+}
 
+async function compileProgram(
+  device: GPUDevice,
+  label: string,
+  code: string,
+  layoutEntries: GPUBindGroupLayoutEntry[],
+  entryPoint: string,
+): Promise<ComputeProgram> {
+  const layout = device.createBindGroupLayout({ label, entries: layoutEntries });
   const module = device.createShaderModule({ label, code });
   const info = await module.getCompilationInfo();
   const errors = info.messages.filter((m) => m.type === "error");
@@ -69,17 +82,22 @@ export async function createComputeProgram(
       .join("\n");
     throw new KernelBuildError(`WGSL compile error in ${label}:\n${detail}`);
   }
+  // The scope is pushed and popped around the synchronous calls only: error scopes are a stack per device, and
+  // compiles of other programs run while this one is awaited. The pipeline's own failure rejects its promise.
   device.pushErrorScope("validation");
-  const pipeline = await device.createComputePipelineAsync({
+  const pipeline = device.createComputePipelineAsync({
     label,
     layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
     compute: { module, entryPoint },
   });
-  const error = await device.popErrorScope();
+  const scopeError = device.popErrorScope();
+  const [created, error] = await Promise.all([
+    pipeline.then((p) => ({ pipeline: p }), (failure: unknown) => ({ failure: failure instanceof Error ? failure.message : String(failure) })),
+    scopeError,
+  ]);
   if (error) throw new KernelBuildError(`pipeline ${label}: ${error.message}`);
-  const program = { pipeline, layout };
-  perDevice.set(key, program);
-  return program;
+  if ("failure" in created) throw new KernelBuildError(`pipeline ${label}: ${created.failure}`);
+  return { pipeline: created.pipeline, layout };
 }
 
 /** Bind group layout entries for a list of binding kinds, in binding order. */
