@@ -260,7 +260,7 @@ export class TransformerModel {
       const rowBytes = weightRowBytes(type, cols!).gguf;
       const totalRows = parts.reduce((n, part) => n + part.rows, 0);
       const firstPlace = parts.map((_, i) => parts.slice(0, i).reduce((n, part) => n + part.rows, 0)); // stacked
-      const uploaded = await uploader.matrix(gpuName, type, totalRows, cols!, async (first, count) => {
+      return uploader.allocateMatrix(gpuName, type, totalRows, cols!, async (first, count) => {
         let bytes: Uint8Array | undefined;
         for (const [i, part] of parts.entries()) {
           // rows [from, to) of the part land in [first, first + count): stacked at firstPlace + r, interleaved at 2r + i
@@ -276,10 +276,10 @@ export class TransformerModel {
           else for (let r = from; r < to; r++) bytes.set(read.subarray((r - from) * rowBytes, (r - from + 1) * rowBytes), (2 * r + i - first) * rowBytes);
         }
         return bytes!;
+      }, () => {
+        for (const [i, part] of parts.entries()) loadedBytes += (tensors[i]!.byteLength * part.rows) / tensors[i]!.dims[1]!;
+        progress(`loading ${name}`, loadedBytes / totalBytes);
       });
-      for (const [i, part] of parts.entries()) loadedBytes += (tensors[i]!.byteLength * part.rows) / tensors[i]!.dims[1]!;
-      progress(`loading ${name}`, loadedBytes / totalBytes);
-      return uploaded;
     };
     /** A matrix, or rows [firstRow, firstRow + rowCount) of it as a matrix of its own (fused tensors). */
     const matrix = (name: string, part?: { label: string; firstRow: number; rowCount: number }): Promise<GpuMatrix> =>
@@ -377,23 +377,34 @@ export class TransformerModel {
       gpu, { ...config, contextLength }, tuning, kvPool, step, options.attention ?? "flash", uploader.maxChunkBytes,
       { embedding, output, outputNorm, layers }, act,
     );
-    await model.recordCalls();
+    // The kernels compile (in the GPU process) while the weights are read, packed and written (here).
+    await settleAll([uploader.fill().then(() => progress("compiling kernels", 1)), model.recordCalls()]);
     return model;
   }
 
-  /** Records every kernel call once; attention calls are (re)recorded by ensureAttentionScratch. */
+  /** Records every kernel call once; attention calls are (re)recorded by ensureAttentionScratch. The parts are
+   *  recorded side by side, so that their pipelines compile concurrently (createComputeProgram). */
   private async recordCalls(): Promise<void> {
     const c = this.config;
-    this.embedCalls = await embeddingCalls(this.gpu, this.step.uniform, this.weights.embedding, this.step.tokens, this.act.x, this.tuning.workgroupSize);
-    if (c.embeddingScale !== 1) {
-      this.embedCalls.push(await pointwiseCall(this.gpu, "embedding scale", { step: this.step.uniform, y: this.act.x },
-        { n: c.dim, rowStride: c.dim, workgroupSize: this.tuning.workgroupSize }, { op: "scale", factor: c.embeddingScale }));
-    }
-    this.layerCalls = { single: await this.recordLayerCalls(1), batch: await this.recordLayerCalls(this.tuning.prefillTokenTile) };
-    this.argmaxCall = await argmaxCall(this.gpu, "argmax", { step: this.step.uniform, logits: this.act.logits, ids: this.act.argmaxIds },
-      { vocab: c.vocabSize, workgroupSize: this.tuning.argmaxWorkgroupSize });
+    const embed = async () => [
+      ...(await embeddingCalls(this.gpu, this.step.uniform, this.weights.embedding, this.step.tokens, this.act.x, this.tuning.workgroupSize)),
+      ...(c.embeddingScale !== 1
+        ? [await pointwiseCall(this.gpu, "embedding scale", { step: this.step.uniform, y: this.act.x },
+          { n: c.dim, rowStride: c.dim, workgroupSize: this.tuning.workgroupSize }, { op: "scale", factor: c.embeddingScale })]
+        : []),
+    ];
     const typicalDecode = { numTokens: 1, numSeqs: 1, numLogitRows: 1, maxContext: Math.min(256, this.config.contextLength), maxSeqTokens: 1, numDecodeSeqs: 1, numSeals: 0 };
-    await this.ensureAttentionScratch(typicalDecode);
+    const [embedCalls, single, batch, argmax] = await settleAll([
+      embed(),
+      this.recordLayerCalls(1),
+      this.recordLayerCalls(this.tuning.prefillTokenTile),
+      argmaxCall(this.gpu, "argmax", { step: this.step.uniform, logits: this.act.logits, ids: this.act.argmaxIds },
+        { vocab: c.vocabSize, workgroupSize: this.tuning.argmaxWorkgroupSize }),
+      this.ensureAttentionScratch(typicalDecode),
+    ]);
+    this.embedCalls = embedCalls;
+    this.layerCalls = { single, batch };
+    this.argmaxCall = argmax;
   }
 
   private async recordLayerCalls(tokenTile: number): Promise<RecordedCalls> {
@@ -425,6 +436,10 @@ export class TransformerModel {
     const quantizeNormed = async (label: string, readers: GpuMatrix[]) =>
       readers.some((w) => int8(w, tuning.fuseNorm)) ? await quantize(label, act.xb, c.dim) : [];
     const layerNorm = async (label: string, weight: GPUBuffer) => (tuning.fuseNorm ? [] : [await norm(label, weight)]);
+    /** The calls of `parts` in order; the parts are recorded concurrently, so their pipelines compile side by side
+     *  (a program requested twice compiles once: createComputeProgram). */
+    const inOrder = async (parts: (KernelCall | KernelCall[] | Promise<KernelCall | KernelCall[]>)[]): Promise<KernelCall[]> =>
+      (await settleAll(parts)).flat();
     const norm = (label: string, weight: GPUBuffer, io: { x?: GPUBuffer; y?: GPUBuffer; gatherLogitRows?: boolean; accumulate?: boolean } = {}) =>
       rmsnormCall(
         gpu,
@@ -435,76 +450,78 @@ export class TransformerModel {
     const bias = async (label: string, b: GPUBuffer | undefined, y: BufferBinding, n: number): Promise<KernelCall[]> =>
       b ? [await pointwiseCall(gpu, label, { step: step.uniform, y }, { n, rowStride: n, workgroupSize: wg }, { op: "bias", bias: b })] : [];
     /** y = W·x [+ b] added to the residual stream, directly or through the output's post-norm. */
-    const intoResidual = async (l: number, what: string, w: GpuMatrix, x: GPUBuffer, b: GPUBuffer | undefined, postNorm: GPUBuffer | undefined) => {
-      if (!postNorm) return [...(await mm(w, x, act.x, c.dim, true)), ...(await bias(`layer ${l} ${what} bias`, b, act.x, c.dim))];
+    const intoResidual = (l: number, what: string, w: GpuMatrix, x: GPUBuffer, b: GPUBuffer | undefined, postNorm: GPUBuffer | undefined) => {
+      if (!postNorm) return inOrder([mm(w, x, act.x, c.dim, true), bias(`layer ${l} ${what} bias`, b, act.x, c.dim)]);
       const projected = act.projected!;
-      return [
-        ...(await mm(w, x, projected, c.dim, false)),
-        ...(await bias(`layer ${l} ${what} bias`, b, projected, c.dim)),
-        await norm(`layer ${l} ${what} post-norm`, postNorm, { x: projected, y: act.x, accumulate: true }),
-      ];
+      return inOrder([
+        mm(w, x, projected, c.dim, false),
+        bias(`layer ${l} ${what} bias`, b, projected, c.dim),
+        norm(`layer ${l} ${what} post-norm`, postNorm, { x: projected, y: act.x, accumulate: true }),
+      ]);
     };
     // RoPE in the KV append's dispatch (tuning.ropeInAppend): normal pairs, and a K section the seal does not read first.
     const ropeInAppend = tuning.ropeInAppend && arch.rope === "normal" && !isQuantized(this.kvPool.settings.format.k.type);
     // A fused q/k/v matmul writes into the step's k, v and q rows of one buffer (offsets in floats).
     const qkvOutput: QkvOutput = { qRows: qDim, kvRows: kvDim, qBase: act.q.offset / 4, kBase: 0, vBase: act.kvNew.vOffsetBytes / 4 };
-    const beforeAttention: KernelCall[][] = [];
-    const afterAttention: KernelCall[][] = [];
-    for (const [l, layer] of weights.layers.entries()) {
+    const layerCalls = weights.layers.map((layer, l) => {
       const kvPool = this.kvPool.layerBindings[l]!;
-      beforeAttention.push([
-        ...(await layerNorm(`layer ${l} attention norm`, layer.attnNorm)),
-        ...(await quantizeNormed(`layer ${l} quantize attention input`, layer.qkv)),
-        ...(layer.qkv.length === 1
-          ? await normedMm(layer.qkv[0], layer.attnNorm, act.kvNew.buffer, 0, undefined, qkvOutput)
-          : [
-            ...(await normedMm(layer.qkv[0], layer.attnNorm, act.q, qDim)),
-            ...(await normedMm(layer.qkv[1], layer.attnNorm, act.k, kvDim)),
-            ...(await normedMm(layer.qkv[2], layer.attnNorm, act.v, kvDim)),
+      const before = inOrder([
+        layerNorm(`layer ${l} attention norm`, layer.attnNorm),
+        quantizeNormed(`layer ${l} quantize attention input`, layer.qkv),
+        layer.qkv.length === 1
+          ? normedMm(layer.qkv[0], layer.attnNorm, act.kvNew.buffer, 0, undefined, qkvOutput)
+          : inOrder([
+            normedMm(layer.qkv[0], layer.attnNorm, act.q, qDim),
+            normedMm(layer.qkv[1], layer.attnNorm, act.k, kvDim),
+            normedMm(layer.qkv[2], layer.attnNorm, act.v, kvDim),
           ]),
-        ...(await bias(`layer ${l} q bias`, layer.biases.get("attn_q.bias"), act.q, qDim)),
-        ...(await bias(`layer ${l} k bias`, layer.biases.get("attn_k.bias"), act.k, kvDim)),
-        ...(await bias(`layer ${l} v bias`, layer.biases.get("attn_v.bias"), act.v, kvDim)),
-        ...(arch.qkNorm
-          ? [await headNormCall(gpu, `layer ${l} q/k norm`, { step: step.uniform, q: act.q, k: act.k, qNorm: layer.qNorm!, kNorm: layer.kNorm! },
-            { qHeads: c.qHeads, kvHeads: c.kvHeads, headDim: c.headDim, eps: c.rmsEps, workgroupSize: tuning.reduceWorkgroupSize })]
-          : []),
-        ...(ropeInAppend ? [] : [await ropeCall(gpu, `layer ${l} rope`, { step: step.uniform, cosSin: step.cosSin[c.layerRope[l]!]!, q: act.q, k: act.k },
-          { qHeads: c.qHeads, kvHeads: c.kvHeads, headDim: c.headDim, ropeDim: c.ropeDim, neox: arch.rope === "neox", workgroupSize: wg })]),
-        ...(await kvSealCalls(gpu, `layer ${l} kv seal`,
+        bias(`layer ${l} q bias`, layer.biases.get("attn_q.bias"), act.q, qDim),
+        bias(`layer ${l} k bias`, layer.biases.get("attn_k.bias"), act.k, kvDim),
+        bias(`layer ${l} v bias`, layer.biases.get("attn_v.bias"), act.v, kvDim),
+        arch.qkNorm
+          ? headNormCall(gpu, `layer ${l} q/k norm`, { step: step.uniform, q: act.q, k: act.k, qNorm: layer.qNorm!, kNorm: layer.kNorm! },
+            { qHeads: c.qHeads, kvHeads: c.kvHeads, headDim: c.headDim, eps: c.rmsEps, workgroupSize: tuning.reduceWorkgroupSize })
+          : [],
+        ropeInAppend ? [] : ropeCall(gpu, `layer ${l} rope`, { step: step.uniform, cosSin: step.cosSin[c.layerRope[l]!]!, q: act.q, k: act.k },
+          { qHeads: c.qHeads, kvHeads: c.kvHeads, headDim: c.headDim, ropeDim: c.ropeDim, neox: arch.rope === "neox", workgroupSize: wg }),
+        kvSealCalls(gpu, `layer ${l} kv seal`,
           { step: step.uniform, seqs: step.seqs, blockTables: step.blockTables, seals: step.seals, k: act.k, v: act.v, kvPool },
-          { ...this.kvPool.kernelShape, workgroupSize: wg })),
-        await kvAppendCall(gpu, `layer ${l} kv append`,
+          { ...this.kvPool.kernelShape, workgroupSize: wg }),
+        kvAppendCall(gpu, `layer ${l} kv append`,
           { step: step.uniform, tokens: step.tokens, seqs: step.seqs, k: act.k, v: act.v, kvPool, blockTables: step.blockTables },
           { ...this.kvPool.kernelShape, workgroupSize: wg },
           ropeInAppend ? { q: act.q, cosSin: step.cosSin[c.layerRope[l]!]!, qHeads: c.qHeads, ropeDim: c.ropeDim } : undefined),
       ]);
-      afterAttention.push([
-        ...(await intoResidual(l, "attention output", layer.wo, act.att, layer.biases.get("attn_output.bias"), layer.postAttentionNorm)),
-        ...(await layerNorm(`layer ${l} ffn norm`, layer.ffnNorm)),
-        ...(await quantizeNormed(`layer ${l} quantize ffn input`, layer.gateUp)),
-        ...(layer.gateUp.length === 1
-          ? await normedMm(layer.gateUp[0], layer.ffnNorm, act.gate, c.ffnDim, "paired")
-          : [
-            ...(await normedMm(layer.gateUp[0], layer.ffnNorm, act.gate, c.ffnDim)),
-            ...(tuning.fuseGlu
-              ? await normedMm(layer.gateUp[1], layer.ffnNorm, act.gate, c.ffnDim, "glu")
-              : [
-                ...(await normedMm(layer.gateUp[1], layer.ffnNorm, act.up, c.ffnDim)),
-                await gluCall(gpu, `layer ${l} glu`, { step: step.uniform, up: act.up, gate: act.gate }, { ffnDim: c.ffnDim, activation: arch.activation, workgroupSize: wg }),
+      const after = inOrder([
+        intoResidual(l, "attention output", layer.wo, act.att, layer.biases.get("attn_output.bias"), layer.postAttentionNorm),
+        layerNorm(`layer ${l} ffn norm`, layer.ffnNorm),
+        quantizeNormed(`layer ${l} quantize ffn input`, layer.gateUp),
+        layer.gateUp.length === 1
+          ? normedMm(layer.gateUp[0], layer.ffnNorm, act.gate, c.ffnDim, "paired")
+          : inOrder([
+            normedMm(layer.gateUp[0], layer.ffnNorm, act.gate, c.ffnDim),
+            tuning.fuseGlu
+              ? normedMm(layer.gateUp[1], layer.ffnNorm, act.gate, c.ffnDim, "glu")
+              : inOrder([
+                normedMm(layer.gateUp[1], layer.ffnNorm, act.up, c.ffnDim),
+                gluCall(gpu, `layer ${l} glu`, { step: step.uniform, up: act.up, gate: act.gate }, { ffnDim: c.ffnDim, activation: arch.activation, workgroupSize: wg }),
               ]),
           ]),
-        ...(await intoResidual(l, "ffn output", layer.wDown, act.gate, undefined, layer.postFfnNorm)),
+        intoResidual(l, "ffn output", layer.wDown, act.gate, undefined, layer.postFfnNorm),
       ]);
-    }
-    const head = [
-      await norm("output norm", weights.outputNorm, { gatherLogitRows: true }),
-      ...(await mm(weights.output, act.xLogits, act.logits, c.vocabSize, false, true)),
-      ...(c.finalSoftcap > 0
-        ? [await pointwiseCall(gpu, "final logit softcap", { step: step.uniform, y: act.logits }, { n: c.vocabSize, rowStride: c.vocabSize, workgroupSize: wg },
-          { op: "softcap", cap: c.finalSoftcap })]
-        : []),
-    ];
+      return settleAll([before, after]);
+    });
+    const headCalls = inOrder([
+      norm("output norm", weights.outputNorm, { gatherLogitRows: true }),
+      mm(weights.output, act.xLogits, act.logits, c.vocabSize, false, true),
+      c.finalSoftcap > 0
+        ? pointwiseCall(gpu, "final logit softcap", { step: step.uniform, y: act.logits }, { n: c.vocabSize, rowStride: c.vocabSize, workgroupSize: wg },
+          { op: "softcap", cap: c.finalSoftcap })
+        : [],
+    ]);
+    const [layers, head] = await settleAll([settleAll(layerCalls), headCalls]);
+    const beforeAttention = layers.map(([before]) => before);
+    const afterAttention = layers.map(([, after]) => after);
     return { beforeAttention, afterAttention, head };
   }
 
@@ -814,4 +831,14 @@ async function allocateActivations(gpu: GpuContext, c: ModelConfig, maxTokens: n
     argmaxIds: await buffer("argmax ids", maxLogitRows),
     argmaxReadback,
   };
+}
+
+/**
+ * Promise.all that waits for every promise before it throws the first failure (in order): no part of a model's
+ * load goes on compiling or allocating after the load has failed and its buffers were freed.
+ */
+async function settleAll<T extends readonly unknown[] | []>(promises: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const results = await Promise.allSettled(promises);
+  for (const result of results) if (result.status === "rejected") throw result.reason;
+  return results.map((result) => (result as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
 }
