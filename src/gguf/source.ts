@@ -54,8 +54,12 @@ export function blobSource(blob: Blob, name = (blob as File).name ?? "blob"): By
 /**
  * A URL read with HTTP range requests. When the server ignores ranges (200 instead of 206), the whole
  * body is streamed once into memory, reporting progress, and served from there.
+ * `readAhead` (bytes; 0 by default): a read fetches at least that many bytes from its offset and later reads inside
+ * them are served from memory — for a model's load, whose reads are many (every tensor, norm vectors of a few KB)
+ * and near each other: a request costs milliseconds whatever its size (stories260K-shape reads of 1 MiB moved
+ * 144 MB in 2.1 s, of 32 MiB in 0.5 s). Left at 0 for header-only readers (the estimator), which read kilobytes.
  */
-export async function urlSource(url: string, onProgress?: ProgressCallback): Promise<ByteSource> {
+export async function urlSource(url: string, onProgress?: ProgressCallback, readAhead = 0): Promise<ByteSource> {
   let probe: Response;
   try {
     probe = await fetch(url, { headers: { Range: "bytes=0-0" } });
@@ -72,23 +76,32 @@ export async function urlSource(url: string, onProgress?: ProgressCallback): Pro
     await probe.body?.cancel();
     const size = Number(totalFromRange);
     let loaded = 0;
+    const fetchRange = async (offset: number, length: number): Promise<Uint8Array> => {
+      const response = await fetch(url, { headers: { Range: `bytes=${offset}-${offset + length - 1}` } });
+      if (response.status !== 206) {
+        throw new GgufError("source_error", `${url}: range request answered HTTP ${response.status}`);
+      }
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      if (bytes.byteLength !== length) {
+        throw new GgufError("truncated", `${url}: asked for ${length} bytes at ${offset}, got ${bytes.byteLength}`);
+      }
+      loaded += length;
+      onProgress?.(Math.min(loaded, size), size);
+      return bytes;
+    };
+    let window: { offset: number; bytes: Uint8Array } | undefined; // the last read-ahead
     const source: ByteSource = {
       name: url,
       size,
       async read(offset, length) {
         checkRange(source, offset, length);
         if (length === 0) return new Uint8Array(0);
-        const response = await fetch(url, { headers: { Range: `bytes=${offset}-${offset + length - 1}` } });
-        if (response.status !== 206) {
-          throw new GgufError("source_error", `${url}: range request answered HTTP ${response.status}`);
+        if (readAhead <= length) return fetchRange(offset, length);
+        if (!window || offset < window.offset || offset + length > window.offset + window.bytes.byteLength) {
+          window = { offset, bytes: await fetchRange(offset, Math.min(readAhead, size - offset)) };
         }
-        const bytes = new Uint8Array(await response.arrayBuffer());
-        if (bytes.byteLength !== length) {
-          throw new GgufError("truncated", `${url}: asked for ${length} bytes at ${offset}, got ${bytes.byteLength}`);
-        }
-        loaded += length;
-        onProgress?.(Math.min(loaded, size), size);
-        return bytes;
+        const at = offset - window.offset;
+        return window.bytes.slice(at, at + length); // a copy: the caller may keep or modify it
       },
     };
     return source;
