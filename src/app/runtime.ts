@@ -112,9 +112,6 @@ export interface KvReport {
 }
 
 /** The progress line's words for the library's load phases. */
-/** Bytes a model load's range request fetches at least (gguf/source.ts urlSource). */
-const LOAD_READ_AHEAD = 32 << 20;
-
 const PHASE_WORDS: Record<LoadPhase, string> = { download: "downloading", verify: "verifying", upload: "loading weights", compile: "compiling" };
 
 export class Runtime {
@@ -178,9 +175,8 @@ export class Runtime {
     const info = await core.loadModel(
       {
         name: request.url ?? "model bytes",
-        // The harness serves the file next to the page: read by range requests as tensors load (32 MiB at a
-        // time: one request per many tensors), not cached.
-        open: async () => (request.bytes ? bytesSource(request.bytes, "model bytes") : urlSource(request.url!, undefined, LOAD_READ_AHEAD)),
+        // The harness serves the file next to the page: read by range requests as tensors load, not cached.
+        open: async () => (request.bytes ? bytesSource(request.bytes, "model bytes") : urlSource(request.url!)),
         options: request.options ?? {},
       },
       (progress) => this.emit({ type: "progress", message: PHASE_WORDS[progress.phase], fraction: progress.fraction }),

@@ -15,7 +15,7 @@ import { runScheduler, type ExhaustionPolicy, type SchedulerStats, type StopReas
 import { acquireGpu, type AdapterDescription, type GpuContext, type GpuLimits } from "../gpu/device.js";
 import type { MemorySnapshot } from "../gpu/memory.js";
 import { readGgufHeader } from "../gguf/reader.js";
-import { blobSource, type ByteSource } from "../gguf/source.js";
+import { blobSource, readAhead, type ByteSource } from "../gguf/source.js";
 import type { GgufHeader } from "../gguf/types.js";
 import { TransformerModel, type ModelLoadOptions } from "../model/forward.js";
 import { parseKvSection } from "../kv/formats.js";
@@ -193,6 +193,9 @@ function modelOptionsOf(request: CoreLoadRequest): Omit<ModelLoadOptions, "onPro
   };
 }
 
+/** A model's load reads its file at least this many bytes at a time (gguf/source.ts readAhead). */
+const LOAD_READ_AHEAD = 32 << 20;
+
 const perSecond = (tokens: number, ms: number) => (ms > 0 ? tokens / (ms / 1000) : 0);
 
 export class EngineCore {
@@ -229,7 +232,7 @@ export class EngineCore {
       throw new NoWebGpuError(error.message);
     });
     try {
-      const source = await toLoad.open(onProgress);
+      const source = readAhead(await toLoad.open(onProgress), LOAD_READ_AHEAD);
       const header = await readGgufHeader(source);
       const tokenizer = createTokenizer(header);
       const total = header.tensors.reduce((n, t) => n + t.byteLength, 0);

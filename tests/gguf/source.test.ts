@@ -1,4 +1,4 @@
-// urlSource against a static server with Range support: exact bytes for every read, and with a read-ahead the
+// urlSource against a static server with Range support: exact bytes for every read; and readAhead over it, the
 // number of requests (a model's load reads hundreds of tensors and norm vectors; each request costs milliseconds).
 
 import { randomBytes } from "node:crypto";
@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { urlSource } from "../../src/gguf/source.js";
+import { bytesSource, readAhead, urlSource } from "../../src/gguf/source.js";
 import { startStaticServer, type StaticServer } from "../helpers/static-server.js";
 
 const SIZE = 300_000;
@@ -37,8 +37,8 @@ describe("urlSource", () => {
     expect(server.requestsFor("/file.bin").length - before).toBe(READS.filter(([, length]) => length > 0).length);
   });
 
-  it("with a read-ahead of 64 KB: reads inside the last window make no request, the bytes are the same", async () => {
-    const source = await urlSource(url, undefined, 64_000);
+  it("read ahead 64 KB at a time: reads inside the last window make no request, the bytes are the same", async () => {
+    const source = readAhead(await urlSource(url), 64_000);
     const before = server.requestsFor("/file.bin").length;
     for (const [offset, length] of READS) expect(await source.read(offset, length)).toEqual(bytes.subarray(offset, offset + length));
     const ranges = server.requestsFor("/file.bin").slice(before).map((r) => r.range);
@@ -48,14 +48,13 @@ describe("urlSource", () => {
   });
 
   it("a read past the end is a truncation error naming the file, with or without read-ahead", async () => {
-    for (const readAhead of [0, 64_000]) {
-      const source = await urlSource(url, undefined, readAhead);
+    for (const source of [await urlSource(url), readAhead(await urlSource(url), 64_000), readAhead(bytesSource(bytes, "file.bin"), 64_000)]) {
       await expect(source.read(SIZE - 5, 10)).rejects.toThrow(/file truncated: needed bytes 299995\.\.300005 but the file has 300000 bytes/);
     }
   });
 
   it("returned bytes are the caller's: changing them does not change a later read from the same window", async () => {
-    const source = await urlSource(url, undefined, 64_000);
+    const source = readAhead(await urlSource(url), 64_000);
     const first = await source.read(10, 20);
     first.fill(0);
     expect(await source.read(10, 20)).toEqual(bytes.subarray(10, 30));
