@@ -279,16 +279,24 @@ export class TransformerModel {
       }, () => {
         for (const [i, part] of parts.entries()) loadedBytes += (tensors[i]!.byteLength * part.rows) / tensors[i]!.dims[1]!;
         progress(`loading ${name}`, loadedBytes / totalBytes);
+      }, (first) => {
+        // the file offset of the chunk's first row: in its part (stacked), or in the first part (interleaved)
+        const i = order === "stacked" ? Math.max(0, firstPlace.findLastIndex((place) => place <= first)) : 0;
+        const row = order === "stacked" ? first - firstPlace[i]! : Math.floor(first / 2);
+        return tensors[i]!.offset + (parts[i]!.firstRow + row) * rowBytes;
       });
     };
     /** A matrix, or rows [firstRow, firstRow + rowCount) of it as a matrix of its own (fused tensors). */
     const matrix = (name: string, part?: { label: string; firstRow: number; rowCount: number }): Promise<GpuMatrix> =>
       combinedMatrix(name, [{ name, firstRow: part?.firstRow ?? 0, rows: part?.rowCount ?? header.tensorByName.get(name)!.dims[1]! }], "stacked",
         part ? `${name}[${part.label}]` : name);
-    const vector = async (name: string): Promise<GPUBuffer> => {
-      const uploaded = await uploader.vector(name, await values(name));
-      loadedBytes += header.tensorByName.get(name)!.byteLength;
-      return uploaded;
+    const vector = (name: string): Promise<GPUBuffer> => {
+      const tensor = header.tensorByName.get(name)!;
+      return uploader.allocateVector(name, tensor.elementCount, tensor.offset, async () => {
+        const read = await values(name);
+        loadedBytes += tensor.byteLength;
+        return read;
+      });
     };
 
     const embedding = await matrix("token_embd.weight");

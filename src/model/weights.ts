@@ -46,8 +46,8 @@ export class WeightUploader {
     return rowsPerChunk(type, cols, this.maxChunkBytes);
   }
 
-  /** The chunks' writes that allocateMatrix queued, in order; fill() runs them. */
-  private readonly pendingFills: (() => Promise<void>)[] = [];
+  /** The writes allocateMatrix and allocateVector queued; fill() runs them in file order. */
+  private readonly pendingFills: { fileOffset: number; write: () => Promise<void> }[] = [];
 
   /** A matrix allocated and filled now. */
   async matrix(
@@ -65,6 +65,7 @@ export class WeightUploader {
   /**
    * A matrix whose buffers are allocated now (their sizes follow from type, rows and cols) and written by fill():
    * its rows read by `readRows`, packed into the GPU layout, then `filled` once its last chunk is written.
+   * `fileOffsetOf(row)`: where a chunk starting at that row is read from, to order the fills (default: queue order).
    */
   async allocateMatrix(
     name: string,
@@ -73,11 +74,13 @@ export class WeightUploader {
     cols: number,
     readRows: (firstRow: number, rowCount: number) => Promise<Uint8Array>,
     filled: () => void = () => undefined,
+    fileOffsetOf: (firstRow: number) => number = () => this.pendingFills.length,
   ): Promise<GpuMatrix> {
     const chunkRows = this.rowsPerChunk(type, cols);
     const rowBytes = weightRowBytes(type, cols);
     const chunks: GpuMatrixChunk[] = [];
     let bytes = 0;
+    let unwritten = Math.ceil(rows / chunkRows);
     for (let rowOffset = 0; rowOffset < rows; rowOffset += chunkRows) {
       const count = Math.min(chunkRows, rows - rowOffset);
       const label = chunks.length === 0 && count === rows ? name : `${name}[rows ${rowOffset}..${rowOffset + count}]`;
@@ -88,28 +91,41 @@ export class WeightUploader {
       const scales = scaleBytes > 0 ? await this.gpu.memory.allocate("weights", `${label}.scales`, scaleBytes, this.usage) : await this.placeholderBuffer();
       bytes += dataBytes + scaleBytes;
       chunks.push({ rowOffset, rows: count, data, scales });
-      const last = rowOffset + count >= rows;
-      this.pendingFills.push(async () => {
-        const packed = packRows(type, await readRows(rowOffset, count), count, cols);
-        if (packed.data.byteLength !== dataBytes || (packed.scales?.byteLength ?? 0) !== scaleBytes) {
-          throw new Error(`${label}: packed ${packed.data.byteLength} + ${packed.scales?.byteLength ?? 0} bytes, allocated ${dataBytes} + ${scaleBytes}`);
-        }
-        this.gpu.memory.write(data, packed.data);
-        if (packed.scales) this.gpu.memory.write(scales, packed.scales);
-        if (last) filled();
+      this.pendingFills.push({
+        fileOffset: fileOffsetOf(rowOffset),
+        write: async () => {
+          const packed = packRows(type, await readRows(rowOffset, count), count, cols);
+          if (packed.data.byteLength !== dataBytes || (packed.scales?.byteLength ?? 0) !== scaleBytes) {
+            throw new Error(`${label}: packed ${packed.data.byteLength} + ${packed.scales?.byteLength ?? 0} bytes, allocated ${dataBytes} + ${scaleBytes}`);
+          }
+          this.gpu.memory.write(data, packed.data);
+          if (packed.scales) this.gpu.memory.write(scales, packed.scales);
+          if (--unwritten === 0) filled();
+        },
       });
     }
     return { name, type, rows, cols, chunks, bytes };
   }
 
-  /** Writes every matrix chunk allocateMatrix queued, in the order queued. */
-  async fill(): Promise<void> {
-    while (this.pendingFills.length > 0) await this.pendingFills.shift()!();
+  /** An F32 vector (norm weights) of `elements` values, allocated now and written by fill() from `read()`. */
+  async allocateVector(name: string, elements: number, fileOffset: number, read: () => Promise<Float32Array>): Promise<GPUBuffer> {
+    const buffer = await this.gpu.memory.allocate("weights", name, elements * 4, this.usage);
+    this.pendingFills.push({
+      fileOffset,
+      write: async () => {
+        const values = await read();
+        if (values.length !== elements) throw new Error(`${name}: read ${values.length} values, allocated ${elements}`);
+        this.gpu.memory.write(buffer, values);
+      },
+    });
+    return buffer;
   }
 
-  /** An F32 vector (norm weights). */
-  async vector(name: string, values: Float32Array): Promise<GPUBuffer> {
-    return this.gpu.memory.allocateWith("weights", name, values, this.usage);
+  /** Writes everything allocateMatrix and allocateVector queued, in file order (reads then move forward through the
+   *  file, as a read-ahead source wants; equal offsets keep their queue order). */
+  async fill(): Promise<void> {
+    const queued = this.pendingFills.splice(0).sort((a, b) => a.fileOffset - b.fileOffset);
+    for (const { write } of queued) await write();
   }
 
   private async placeholderBuffer(): Promise<GPUBuffer> {
