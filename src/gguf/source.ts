@@ -1,5 +1,5 @@
-// Random-access byte sources for GGUF files: memory, Blob/File, and URLs (HTTP range requests).
-// The Node file source lives in node-source.ts so that the page bundle never imports node:fs.
+// Random-access byte sources for GGUF files: memory, Blob/File, and URLs (HTTP range requests), and a read-ahead
+// over any of them (readAhead). The Node file source lives in node-source.ts so that the page bundle never imports node:fs.
 
 import { GgufError } from "./errors.js";
 
@@ -72,26 +72,23 @@ export async function urlSource(url: string, onProgress?: ProgressCallback): Pro
     await probe.body?.cancel();
     const size = Number(totalFromRange);
     let loaded = 0;
-    const fetchRange = async (offset: number, length: number): Promise<Uint8Array> => {
-      const response = await fetch(url, { headers: { Range: `bytes=${offset}-${offset + length - 1}` } });
-      if (response.status !== 206) {
-        throw new GgufError("source_error", `${url}: range request answered HTTP ${response.status}`);
-      }
-      const bytes = new Uint8Array(await response.arrayBuffer());
-      if (bytes.byteLength !== length) {
-        throw new GgufError("truncated", `${url}: asked for ${length} bytes at ${offset}, got ${bytes.byteLength}`);
-      }
-      loaded += length;
-      onProgress?.(Math.min(loaded, size), size);
-      return bytes;
-    };
     const source: ByteSource = {
       name: url,
       size,
       async read(offset, length) {
         checkRange(source, offset, length);
         if (length === 0) return new Uint8Array(0);
-        return fetchRange(offset, length);
+        const response = await fetch(url, { headers: { Range: `bytes=${offset}-${offset + length - 1}` } });
+        if (response.status !== 206) {
+          throw new GgufError("source_error", `${url}: range request answered HTTP ${response.status}`);
+        }
+        const bytes = new Uint8Array(await response.arrayBuffer());
+        if (bytes.byteLength !== length) {
+          throw new GgufError("truncated", `${url}: asked for ${length} bytes at ${offset}, got ${bytes.byteLength}`);
+        }
+        loaded += length;
+        onProgress?.(Math.min(loaded, size), size);
+        return bytes;
       },
     };
     return source;

@@ -1,8 +1,9 @@
 // Uploads weights to the GPU, still quantized (layouts: src/model/weight-layout.ts). A matrix whose bytes
 // exceed one storage binding (maxStorageBufferBindingSize, or a smaller cap for tests) is split into row
 // chunks (whole rows, so whole GGUF blocks), each its own buffers and its own dispatch, so a 1B model loads
-// on an adapter that grants only 128 MiB bindings. A model's load allocates its matrices first and fills them
-// afterwards (allocateMatrix, then fill), so that its kernels compile while the bytes are read and written.
+// on an adapter that grants only 128 MiB bindings. A model's load allocates its matrices and norm vectors first and
+// fills them afterwards in file order (allocateMatrix, allocateVector, then fill), so that its kernels compile while
+// the bytes are read and written.
 
 import type { GpuContext } from "../gpu/device.js";
 import { GGML_TYPE_LAYOUT } from "../gguf/types.js";
