@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { GgmlType } from "../src/gguf/types.js";
 import { BrowserSession } from "../src/harness/session.js";
-import { machineNote, markdownTable, median, modelsDir, scratchDir, writeResults, writeSynthetic } from "./lib.js";
+import { machineNote, markdownTable, median, modelsDir, scratchDir, SMOLLM2_135M_SHAPE, SYNTHETIC_BYTE_TOKENS, writeResults, writeSynthetic } from "./lib.js";
 import { promptTexts, webkvPeer, wllamaPeer, type Measurement, type Peer } from "./peer-runners.js";
 
 const { values } = parseArgs({ options: { rounds: { type: "string" }, before: { type: "string" } } });
@@ -23,12 +23,10 @@ const dir = scratchDir("webkv-cold-");
 
 const PROMPT_TOKENS = 16;
 const DECODE = 8;
-const SYNTHETIC_BYTES: [number, number] = [3, 259]; // <unk>, <s>, </s>, then the byte tokens (src/gguf/synthetic.ts)
-const smolShape = { dim: 576, layers: 30, heads: 9, kvHeads: 3, ffn: 1536, vocab: 49152, contextLength: 8192, tiedOutput: true };
 const models: { name: string; path: () => Promise<string>; byteTokens?: [number, number] }[] = [
   { name: "stories260K F32", path: async () => join(modelsDir, "stories260K.gguf") },
   { name: "stories260K Q8_0", path: async () => join(modelsDir, "stories260K-q8_0.gguf") },
-  { name: "SmolLM2-135M-shape Q8_0", path: () => writeSynthetic(dir, "smol-q8_0", smolShape, GgmlType.Q8_0, 5), byteTokens: SYNTHETIC_BYTES },
+  { name: "SmolLM2-135M-shape Q8_0", path: () => writeSynthetic(dir, "smol-q8_0", SMOLLM2_135M_SHAPE, GgmlType.Q8_0, 5), byteTokens: SYNTHETIC_BYTE_TOKENS },
 ];
 
 /** A peer that runs in a browser session of its own, started (fresh profile) and closed around every run. */

@@ -45,6 +45,13 @@ export function machineNote(adapter: { vendor: string; architecture: string; des
   return `adapter: ${adapter.vendor} ${adapter.architecture} ${adapter.description}`.trim();
 }
 
+/** A synthetic Llama shaped like SmolLM2-135M (dim 576, 30 layers, 9/3 heads, FFN 1536, vocab 49152, tied output). */
+export const SMOLLM2_135M_SHAPE = { dim: 576, layers: 30, heads: 9, kvHeads: 3, ffn: 1536, vocab: 49152, contextLength: 8192, tiedOutput: true } as const;
+
+/** The byte tokens of synthetic vocabularies (src/gguf/synthetic.ts: <unk>, <s>, </s>, then <0x00>…<0xFF>): random
+ *  weights pick them, and their text is not UTF-8, so the wllama peer is asked never to sample them. */
+export const SYNTHETIC_BYTE_TOKENS: [number, number] = [3, 259];
+
 /** Writes a synthetic Llama of `shape` (seeded weights of `weightType`) to dir/name.gguf; returns its path. */
 export async function writeSynthetic(
   dir: string, name: string, shape: SyntheticLlamaShape, weightType: GgmlType, seed: number, types: { embeddingType?: GgmlType } = {},

@@ -31,7 +31,7 @@ import { GgmlType } from "../src/gguf/types.js";
 import { disposeSharedLlama } from "../tests/reference/llamacpp.js";
 import { quantizeWithLlamaCpp } from "../tests/reference/llamacpp-quantize.js";
 import { BrowserSession as Session } from "../src/harness/session.js";
-import { machineNote, markdownTable, median, modelsDir, resultsDir, scratchDir, writeResults, writeSynthetic } from "./lib.js";
+import { machineNote, markdownTable, median, modelsDir, resultsDir, scratchDir, SMOLLM2_135M_SHAPE, SYNTHETIC_BYTE_TOKENS, writeResults, writeSynthetic } from "./lib.js";
 import { barChartSvg } from "./svg-chart.js";
 import { llamaCppPeer, promptTexts, webkvPeer, wllamaPeer, type Measurement, type Peer, type RunState } from "./peer-runners.js";
 
@@ -57,9 +57,6 @@ interface ModelCase {
   webkvOptions?: Record<string, unknown>;
 }
 
-/** Byte tokens of our synthetic vocabularies: <unk>, <s>, </s>, then <0x00>…<0xFF> (src/gguf/synthetic.ts). */
-const SYNTHETIC_BYTES: [number, number] = [3, 259];
-const smolShape = { dim: 576, layers: 30, heads: 9, kvHeads: 3, ffn: 1536, vocab: 49152, contextLength: 8192, tiedOutput: true };
 const llama1bShape = { dim: 2048, layers: 16, heads: 32, kvHeads: 8, ffn: 8192, vocab: 128256, contextLength: 8192, tiedOutput: true, ropeBase: 500000 };
 const smolNote = "synthetic Llama shaped like SmolLM2-135M (dim 576, 30 layers, 9/3 heads, FFN 1536, vocab 49152, tied)";
 const storiesNote = "llama2.c stories260K (context 512: a 384-token prompt, then decode)";
@@ -70,31 +67,31 @@ const models: ModelCase[] = [
   {
     name: "stories260K-shape F32, 8K context", path: () => writeSynthetic(dir, "stories-8k", stories8kShape, GgmlType.F32, 3),
     contexts: quick ? [512, 2048] : [512, 2048, 8000], decode: quick ? 64 : 128,
-    note: "synthetic Llama with stories260K's shape (dim 64, 5 layers, 8/4 heads, FFN 172, vocab 512) and an 8K context", byteTokens: SYNTHETIC_BYTES,
+    note: "synthetic Llama with stories260K's shape (dim 64, 5 layers, 8/4 heads, FFN 172, vocab 512) and an 8K context", byteTokens: SYNTHETIC_BYTE_TOKENS,
   },
   {
     // The long-context target: webkv with int8 KV blocks against wllama's f16 KV, decoding at ~8K tokens.
     name: "stories260K-shape F32, 8K context, webkv int8 KV", path: () => writeSynthetic(dir, "stories-8k", stories8kShape, GgmlType.F32, 3),
-    contexts: [8000], decode: 64, byteTokens: SYNTHETIC_BYTES,
+    contexts: [8000], decode: 64, byteTokens: SYNTHETIC_BYTE_TOKENS,
     note: "the model above at an 8,000-token prompt; webkv keeps K and V in int8 blocks (per-token scales), wllama and llama.cpp in f16",
     webkvOptions: { kvFormat: { k: { type: "int8", grouping: "token" }, v: { type: "int8", grouping: "token" } } },
   },
-  { name: "SmolLM2-135M-shape Q8_0", path: () => writeSynthetic(dir, "smol-q8_0", smolShape, GgmlType.Q8_0, 5), contexts: quick ? [16] : [128, 512, 2048], decode: quick ? 8 : 128, note: smolNote, byteTokens: SYNTHETIC_BYTES },
-  { name: "SmolLM2-135M-shape Q4_0", path: () => writeSynthetic(dir, "smol-q4_0", smolShape, GgmlType.Q4_0, 5), contexts: quick ? [16] : [128, 512, 2048], decode: quick ? 8 : 128, note: smolNote, byteTokens: SYNTHETIC_BYTES },
+  { name: "SmolLM2-135M-shape Q8_0", path: () => writeSynthetic(dir, "smol-q8_0", SMOLLM2_135M_SHAPE, GgmlType.Q8_0, 5), contexts: quick ? [16] : [128, 512, 2048], decode: quick ? 8 : 128, note: smolNote, byteTokens: SYNTHETIC_BYTE_TOKENS },
+  { name: "SmolLM2-135M-shape Q4_0", path: () => writeSynthetic(dir, "smol-q4_0", SMOLLM2_135M_SHAPE, GgmlType.Q4_0, 5), contexts: quick ? [16] : [128, 512, 2048], decode: quick ? 8 : 128, note: smolNote, byteTokens: SYNTHETIC_BYTE_TOKENS },
 ];
 if (!quick) {
   models.push({
     name: "SmolLM2-135M-shape Q4_K_M",
     path: async () => {
-      const f16 = await writeSynthetic(dir, "smol-f16", smolShape, GgmlType.F16, 5);
+      const f16 = await writeSynthetic(dir, "smol-f16", SMOLLM2_135M_SHAPE, GgmlType.F16, 5);
       const out = join(dir, "smol-q4_k_m.gguf");
       await quantizeWithLlamaCpp(f16, out, "Q4_K_M");
       return out;
     },
-    contexts: [128, 512], decode: 128, note: `${smolNote}, quantized by llama.cpp`, byteTokens: SYNTHETIC_BYTES,
+    contexts: [128, 512], decode: 128, note: `${smolNote}, quantized by llama.cpp`, byteTokens: SYNTHETIC_BYTE_TOKENS,
   });
   models.push({
-    name: "Llama-3.2-1B-shape Q4_0", path: () => writeSynthetic(dir, "llama1b-q4_0", llama1bShape, GgmlType.Q4_0, 7), contexts: [128], decode: 32, byteTokens: SYNTHETIC_BYTES,
+    name: "Llama-3.2-1B-shape Q4_0", path: () => writeSynthetic(dir, "llama1b-q4_0", llama1bShape, GgmlType.Q4_0, 7), contexts: [128], decode: 32, byteTokens: SYNTHETIC_BYTE_TOKENS,
     note: "synthetic Llama shaped like Llama-3.2-1B (dim 2048, 16 layers, 32/8 heads, FFN 8192, vocab 128256, tied)",
   });
 }

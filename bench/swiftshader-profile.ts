@@ -23,7 +23,7 @@ import type { LoadResult } from "../src/app/runtime.js";
 import { GgmlType } from "../src/gguf/types.js";
 import { f32, wgslWithConstants, type WgslConstant } from "../src/gpu/pipelines.js";
 import { BrowserSession } from "../src/harness/session.js";
-import { machineNote, markdownTable, median, modelsDir, scratchDir, writeResults, writeSynthetic } from "./lib.js";
+import { machineNote, markdownTable, median, modelsDir, scratchDir, SMOLLM2_135M_SHAPE, SYNTHETIC_BYTE_TOKENS, writeResults, writeSynthetic } from "./lib.js";
 import { promptTexts, webkvPeer, wllamaPeer, type Measurement } from "./peer-runners.js";
 
 const { values } = parseArgs({ options: { rounds: { type: "string" } } });
@@ -160,10 +160,10 @@ interface Micro {
 
 // ---- 2 and 3. webkv's decode step, and wllama beside it -----------------------------------------------------
 
-const smolShape = { dim: 576, layers: 30, heads: 9, kvHeads: 3, ffn: 1536, vocab: 49152, contextLength: 2048, tiedOutput: true };
+const smolShape = { ...SMOLLM2_135M_SHAPE, contextLength: 2048 };
 const models = [
   { name: "stories260K F32", path: async () => join(modelsDir, "stories260K.gguf"), prompt: 32, decode: 64, quantized: false },
-  { name: "SmolLM2-135M-shape Q8_0", path: () => writeSynthetic(dir, "smol-q8_0", smolShape, GgmlType.Q8_0, 5), prompt: 16, decode: 8, byteTokens: [3, 259] as [number, number], quantized: true },
+  { name: "SmolLM2-135M-shape Q8_0", path: () => writeSynthetic(dir, "smol-q8_0", smolShape, GgmlType.Q8_0, 5), prompt: 16, decode: 8, byteTokens: SYNTHETIC_BYTE_TOKENS, quantized: true },
 ];
 
 interface StepProfile {
