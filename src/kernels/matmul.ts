@@ -91,6 +91,9 @@ export type MatmulKernel =
 /** Bytes of a matmul chunk's uniform (matmul_norm.wgsl's MatmulParams: its rows, offsets and epilogue). */
 export const MATMUL_PARAMS_BYTES = 48;
 
+/** What the epilogue does with a row's value: matmul_norm.wgsl's EPILOGUE_* (MatmulParams.epilogue). */
+const EPILOGUE = { store: 0, accumulate: 1, glu: 2, gluPaired: 3, qkv: 4 } as const;
+
 /** Tokens in a tile of the tiled kernel; its rows (64, or 32 where workgroup memory is short) come from the limits. */
 export const TILED_TOKENS = 16;
 
@@ -154,7 +157,8 @@ export async function matmulCalls(
     layoutEntries(["uniform", "uniform", "read", "read", "read", "write", "read"]),
   );
   // What the epilogue does (matmul_norm.wgsl's EPILOGUE_*): a uniform, so one pipeline serves them all.
-  const epilogue = options.gluPaired ? 3 : options.glu ? 2 : qkv ? 4 : options.accumulate ? 1 : 0;
+  const epilogue = options.gluPaired ? EPILOGUE.gluPaired : options.glu ? EPILOGUE.glu : qkv ? EPILOGUE.qkv
+    : options.accumulate ? EPILOGUE.accumulate : EPILOGUE.store;
   const logitRows = options.xRowsAreLogitRows ?? false;
   const calls: KernelCall[] = [];
   for (const chunk of weight.chunks) {
