@@ -12,7 +12,9 @@
 //
 // A run is a small state machine: queued → loading → prefilling → decoding → done | failed (its error kept).
 //   npx tsx bench/peers.ts [--quick] [--rounds 3] [--only <model name part>[,…]] [--resume <records.jsonl>] [--note <text>]
-//                          [--out <name>: bench/results/<name>.json, .md, .svg; default peers or peers-quick]
+//                          [--before <page dir>] [--out <name>: bench/results/<name>.json, .md, .svg; default peers or peers-quick]
+// --before: also run webkv from another build's page (dist/page of an earlier commit, built in a git worktree) as
+// the peer "webkv before", in its own browser session, interleaved with the others: a change's before/after.
 // --resume takes the records (one JSON line per run, as this script prints them on stderr) of an earlier, interrupted
 // invocation on the same machine: models with records there are not run again (each model's peers stay interleaved
 // within one invocation); records keep the invocation they carry (0 when they carry none: an earlier run).
@@ -35,7 +37,7 @@ import { machineNote, markdownTable, median, modelsDir, resultsDir, scratchDir, 
 import { barChartSvg } from "./svg-chart.js";
 import { llamaCppPeer, promptTexts, webkvPeer, wllamaPeer, type Measurement, type Peer, type RunState } from "./peer-runners.js";
 
-const { values } = parseArgs({ options: { quick: { type: "boolean" }, rounds: { type: "string" }, only: { type: "string" }, resume: { type: "string" }, note: { type: "string" }, out: { type: "string" } } });
+const { values } = parseArgs({ options: { quick: { type: "boolean" }, rounds: { type: "string" }, only: { type: "string" }, resume: { type: "string" }, note: { type: "string" }, out: { type: "string" }, before: { type: "string" } } });
 const quick = values.quick ?? false;
 const rounds = Number(values.rounds ?? 3);
 if (!(rounds >= 1)) throw new Error("--rounds must be ≥ 1");
@@ -115,6 +117,7 @@ interface RunRecord extends Partial<Measurement> {
 }
 
 const session = await Session.start({ crossOriginIsolated: true });
+const beforeSession = values.before ? await Session.start({ crossOriginIsolated: true, pageDir: values.before }) : undefined;
 const records: RunRecord[] = values.resume
   ? readFileSync(values.resume, "utf8").split("\n").filter((line) => line.startsWith("{")).map((line) => ({ invocation: 0, ...(JSON.parse(line) as RunRecord) }))
   : [];
@@ -123,6 +126,7 @@ let adapter = { vendor: "", architecture: "", description: "" };
 try {
   const peers: Peer[] = [
     webkvPeer(session, "webkv", {}),
+    ...(beforeSession ? [webkvPeer(beforeSession, "webkv before", {})] : []),
     ...(quick ? [] : [webkvPeer(session, "webkv f16 KV", { kvFormat: { k: { type: "f16", grouping: "token" }, v: { type: "f16", grouping: "token" } } })]),
     ...(quick ? [] : [webkvPeer(session, "webkv unfused", { tuning: { fuseNorm: false, fuseGlu: false } })]),
     wllamaPeer(session, 1),
@@ -136,7 +140,10 @@ try {
     const prompts = await promptTexts(session, path, m.contexts);
     for (const context of m.contexts) {
       for (let round = 1; round <= rounds; round++) {
-        for (const peer of peers.map((p) => (p.name === "webkv" && m.webkvOptions ? webkvPeer(session, "webkv", m.webkvOptions) : p))) {
+        const withOptions = (p: Peer) => (!m.webkvOptions ? p
+          : p.name === "webkv" ? webkvPeer(session, "webkv", m.webkvOptions)
+          : p.name === "webkv before" ? webkvPeer(beforeSession!, "webkv before", m.webkvOptions) : p);
+        for (const peer of peers.map(withOptions)) {
           const record: RunRecord = { invocation: 1, model: m.name, context, peer: peer.name, round, state: "queued" };
           records.push(record);
           try {
@@ -152,6 +159,7 @@ try {
   }
 } finally {
   await session.close();
+  await beforeSession?.close();
   await disposeSharedLlama();
 }
 
@@ -196,13 +204,14 @@ const ratios = models.flatMap((m) => m.contexts.flatMap((context) => peerNames.f
 
 const f = (n: number | undefined, digits = 1) => (n === undefined ? "—" : n.toFixed(digits));
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? "CPU"}; ${machineNote(adapter)}`;
-const json = { quick, rounds, machine, adapter, models: models.map(({ name, contexts, decode, note }) => ({ name, contexts, decode, note })), summaries, ratios, records };
+const json = { quick, rounds, machine, adapter, before: values.before, models: models.map(({ name, contexts, decode, note }) => ({ name, contexts, decode, note })), summaries, ratios, records };
 const markdown = [
   `# webkv vs peers${quick ? " (--quick)" : ""}`,
   "",
   `Machine: ${machine}. No GPU: webkv runs on SwiftShader (Vulkan on the CPU); wllama and llama.cpp on the same CPU cores.`,
   `${rounds} interleaved rounds (every peer once per round, in the order of the table). Rates: median (best); load: median (min).`,
   ...(values.note ? [`Note: ${values.note}`] : []),
+  ...(values.before ? [`"webkv before": webkv from another build's page (${values.before}), in a browser session of its own, same options.`] : []),
   ...(resumedModels.size ? [`Models run by an earlier invocation of this script on this machine (--resume; records marked invocation 0): ${[...resumedModels].join(", ")}.`] : []),
   "webkv: f32 KV unless the model's name says otherwise, its adapter's kernel choices (on SwiftShader: matmuls 4 rows an invocation — shaders/matmul_rows.wgsl —, GLU folded into the up projection, norms not, grouped attention — shaders/attention_flash_grouped.wgsl —, 2 greedy steps in flight); wllama and llama.cpp: their default f16 KV. \"webkv unfused\" turns both fusions off (bench/decode-step.ts compares the variants).",
   "",

@@ -89,6 +89,36 @@ fn bytes4(word: u32) -> vec4<u32> {
   return (vec4<u32>(word) >> vec4<u32>(0u, 8u, 16u, 24u)) & vec4<u32>(0xffu);
 }
 
+// Q8_0 and Q4_0 values without shifts. unpack4xI8 and `word >> vec4(0, 8, 16, 24)` are shifts by a vector, which
+// SwiftShader runs lane by lane; masks, xor, subtraction and conversion run as SIMD (a Q8_0 matrix-vector probe
+// with f32 inputs: 0.47–0.68 vs 0.36–0.40 G weights/s). Each value is cut out in place, v·2^s with s its bit
+// offset, made signed there with integer ops, converted (exact: at most 8 significant bits), and scaled by 2^−s
+// (exact): the same f32 values as the shifts give.
+const BYTE_MASKS = vec4<i32>(0xff, 0xff00, 0xff0000, -0x1000000); // -0x1000000: bits 24–31
+const BYTE_SIGN_BITS = vec4<i32>(0x80, 0x8000, 0x800000, 0); // byte 3 in place is already signed
+const BYTE_SCALES = vec4<f32>(1.0, 1.0 / 256.0, 1.0 / 65536.0, 1.0 / 16777216.0);
+const LOW_NIBBLES = vec4<i32>(0xf, 0xf00, 0xf0000, 0xf000000);
+const HIGH_NIBBLES = vec4<i32>(0xf0, 0xf000, 0xf00000, -0x10000000); // -0x10000000: bits 28–31
+const LOW_EIGHTS = vec4<i32>(0x8, 0x800, 0x80000, 0x8000000); // 8 at each low nibble's place
+const HIGH_EIGHTS = vec4<i32>(0x80, 0x8000, 0x800000, -0x80000000); // 8 at each high nibble's place (2^31 wraps)
+
+/// The four bytes of a word as signed int8 values, lowest first: (b ^ 0x80) − 0x80 in place.
+fn int8x4(word: u32) -> vec4<f32> {
+  let in_place = vec4<i32>(bitcast<i32>(word)) & BYTE_MASKS;
+  return vec4<f32>((in_place ^ BYTE_SIGN_BITS) - BYTE_SIGN_BITS) * BYTE_SCALES;
+}
+
+/// Q4_0: the low nibbles of a word's four bytes, less 8 (values 4k … 4k+3 of a block in word k).
+fn q4_low(word: u32) -> vec4<f32> {
+  return vec4<f32>((vec4<i32>(bitcast<i32>(word)) & LOW_NIBBLES) - LOW_EIGHTS) * BYTE_SCALES;
+}
+
+/// Q4_0: the high nibbles, less 8 (values 16+4k … 16+4k+3). The top nibble's 8·2^28 is −2^31 as an i32, and the
+/// subtraction wraps to (n − 8)·2^28 for every n in 0 … 15.
+fn q4_high(word: u32) -> vec4<f32> {
+  return vec4<f32>((vec4<i32>(bitcast<i32>(word)) & HIGH_NIBBLES) - HIGH_EIGHTS) * (BYTE_SCALES / 16.0);
+}
+
 fn iq4nl_levels(q: vec4<u32>) -> vec4<f32> {
   return vec4<f32>(IQ4NL_LEVELS[q.x], IQ4NL_LEVELS[q.y], IQ4NL_LEVELS[q.z], IQ4NL_LEVELS[q.w]);
 }
@@ -292,17 +322,15 @@ fn load_weight_block(row: u32, b: u32) -> array<vec4<f32>, BLOCK_VEC4> {
     let block_index = row * BLOCKS_PER_ROW + b;
     let d = weight_block_scale(block_index);
     for (var j = 0u; j < BLOCK_VEC4; j++) {
-      values[j] = vec4<f32>(unpack4xI8(w_data[block_index * 8u + j])) * d;
+      values[j] = int8x4(w_data[block_index * 8u + j]) * d;
     }
   } else if (WEIGHT_FORMAT == FORMAT_Q4_0) {
     let block_index = row * BLOCKS_PER_ROW + b;
     let d = weight_block_scale(block_index);
     for (var k = 0u; k < 4u; k++) {
       let word = w_data[block_index * 4u + k];
-      let low = vec4<u32>(word, word >> 8u, word >> 16u, word >> 24u) & vec4<u32>(15u);
-      let high = vec4<u32>(word >> 4u, word >> 12u, word >> 20u, word >> 28u) & vec4<u32>(15u);
-      values[k] = (vec4<f32>(low) - 8.0) * d;
-      values[k + 4u] = (vec4<f32>(high) - 8.0) * d;
+      values[k] = q4_low(word) * d;
+      values[k + 4u] = q4_high(word) * d;
     }
   } else {
     let decoded = load_padded_block(row, b);

@@ -23,10 +23,6 @@ fn dot8(w: Block8, x8: Block8) -> f32 {
     + dot(w.v4, x8.v4) + dot(w.v5, x8.v5) + dot(w.v6, x8.v6) + dot(w.v7, x8.v7)) * w.scale;
 }
 
-fn q8x4(word: u32) -> vec4<f32> {
-  return vec4<f32>(unpack4xI8(word));
-}
-
 fn f32x4_at(at: u32) -> vec4<f32> {
   return bitcast<vec4<f32>>(vec4<u32>(w_data[at], w_data[at + 1u], w_data[at + 2u], w_data[at + 3u]));
 }
@@ -55,22 +51,18 @@ fn weight_block8(row: u32, b: u32) -> Block8 {
   if (WEIGHT_FORMAT == FORMAT_Q8_0) {
     let block_index = row * BLOCKS_PER_ROW + b;
     let at = block_index * 8u;
-    return Block8(q8x4(w_data[at]), q8x4(w_data[at + 1u]), q8x4(w_data[at + 2u]), q8x4(w_data[at + 3u]),
-      q8x4(w_data[at + 4u]), q8x4(w_data[at + 5u]), q8x4(w_data[at + 6u]), q8x4(w_data[at + 7u]), weight_block_scale(block_index));
+    return Block8(int8x4(w_data[at]), int8x4(w_data[at + 1u]), int8x4(w_data[at + 2u]), int8x4(w_data[at + 3u]),
+      int8x4(w_data[at + 4u]), int8x4(w_data[at + 5u]), int8x4(w_data[at + 6u]), int8x4(w_data[at + 7u]), weight_block_scale(block_index));
   } else if (WEIGHT_FORMAT == FORMAT_Q4_0) {
     // word k: low nibbles are values 4k..4k+3, high nibbles values 16+4k..16+4k+3 (GGUF order)
     let block_index = row * BLOCKS_PER_ROW + b;
     let at = block_index * 4u;
-    let shifts = vec4<u32>(0u, 8u, 16u, 24u);
-    let w0 = vec4<u32>(w_data[at]) >> shifts;
-    let w1 = vec4<u32>(w_data[at + 1u]) >> shifts;
-    let w2 = vec4<u32>(w_data[at + 2u]) >> shifts;
-    let w3 = vec4<u32>(w_data[at + 3u]) >> shifts;
-    let low = vec4<u32>(15u);
-    let high = vec4<u32>(4u);
-    return Block8(vec4<f32>(w0 & low) - 8.0, vec4<f32>(w1 & low) - 8.0, vec4<f32>(w2 & low) - 8.0, vec4<f32>(w3 & low) - 8.0,
-      vec4<f32>((w0 >> high) & low) - 8.0, vec4<f32>((w1 >> high) & low) - 8.0, vec4<f32>((w2 >> high) & low) - 8.0,
-      vec4<f32>((w3 >> high) & low) - 8.0, weight_block_scale(block_index));
+    let w0 = w_data[at];
+    let w1 = w_data[at + 1u];
+    let w2 = w_data[at + 2u];
+    let w3 = w_data[at + 3u];
+    return Block8(q4_low(w0), q4_low(w1), q4_low(w2), q4_low(w3), q4_high(w0), q4_high(w1), q4_high(w2), q4_high(w3),
+      weight_block_scale(block_index));
   } else if (WEIGHT_FORMAT == FORMAT_F32) {
     let at = row * COLS + b * 32u;
     return Block8(f32x4_at(at), f32x4_at(at + 4u), f32x4_at(at + 8u), f32x4_at(at + 12u),
