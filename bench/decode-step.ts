@@ -1,7 +1,7 @@
 // What a decode step costs, variant against variant, side by side: webkv's kernel variants on the same model,
 // interleaved (A B C … per round, ≥ 3 rounds), decode tok/s median and best, and per decode step the dispatches,
 // awaited CPU↔GPU syncs and bytes read back (the model's counters, src/model/forward.ts StepCounters).
-//   default        the adapter's choices (SwiftShader: GLU folded, norm not, matmuls 4 rows an invocation),
+//   default        the adapter's choices (SwiftShader: GLU folded, norm not, matmuls 4 rows an invocation in decode),
 //                  greedy argmax on the GPU (4 bytes a step)
 //   full logits    the same, keeping the logits (the whole vocabulary row read back, argmax on the CPU)
 //   norm and GLU folded   both fusions (the GPU default)

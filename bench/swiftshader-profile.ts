@@ -283,7 +283,7 @@ const topKinds = (model: string) => {
 const markdown = [
   "# What bounds decode on SwiftShader",
   "",
-  `Machine: ${machine}. ${rounds} interleaved rounds (webkv, webkv with the row kernel, for the quantized model webkv with f32 inputs, wllama 1t) per model; medians. "webkv" runs its matmuls with the rows kernel (4 rows an invocation; for Q8_0 decode with int8 inputs), "row kernel" with the one-row kernel it replaced, "f32 inputs" without int8 inputs (tuning.int8Activations off).`,
+  `Machine: ${machine}. ${rounds} interleaved rounds (webkv, webkv with the row kernel, for the quantized model webkv with f32 inputs, wllama 1t) per model; medians. "webkv" runs its matmuls with the rows kernel (4 rows an invocation in decode, 8 in prefill; for Q8_0 decode with int8 inputs), "row kernel" with the one-row kernel it replaced, "f32 inputs" without int8 inputs (tuning.int8Activations off).`,
   "",
   "## The adapter's floor (raw WGSL kernels, median of 5 submissions)",
   "",

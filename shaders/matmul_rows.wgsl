@@ -98,8 +98,10 @@ fn main(
       }
     }
   } else {
-    // TOKEN_TILE = 4 and ROWS_PER_INVOCATION = 4: acc_r holds row r0+r for the tile's 4 tokens (tail tokens repeat
-    // the last one; never stored).
+    // TOKEN_TILE = 4: acc_r holds row r0+r for the tile's 4 tokens (tail tokens repeat the last one; never stored);
+    // acc4 … acc7 with ROWS_PER_INVOCATION = 8. Each block of x is loaded once for all the invocation's rows, and
+    // on SwiftShader those loads (gathers, the same address in every lane) cost more than the arithmetic: 8 rows
+    // halve them per weight.
     let last_row = params.rows - 1u;
     let t0 = first_token;
     let t1 = min(first_token + 1u, n - 1u);
@@ -109,6 +111,10 @@ fn main(
     var acc1 = vec4<f32>();
     var acc2 = vec4<f32>();
     var acc3 = vec4<f32>();
+    var acc4 = vec4<f32>();
+    var acc5 = vec4<f32>();
+    var acc6 = vec4<f32>();
+    var acc7 = vec4<f32>();
     for (var b = 0u; b < FULL_BLOCKS; b++) {
       if (INT8_X) {
         let x0 = x_int8_block(t0, b);
@@ -119,6 +125,12 @@ fn main(
         acc1 += four_tokens_int8(weight_int8_block(min(r0 + 1u, last_row), b), x0, x1, x2, x3);
         acc2 += four_tokens_int8(weight_int8_block(min(r0 + 2u, last_row), b), x0, x1, x2, x3);
         acc3 += four_tokens_int8(weight_int8_block(min(r0 + 3u, last_row), b), x0, x1, x2, x3);
+        if (ROWS_PER_INVOCATION == 8u) {
+          acc4 += four_tokens_int8(weight_int8_block(min(r0 + 4u, last_row), b), x0, x1, x2, x3);
+          acc5 += four_tokens_int8(weight_int8_block(min(r0 + 5u, last_row), b), x0, x1, x2, x3);
+          acc6 += four_tokens_int8(weight_int8_block(min(r0 + 6u, last_row), b), x0, x1, x2, x3);
+          acc7 += four_tokens_int8(weight_int8_block(min(r0 + 7u, last_row), b), x0, x1, x2, x3);
+        }
         continue;
       }
       let x0 = x_block8(0u, t0, b, scale[0]);
@@ -129,6 +141,12 @@ fn main(
       acc1 += four_tokens(weight_block8(min(r0 + 1u, last_row), b), x0, x1, x2, x3);
       acc2 += four_tokens(weight_block8(min(r0 + 2u, last_row), b), x0, x1, x2, x3);
       acc3 += four_tokens(weight_block8(min(r0 + 3u, last_row), b), x0, x1, x2, x3);
+      if (ROWS_PER_INVOCATION == 8u) {
+        acc4 += four_tokens(weight_block8(min(r0 + 4u, last_row), b), x0, x1, x2, x3);
+        acc5 += four_tokens(weight_block8(min(r0 + 5u, last_row), b), x0, x1, x2, x3);
+        acc6 += four_tokens(weight_block8(min(r0 + 6u, last_row), b), x0, x1, x2, x3);
+        acc7 += four_tokens(weight_block8(min(r0 + 7u, last_row), b), x0, x1, x2, x3);
+      }
     }
     for (var v = 0u; v < TAIL_VEC4; v++) {
       let at = FULL_BLOCKS * 8u + v;
@@ -141,9 +159,15 @@ fn main(
       acc1 += four_tokens_tail(weight_vec4(min(r0 + 1u, last_row), c), x0, x1, x2, x3);
       acc2 += four_tokens_tail(weight_vec4(min(r0 + 2u, last_row), c), x0, x1, x2, x3);
       acc3 += four_tokens_tail(weight_vec4(min(r0 + 3u, last_row), c), x0, x1, x2, x3);
+      if (ROWS_PER_INVOCATION == 8u) {
+        acc4 += four_tokens_tail(weight_vec4(min(r0 + 4u, last_row), c), x0, x1, x2, x3);
+        acc5 += four_tokens_tail(weight_vec4(min(r0 + 5u, last_row), c), x0, x1, x2, x3);
+        acc6 += four_tokens_tail(weight_vec4(min(r0 + 6u, last_row), c), x0, x1, x2, x3);
+        acc7 += four_tokens_tail(weight_vec4(min(r0 + 7u, last_row), c), x0, x1, x2, x3);
+      }
     }
-    let rows = array<vec4<f32>, 4>(acc0, acc1, acc2, acc3);
-    for (var r = 0u; r < 4u; r++) {
+    let rows = array<vec4<f32>, 8>(acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7);
+    for (var r = 0u; r < ROWS_PER_INVOCATION; r++) {
       for (var tt = 0u; tt < 4u; tt++) {
         if (r0 + r < params.rows && first_token + tt < n) {
           store_output(first_token + tt, r0 + r, rows[r][tt]);

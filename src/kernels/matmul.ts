@@ -220,8 +220,10 @@ function kernelShape(gpu: GpuContext, kernel: MatmulKernel, workgroupSize: numbe
   }
   if (kernel.kind === "rows") {
     // The row kernel's rows per workgroup (as many workgroups for the CPU threads to share) with fewer
-    // invocations, but never fewer than a folded norm's lanes.
-    const invocations = Math.max(Math.floor(workgroupSize / kernel.rowsPerInvocation), normLanes, 1);
+    // invocations, but never fewer than a folded norm's lanes, nor than the adapter's smallest subgroup: SwiftShader
+    // runs 4 invocations side by side as one SIMD group, and a workgroup of 2 (8 rows each, of 16) left half its
+    // lanes idle — prefill at half speed.
+    const invocations = Math.max(Math.floor(workgroupSize / kernel.rowsPerInvocation), normLanes, gpu.subgroupMinSize, 1);
     return {
       wgsl: weightsBlock8Wgsl + weightsInt8Wgsl + matmulRowsWgsl, workgroupSize: invocations, rowsPerWorkgroup: kernel.rowsPerInvocation * invocations,
       constants: { ROWS_PER_INVOCATION: kernel.rowsPerInvocation, INT8_X: int8Cols > 0, X_INT8_STRIDE: int8Cols > 0 ? int8RowWords(int8Cols) : 4 },
@@ -234,8 +236,8 @@ function kernelShape(gpu: GpuContext, kernel: MatmulKernel, workgroupSize: numbe
 
 /**
  * The kernel a matmul of this weight and token tile runs when `requested` is asked for: the rows, subgroup and tiled
- * kernels read rows of whole 32-value blocks (float formats: any multiple of 4 values), the rows kernel 1 token (4 or
- * 8 rows an invocation) or a tile of 4 (4 rows); other rows take the row kernel.
+ * kernels read rows of whole 32-value blocks (float formats: any multiple of 4 values), the rows kernel 1 token or a
+ * tile of 4 (4 or 8 rows an invocation); other rows take the row kernel.
  */
 function resolvedKernel(type: GpuWeightType, cols: number, requested: MatmulKernel, tokenTile: number): MatmulKernel {
   const blocksFit = cols % 32 === 0 || (gpuWeightLayout(type) === "float" && cols % 4 === 0);
@@ -243,7 +245,7 @@ function resolvedKernel(type: GpuWeightType, cols: number, requested: MatmulKern
     : !blocksFit ? { kind: "row" }
     : requested.kind !== "rows" ? requested
     : ![1, 4].includes(tokenTile) ? { kind: "row" }
-    : tokenTile === 4 ? { kind: "rows", rowsPerInvocation: 4 } : requested;
+    : requested;
 }
 
 /**

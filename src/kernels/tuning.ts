@@ -110,11 +110,13 @@ export function chooseTuning(gpu: Pick<GpuContext, "limits" | "adapter" | "hasSu
     groupedLanes: 4,
     // SwiftShader: a tree reduction's barriers cost more than scanning the row in one invocation.
     argmaxWorkgroupSize: isCpuAdapter ? 1 : largestPowerOfTwoAtMost(Math.min(128, maxInvocations)),
-    // SwiftShader: 4 rows an invocation, blocks in registers — x loaded once for the rows, weights once for the tile's
-    // tokens (bench/results/swiftshader-profile.md); rows that are not whole 32-value blocks take the row kernel.
+    // SwiftShader: 4 rows an invocation in decode, 8 in prefill, blocks in registers — x loaded once for the rows,
+    // weights once for the tile's tokens (bench/results/swiftshader-profile.md); rows that are not whole 32-value
+    // blocks take the row kernel. Prefill with 8 rows, side by side with 4 (3 interleaved rounds, medians): SmolLM2-
+    // 135M-shape Q8_0 8.4 vs 6.1 tok/s, Q4_0 10.5 vs 7.3, stories260K Q8_0 1171 vs 1024; decode with 8 was no faster.
     // GPUs (never measured on one here: no GPU was available): prefill in tiles of rows × tokens staged in workgroup
     // memory, decode with a row's lanes reading neighbouring blocks. Every variant is tested on SwiftShader.
-    matmul: isCpuAdapter ? { kind: "rows", rowsPerInvocation: 4 } : { kind: "tiled" },
+    matmul: isCpuAdapter ? { kind: "rows", rowsPerInvocation: 8 } : { kind: "tiled" },
     decodeMatmul: isCpuAdapter ? { kind: "rows", rowsPerInvocation: 4 } : gpuDecodeMatmul,
     // SwiftShader: SmolLM2-135M-shape Q8_0 decode 3.1 vs 2.1 tok/s with int8 inputs (bench/results/swiftshader-profile.md; 3.7 vs 2.1 in the run before).
     // Not in prefill: with 4 tokens a tile the f32 path's conversions are shared, and int8 was slower (an A/B run,

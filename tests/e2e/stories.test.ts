@@ -69,7 +69,7 @@ describe("stories260K.gguf in Chromium", () => {
   });
 
   const variants = [
-    { name: "the adapter's choices (SwiftShader: GLU folded, norm not, matmuls 4 rows an invocation)", tuning: {} },
+    { name: "the adapter's choices (SwiftShader: GLU folded, norm not, matmuls 4 rows an invocation in decode, 8 in prefill)", tuning: {} },
     { name: "8 rows an invocation in decode", tuning: { decodeMatmul: { kind: "rows", rowsPerInvocation: 8 } } },
     { name: "one row an invocation (the row kernel, prefill and decode)", tuning: { matmul: { kind: "row" }, decodeMatmul: { kind: "row" } } },
     { name: "norm and GLU folded (the GPU default)", tuning: { fuseNorm: true, fuseGlu: true } },

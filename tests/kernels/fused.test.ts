@@ -145,11 +145,12 @@ describe("cooperative matmul (the GPU variant: lanes of a workgroup share each r
   });
 });
 
-describe("rows matmul (SwiftShader's: 4 or 8 rows an invocation for one token, 4 rows × a tile of 4 tokens; blocks in registers)", () => {
+describe("rows matmul (SwiftShader's: 4 or 8 rows an invocation, for one token or a tile of 4 tokens; blocks in registers)", () => {
   const shapes = [
     { kernel: { kind: "rows", rowsPerInvocation: 4 }, numTokens: 1, tokenTile: 1 },
     { kernel: { kind: "rows", rowsPerInvocation: 8 }, numTokens: 1, tokenTile: 1 },
     { kernel: { kind: "rows", rowsPerInvocation: 4 }, numTokens: 7, tokenTile: 4 }, // a partial last tile
+    { kernel: { kind: "rows", rowsPerInvocation: 8 }, numTokens: 7, tokenTile: 4 },
   ] as const;
   // per format and shape one case: a partial last invocation (37 rows) for one token, accumulating over chunks of
   // 16 rows (70 rows) for the tile of 4

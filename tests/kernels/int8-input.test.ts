@@ -46,6 +46,7 @@ describe("rows matmul with int8 inputs (dot4I8Packed), forced for every shape of
     { kernel: { kind: "rows", rowsPerInvocation: 4 }, numTokens: 1, tokenTile: 1, rows: 37, accumulate: false, chunkRows: 0 },
     { kernel: { kind: "rows", rowsPerInvocation: 8 }, numTokens: 1, tokenTile: 1, rows: 37, accumulate: false, chunkRows: 0 },
     { kernel: { kind: "rows", rowsPerInvocation: 4 }, numTokens: 7, tokenTile: 4, rows: 70, accumulate: true, chunkRows: 16 }, // a partial last tile
+    { kernel: { kind: "rows", rowsPerInvocation: 8 }, numTokens: 7, tokenTile: 4, rows: 70, accumulate: true, chunkRows: 16 },
   ] as const;
   const cases = [GgmlType.Q8_0, GgmlType.Q4_0].flatMap((type) => shapes.map((s) => ({ ...s, type, name: ggmlTypeName(type) })));
   it.each(cases)("$name $kernel.rowsPerInvocation rows/invocation, n=$numTokens tile=$tokenTile, rows=$rows acc=$accumulate chunk rows=$chunkRows", async (c) => {

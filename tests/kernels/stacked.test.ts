@@ -96,6 +96,7 @@ describe("gate and up as one matmul: [Wgate; Wup] interleaved by row, y = act(ga
     { kernel: { kind: "rows", rowsPerInvocation: 4 } as MatmulKernel, numTokens: 1, tokenTile: 1 },
     { kernel: { kind: "rows", rowsPerInvocation: 8 } as MatmulKernel, numTokens: 1, tokenTile: 1 },
     { kernel: { kind: "rows", rowsPerInvocation: 4 } as MatmulKernel, numTokens: 7, tokenTile: 4 }, // a partial last tile
+    { kernel: { kind: "rows", rowsPerInvocation: 8 } as MatmulKernel, numTokens: 7, tokenTile: 4 },
   ];
   const cases = [GgmlType.F32, GgmlType.Q8_0, GgmlType.Q4_0].flatMap((type) =>
     (["silu", "gelu_tanh"] as const).flatMap((activation) =>
