@@ -99,9 +99,9 @@ fn main(
     }
   } else {
     // TOKEN_TILE = 4: acc_r holds row r0+r for the tile's 4 tokens (tail tokens repeat the last one; never stored);
-    // acc4 … acc7 with ROWS_PER_INVOCATION = 8. Each block of x is loaded once for all the invocation's rows, and
-    // on SwiftShader those loads (gathers, the same address in every lane) cost more than the arithmetic: 8 rows
-    // halve them per weight.
+    // acc4 … acc7 with ROWS_PER_INVOCATION = 8. Each block of x is loaded once for all the invocation's rows (on
+    // SwiftShader a gather per value, the same address in every lane), so 8 rows load x half as often per weight:
+    // SwiftShader's prefill default (src/kernels/tuning.ts has the measurement).
     let last_row = params.rows - 1u;
     let t0 = first_token;
     let t1 = min(first_token + 1u, n - 1u);

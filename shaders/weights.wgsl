@@ -90,8 +90,9 @@ fn bytes4(word: u32) -> vec4<u32> {
 }
 
 // Q8_0 and Q4_0 values without shifts. unpack4xI8 and `word >> vec4(0, 8, 16, 24)` are shifts by a vector, which
-// SwiftShader runs lane by lane; masks, xor, subtraction and conversion run as SIMD (a Q8_0 matrix-vector probe
-// with f32 inputs: 0.47–0.68 vs 0.36–0.40 G weights/s). Each value is cut out in place, v·2^s with s its bit
+// SwiftShader runs lane by lane; masks, xor, subtraction and conversion run as SIMD (SwiftShader's prefill, side by
+// side with unpack4xI8: SmolLM2-135M-shape Q8_0 1.23×, Q4_0 1.10×; bench/results/peers-quick-smollm-unpack.md).
+// Each value is cut out in place, v·2^s with s its bit
 // offset, made signed there with integer ops, converted (exact: at most 8 significant bits), and scaled by 2^−s
 // (exact): the same f32 values as the shifts give.
 const BYTE_MASKS = vec4<i32>(0xff, 0xff00, 0xff0000, -0x1000000); // -0x1000000: bits 24–31
