@@ -114,6 +114,7 @@ export function chooseTuning(gpu: Pick<GpuContext, "limits" | "adapter" | "hasSu
     // weights once for the tile's tokens (bench/results/swiftshader-profile.md); rows that are not whole 32-value
     // blocks take the row kernel. Prefill with 8 rows, side by side with 4 (3 interleaved rounds, medians): SmolLM2-
     // 135M-shape Q8_0 8.4 vs 6.1 tok/s, Q4_0 10.5 vs 7.3, stories260K Q8_0 1171 vs 1024; decode with 8 was no faster.
+    // Small matrices keep 4 in prefill (src/model/forward.ts matmulKernelOf: the 8-row pipeline compiles longer).
     // GPUs (never measured on one here: no GPU was available): prefill in tiles of rows × tokens staged in workgroup
     // memory, decode with a row's lanes reading neighbouring blocks. Every variant is tested on SwiftShader.
     matmul: isCpuAdapter ? { kind: "rows", rowsPerInvocation: 8 } : { kind: "tiled" },

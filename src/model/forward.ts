@@ -35,7 +35,7 @@ import { encodeCalls, encodeCallsProfiled, type KernelCall, type StepSizes } fro
 import { kvAppendCall } from "../kernels/kv-append.js";
 import { kvSealCalls } from "../kernels/kv-seal.js";
 import { stepKvRows, stepKvValueOffset } from "../kernels/kv-shape.js";
-import { INT8_INPUT_MIN_WEIGHTS, int8InputApplies, matmulCalls, pairsGateUpRows, type QkvOutput } from "../kernels/matmul.js";
+import { INT8_INPUT_MIN_WEIGHTS, int8InputApplies, matmulCalls, pairsGateUpRows, type MatmulKernel, type QkvOutput } from "../kernels/matmul.js";
 import { int8RowWords, quantizeXCall } from "../kernels/quantize-x.js";
 import { gluCall } from "../kernels/glu.js";
 import { headNormCall } from "../kernels/head-norm.js";
@@ -419,7 +419,7 @@ export class TransformerModel {
     const { gpu, config: c, tuning, act, step, weights } = this;
     const arch = c.description;
     const wg = tuning.workgroupSize;
-    const matmulKernel = tokenTile === 1 ? tuning.decodeMatmul : tuning.matmul;
+    const kernelOf = (w: GpuMatrix) => matmulKernelOf(w, tuning, tokenTile);
     const qDim = c.qHeads * c.headDim;
     const kvDim = c.kvHeads * c.headDim;
     // Int8 inputs (tuning.int8Activations; single-token steps): a matmul whose weights take them reads its input quantized once into
@@ -430,13 +430,13 @@ export class TransformerModel {
     const mm = async (w: GpuMatrix, x: GPUBuffer, y: BufferBinding, yStride: number, accumulate: boolean, logitRows = false) => [
       ...(int8(w) ? await quantize(`quantize ${w.name} input`, x, w.cols, logitRows) : []),
       ...(await matmulCalls(gpu, step.uniform, w, x, y, yStride, {
-        tokenTile, accumulate, xRowsAreLogitRows: logitRows, workgroupSize: wg, kernel: matmulKernel, xInt8: int8(w) ? act.xInt8 : undefined,
+        tokenTile, accumulate, xRowsAreLogitRows: logitRows, workgroupSize: wg, kernel: kernelOf(w), xInt8: int8(w) ? act.xInt8 : undefined,
       })),
     ];
     /** y = W·rmsnorm(x)·g [then act(y_before)·that]: the norm folded into the matmul, or a norm call first (the caller's). */
     const normedMm = (w: GpuMatrix, normWeight: GPUBuffer, y: BufferBinding, yStride: number, glu?: "glu" | "paired", qkvOutput?: QkvOutput) =>
       matmulCalls(gpu, step.uniform, w, tuning.fuseNorm ? act.x : act.xb, y, yStride, {
-        tokenTile, accumulate: false, workgroupSize: wg, kernel: matmulKernel, qkvOutput,
+        tokenTile, accumulate: false, workgroupSize: wg, kernel: kernelOf(w), qkvOutput,
         norm: tuning.fuseNorm ? { weight: normWeight, eps: c.rmsEps, lanes: tuning.reduceWorkgroupSize, perInvocation: tuning.normPerInvocation } : undefined,
         glu: glu ? arch.activation : undefined, gluPaired: glu === "paired", xInt8: int8(w, tuning.fuseNorm) ? act.xInt8 : undefined,
       });
@@ -801,6 +801,20 @@ export function gateUpPaired(tuning: KernelTuning, types: number[], cols: number
   if (!(tuning.fuseGateUp && tuning.fuseGlu) || !types.every((other) => other === type) || !isGpuWeightType(type)) return false;
   return pairsGateUpRows(type, cols, tuning.decodeMatmul, 1) && pairsGateUpRows(type, cols, tuning.matmul, tuning.prefillTokenTile) &&
     2 * ffnDim <= rowsPerChunk(type, cols, maxChunkBytes);
+}
+
+/**
+ * Matrices below this many weights take 4 rows an invocation in prefill where the tuning asks for 8: on SwiftShader
+ * the 8-row pipeline compiles far longer, and a small matrix's prefill does not pay it back (stories260K F32, all of
+ * whose matrices are below: a cold start's load 4.4 s with 8 rows, 2.5 s with 4; bench/results/cold-start.md).
+ */
+const PREFILL_ROWS8_MIN_WEIGHTS = 65536;
+
+/** The matmul kernel of `w` in steps of `tokenTile` tokens: the tuning's decode or prefill kernel (see above). */
+function matmulKernelOf(w: GpuMatrix, tuning: KernelTuning, tokenTile: number): MatmulKernel {
+  const kernel = tokenTile === 1 ? tuning.decodeMatmul : tuning.matmul;
+  return kernel.kind === "rows" && kernel.rowsPerInvocation === 8 && tokenTile > 1 && w.rows * w.cols < PREFILL_ROWS8_MIN_WEIGHTS
+    ? { kind: "rows", rowsPerInvocation: 4 } : kernel;
 }
 
 /** Whether a single-token step's matmul of `w` reads an int8 input: large enough to pay for quantizing it. */
