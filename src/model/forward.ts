@@ -806,7 +806,7 @@ export function gateUpPaired(tuning: KernelTuning, types: number[], cols: number
 /**
  * Matrices below this many weights take 4 rows an invocation in prefill where the tuning asks for 8: on SwiftShader
  * the 8-row pipeline compiles far longer, and a small matrix's prefill does not pay it back (stories260K F32, all of
- * whose matrices are below: a cold start's load 4.4 s with 8 rows, 2.5 s with 4; bench/results/cold-start.md).
+ * whose matrices are below: a cold start's load 4.4 s with 8 rows, 2.5 s with 4, in bench/cold-start.ts side by side).
  */
 const PREFILL_ROWS8_MIN_WEIGHTS = 65536;
 
