@@ -53,6 +53,11 @@ describe("urlSource", () => {
     }
   });
 
+  it("a source in memory is not wrapped: its reads cost nothing, and a window would copy them once more", () => {
+    const memory = bytesSource(bytes, "file.bin");
+    expect(readAhead(memory, 64_000)).toBe(memory);
+  });
+
   it("returned bytes are the caller's: changing them does not change a later read from the same window", async () => {
     const source = readAhead(await urlSource(url), 64_000);
     const first = await source.read(10, 20);
