@@ -66,7 +66,8 @@ export class WeightUploader {
   /**
    * A matrix whose buffers are allocated now (their sizes follow from type, rows and cols) and written by fill():
    * its rows read by `readRows`, packed into the GPU layout, then `filled` once its last chunk is written.
-   * `fileOffsetOf(row)`: where a chunk starting at that row is read from, to order the fills (default: queue order).
+   * `fileOffsetOf(row)`: where a chunk starting at that row is read from, to order the fills (default 0: equal offsets
+   * keep their queue order).
    */
   async allocateMatrix(
     name: string,
@@ -75,7 +76,7 @@ export class WeightUploader {
     cols: number,
     readRows: (firstRow: number, rowCount: number) => Promise<Uint8Array>,
     filled: () => void = () => undefined,
-    fileOffsetOf: (firstRow: number) => number = () => this.pendingFills.length,
+    fileOffsetOf: (firstRow: number) => number = () => 0,
   ): Promise<GpuMatrix> {
     const chunkRows = this.rowsPerChunk(type, cols);
     const rowBytes = weightRowBytes(type, cols);
