@@ -76,11 +76,31 @@ fn attend_group(state: GroupSoftmax, query: GroupQuery, kv: KeyValue) -> GroupSo
   return next;
 }
 
-/// A cached position in a sealed block (for unquantized sections: any cached position).
-fn sealed_kv(block: u32, kv_head: u32, slot: u32) -> KeyValue {
+/// What a channel-grouped section's keys or values share within a block: the scales and (int4) zeros of one KV
+/// head's channels, read once a block rather than at every key (unused for other formats).
+struct ChannelParams {
+  k_scale{d}: vec4<f32>,
+  k_zero{d}: vec4<f32>,
+  v_scale{d}: vec4<f32>,
+  v_zero{d}: vec4<f32>,
+}
+
+fn channel_params(block: u32, kv_head: u32) -> ChannelParams {
+  var params: ChannelParams;
+  if (K_QUANTIZED && !K_TOKEN_GROUPS) { params.k_scale{d} = kv_k_channel_scale4(block, kv_head, {d}u); params.k_zero{d} = kv_k_channel_zero4(block, kv_head, {d}u); }
+  if (V_QUANTIZED && !V_TOKEN_GROUPS) { params.v_scale{d} = kv_v_channel_scale4(block, kv_head, {d}u); params.v_zero{d} = kv_v_channel_zero4(block, kv_head, {d}u); }
+  return params;
+}
+
+/// A cached position in a sealed block (for unquantized sections: any cached position). A token group's scale is
+/// read once for the dims it covers: a new group starts where 4·d is a multiple of the group size (groups are
+/// whole heads joined, or divide a head: src/kv/formats.ts tokenGroupSize).
+fn sealed_kv(block: u32, kv_head: u32, slot: u32, params: ChannelParams) -> KeyValue {
   var kv: KeyValue;
-  kv.k{d} = kv_k_load4(block, kv_head, slot, {d}u);
-  kv.v{d} = kv_v_load4(block, kv_head, slot, {d}u);
+  var k_token = vec2<f32>(0.0);
+  var v_token = vec2<f32>(0.0);
+  if (K_QUANTIZED && K_TOKEN_GROUPS && ({d}u * 4u) % K_GROUP == 0u) { k_token = kv_k_token_params(block, kv_head, slot, {d}u); } kv.k{d} = kv_k_read4(block, kv_head, slot, {d}u, params.k_scale{d}, params.k_zero{d}, k_token);
+  if (V_QUANTIZED && V_TOKEN_GROUPS && ({d}u * 4u) % V_GROUP == 0u) { v_token = kv_v_token_params(block, kv_head, slot, {d}u); } kv.v{d} = kv_v_read4(block, kv_head, slot, {d}u, params.v_scale{d}, params.v_zero{d}, v_token);
   return kv;
 }
 
@@ -110,8 +130,16 @@ fn attend_keys(seq: SeqInfo, kv_head: u32, begin: u32, end: u32, query: GroupQue
   if (K_QUANTIZED || V_QUANTIZED) {
     sealed_end = min(cached_end, kv_sealed_end(seq));
   }
-  for (var j = begin; j < sealed_end; j++) {
-    state = attend_group(state, query, sealed_kv(kv_block_of(seq.block_table_offset, j), kv_head, j % BLOCK_SIZE));
+  // sealed keys a block at a time: its table entry and channel parameters read once
+  var j = begin;
+  while (j < sealed_end) {
+    let block = kv_block_of(seq.block_table_offset, j);
+    let params = channel_params(block, kv_head);
+    let block_start = (j / BLOCK_SIZE) * BLOCK_SIZE;
+    let block_end = min(sealed_end, block_start + BLOCK_SIZE);
+    for (; j < block_end; j++) {
+      state = attend_group(state, query, sealed_kv(block, kv_head, j - block_start, params));
+    }
   }
   if (K_QUANTIZED || V_QUANTIZED) {
     for (var j = max(begin, sealed_end); j < cached_end; j++) {
