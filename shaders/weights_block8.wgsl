@@ -11,16 +11,43 @@
 const FULL_BLOCKS: u32 = COLS / 32u;
 const TAIL_VEC4: u32 = (COLS % 32u) / 4u;
 
-/// 32 values as eight vec4s, times `scale` (a quantized block's d; 1 otherwise).
+/// 32 values as eight vec4s, times `scale` (a quantized block's d; 1 otherwise). An input block read for weights
+/// in place (below) carries in `offset` what its dot product with such a block counts too much; 0 otherwise.
 struct Block8 {
   v0: vec4<f32>, v1: vec4<f32>, v2: vec4<f32>, v3: vec4<f32>,
   v4: vec4<f32>, v5: vec4<f32>, v6: vec4<f32>, v7: vec4<f32>,
   scale: f32,
+  offset: f32,
 }
 
 fn dot8(w: Block8, x8: Block8) -> f32 {
   return (dot(w.v0, x8.v0) + dot(w.v1, x8.v1) + dot(w.v2, x8.v2) + dot(w.v3, x8.v3)
-    + dot(w.v4, x8.v4) + dot(w.v5, x8.v5) + dot(w.v6, x8.v6) + dot(w.v7, x8.v7)) * w.scale;
+    + dot(w.v4, x8.v4) + dot(w.v5, x8.v5) + dot(w.v6, x8.v6) + dot(w.v7, x8.v7) - x8.offset) * w.scale;
+}
+
+// Q8_0 and Q4_0 values in place (BYTES_IN_PLACE, the rows kernel's option): a weight is masked out where it sits
+// in its word, v·2^s (s its bit offset), and converted to f32 as it is — neither made signed nor scaled back —
+// while the input block is scaled by 2^−s instead, once for all the invocation's rows. What the unsigned bytes
+// count too much comes off the block's sum once (Block8.offset):
+//   Q8_0: bytes 0–2 are read as q + 128 (word ^ 0x808080; byte 3 in place is already signed): offset
+//         128·Σ x over bytes 0–2;
+//   Q4_0: low nibbles are n = q + 8: offset 8·Σ x; high nibbles 0–2 too, and the top one is read as q (word ^
+//         2^31): offset 8·Σ x over nibbles 0–2; high nibbles sit 4 bits higher, so their inputs are scaled by 2^−4 more.
+// Exact products of exact values (at most 8 significant bits times a power of two); the sums round a little more
+// than the signed ones (their terms are up to twice as large).
+const IN_PLACE: bool = BYTES_IN_PLACE && (WEIGHT_FORMAT == FORMAT_Q8_0 || WEIGHT_FORMAT == FORMAT_Q4_0);
+const FIRST_THREE = vec4<f32>(1.0, 1.0, 1.0, 0.0);
+
+fn q8_in_place(word: u32) -> vec4<f32> {
+  return vec4<f32>(vec4<i32>(bitcast<i32>(word ^ 0x808080u)) & BYTE_MASKS);
+}
+
+fn q4_low_in_place(word: u32) -> vec4<f32> {
+  return vec4<f32>(vec4<i32>(bitcast<i32>(word)) & LOW_NIBBLES);
+}
+
+fn q4_high_in_place(word: u32) -> vec4<f32> {
+  return vec4<f32>(vec4<i32>(bitcast<i32>(word ^ 0x80000000u)) & HIGH_NIBBLES);
 }
 
 fn f32x4_at(at: u32) -> vec4<f32> {
@@ -51,8 +78,13 @@ fn weight_block8(row: u32, b: u32) -> Block8 {
   if (WEIGHT_FORMAT == FORMAT_Q8_0) {
     let block_index = row * BLOCKS_PER_ROW + b;
     let at = block_index * 8u;
+    if (IN_PLACE) {
+      return Block8(q8_in_place(w_data[at]), q8_in_place(w_data[at + 1u]), q8_in_place(w_data[at + 2u]), q8_in_place(w_data[at + 3u]),
+        q8_in_place(w_data[at + 4u]), q8_in_place(w_data[at + 5u]), q8_in_place(w_data[at + 6u]), q8_in_place(w_data[at + 7u]),
+        weight_block_scale(block_index), 0.0);
+    }
     return Block8(int8x4(w_data[at]), int8x4(w_data[at + 1u]), int8x4(w_data[at + 2u]), int8x4(w_data[at + 3u]),
-      int8x4(w_data[at + 4u]), int8x4(w_data[at + 5u]), int8x4(w_data[at + 6u]), int8x4(w_data[at + 7u]), weight_block_scale(block_index));
+      int8x4(w_data[at + 4u]), int8x4(w_data[at + 5u]), int8x4(w_data[at + 6u]), int8x4(w_data[at + 7u]), weight_block_scale(block_index), 0.0);
   } else if (WEIGHT_FORMAT == FORMAT_Q4_0) {
     // word k: low nibbles are values 4k..4k+3, high nibbles values 16+4k..16+4k+3 (GGUF order)
     let block_index = row * BLOCKS_PER_ROW + b;
@@ -61,30 +93,54 @@ fn weight_block8(row: u32, b: u32) -> Block8 {
     let w1 = w_data[at + 1u];
     let w2 = w_data[at + 2u];
     let w3 = w_data[at + 3u];
+    if (IN_PLACE) {
+      return Block8(q4_low_in_place(w0), q4_low_in_place(w1), q4_low_in_place(w2), q4_low_in_place(w3),
+        q4_high_in_place(w0), q4_high_in_place(w1), q4_high_in_place(w2), q4_high_in_place(w3), weight_block_scale(block_index), 0.0);
+    }
     return Block8(q4_low(w0), q4_low(w1), q4_low(w2), q4_low(w3), q4_high(w0), q4_high(w1), q4_high(w2), q4_high(w3),
-      weight_block_scale(block_index));
+      weight_block_scale(block_index), 0.0);
   } else if (WEIGHT_FORMAT == FORMAT_F32) {
     let at = row * COLS + b * 32u;
     return Block8(f32x4_at(at), f32x4_at(at + 4u), f32x4_at(at + 8u), f32x4_at(at + 12u),
-      f32x4_at(at + 16u), f32x4_at(at + 20u), f32x4_at(at + 24u), f32x4_at(at + 28u), 1.0);
+      f32x4_at(at + 16u), f32x4_at(at + 20u), f32x4_at(at + 24u), f32x4_at(at + 28u), 1.0, 0.0);
   } else if (WEIGHT_FORMAT == FORMAT_F16) {
     let at = (row * COLS + b * 32u) / 2u;
     return Block8(f16x4_at(at), f16x4_at(at + 2u), f16x4_at(at + 4u), f16x4_at(at + 6u),
-      f16x4_at(at + 8u), f16x4_at(at + 10u), f16x4_at(at + 12u), f16x4_at(at + 14u), 1.0);
+      f16x4_at(at + 8u), f16x4_at(at + 10u), f16x4_at(at + 12u), f16x4_at(at + 14u), 1.0, 0.0);
   } else if (WEIGHT_FORMAT == FORMAT_BF16) {
     let at = (row * COLS + b * 32u) / 2u;
     return Block8(bf16x4_at(at), bf16x4_at(at + 2u), bf16x4_at(at + 4u), bf16x4_at(at + 6u),
-      bf16x4_at(at + 8u), bf16x4_at(at + 10u), bf16x4_at(at + 12u), bf16x4_at(at + 14u), 1.0);
+      bf16x4_at(at + 8u), bf16x4_at(at + 10u), bf16x4_at(at + 12u), bf16x4_at(at + 14u), 1.0, 0.0);
   }
   // The other formats (all quantized: 8 vec4s a block; the indices below stay valid when a float row's BLOCK_VEC4 is 1)
   let w = load_weight_block(row, b);
   return Block8(w[0], w[1u % BLOCK_VEC4], w[2u % BLOCK_VEC4], w[3u % BLOCK_VEC4], w[4u % BLOCK_VEC4], w[5u % BLOCK_VEC4],
-    w[6u % BLOCK_VEC4], w[7u % BLOCK_VEC4], 1.0);
+    w[6u % BLOCK_VEC4], w[7u % BLOCK_VEC4], 1.0, 0.0);
 }
 
 /// Block b of token t's input (tile slot tt): staged, normed with `scale`, or raw (matmul_norm.wgsl's x_vec4).
 fn x_block8(tt: u32, t: u32, b: u32, scale: f32) -> Block8 {
   let v = b * 8u;
-  return Block8(x_vec4(tt, t, v, scale), x_vec4(tt, t, v + 1u, scale), x_vec4(tt, t, v + 2u, scale), x_vec4(tt, t, v + 3u, scale),
-    x_vec4(tt, t, v + 4u, scale), x_vec4(tt, t, v + 5u, scale), x_vec4(tt, t, v + 6u, scale), x_vec4(tt, t, v + 7u, scale), 1.0);
+  let x8 = Block8(x_vec4(tt, t, v, scale), x_vec4(tt, t, v + 1u, scale), x_vec4(tt, t, v + 2u, scale), x_vec4(tt, t, v + 3u, scale),
+    x_vec4(tt, t, v + 4u, scale), x_vec4(tt, t, v + 5u, scale), x_vec4(tt, t, v + 6u, scale), x_vec4(tt, t, v + 7u, scale), 1.0, 0.0);
+  if (IN_PLACE) {
+    return placed_input(x8);
+  }
+  return x8;
+}
+
+/// An input block for weights in place: each value scaled by 2^−s of its weight's place, and the offset.
+fn placed_input(x8: Block8) -> Block8 {
+  if (WEIGHT_FORMAT == FORMAT_Q8_0) {
+    let first_three = dot(x8.v0, FIRST_THREE) + dot(x8.v1, FIRST_THREE) + dot(x8.v2, FIRST_THREE) + dot(x8.v3, FIRST_THREE)
+      + dot(x8.v4, FIRST_THREE) + dot(x8.v5, FIRST_THREE) + dot(x8.v6, FIRST_THREE) + dot(x8.v7, FIRST_THREE);
+    return Block8(x8.v0 * BYTE_SCALES, x8.v1 * BYTE_SCALES, x8.v2 * BYTE_SCALES, x8.v3 * BYTE_SCALES,
+      x8.v4 * BYTE_SCALES, x8.v5 * BYTE_SCALES, x8.v6 * BYTE_SCALES, x8.v7 * BYTE_SCALES, 1.0, 128.0 * first_three);
+  }
+  let ones = vec4<f32>(1.0);
+  let low = dot(x8.v0, ones) + dot(x8.v1, ones) + dot(x8.v2, ones) + dot(x8.v3, ones);
+  let high = dot(x8.v4, FIRST_THREE) + dot(x8.v5, FIRST_THREE) + dot(x8.v6, FIRST_THREE) + dot(x8.v7, FIRST_THREE);
+  let high_scales = BYTE_SCALES / 16.0;
+  return Block8(x8.v0 * BYTE_SCALES, x8.v1 * BYTE_SCALES, x8.v2 * BYTE_SCALES, x8.v3 * BYTE_SCALES,
+    x8.v4 * high_scales, x8.v5 * high_scales, x8.v6 * high_scales, x8.v7 * high_scales, 1.0, 8.0 * (low + high));
 }

@@ -6,7 +6,8 @@
 //   Q4_0:  (Σ_j nibble[j]·qx[j] − 8·Σ_j qx[j]) · dw · dx      (nibble = qw + 8, 0 … 15: a non-negative int8)
 //
 // On SwiftShader dot4I8Packed on packed words costs less than unpacking 32 values to f32 (≈ 1.3–1.8× the
-// matvec rate, bench/swiftshader-profile.ts); on GPUs it is a native 4-way int8 dot product (DP4a). Results differ
+// matvec rate, bench/swiftshader-profile.ts), but more than reading the weights in place (weights_block8.wgsl,
+// SwiftShader's default since); on GPUs it is a native 4-way int8 dot product (DP4a). Results differ
 // from the f32 path by the input's quantization (as llama.cpp's CPU matmuls, which quantize their input to q8_0).
 
 /// One token's quantized block: its 32 values in 8 words (values 4k … 4k+3 in word k), d and Σ q.

@@ -83,7 +83,8 @@ export interface QkvOutput {
 
 export type MatmulKernel =
   | { kind: "row" }
-  | { kind: "rows"; rowsPerInvocation: 4 | 8 }
+  /** bytesInPlace: Q8_0/Q4_0 values read where they sit in their words, the input scaled instead (weights_block8.wgsl). */
+  | { kind: "rows"; rowsPerInvocation: 4 | 8; bytesInPlace?: boolean }
   | { kind: "cooperative"; rowsPerWorkgroup: number }
   | { kind: "subgroup"; lanesPerRow: number }
   | { kind: "tiled" };
@@ -148,6 +149,7 @@ export async function matmulCalls(
     NORM_PER_INVOCATION: norm?.perInvocation ?? false,
     EPS: f32(norm?.eps ?? 0),
     GELU_TANH: options.glu === "gelu_tanh",
+    BYTES_IN_PLACE: false,
     ...shape.constants,
   }, shape.directives);
   const program = await createComputeProgram(
@@ -226,8 +228,8 @@ function kernelShape(gpu: GpuContext, kernel: MatmulKernel, workgroupSize: numbe
     const invocations = Math.max(Math.floor(workgroupSize / kernel.rowsPerInvocation), normLanes, gpu.subgroupMinSize, 1);
     return {
       wgsl: weightsBlock8Wgsl + weightsInt8Wgsl + matmulRowsWgsl, workgroupSize: invocations, rowsPerWorkgroup: kernel.rowsPerInvocation * invocations,
-      constants: { ROWS_PER_INVOCATION: kernel.rowsPerInvocation, INT8_X: int8Cols > 0, X_INT8_STRIDE: int8Cols > 0 ? int8RowWords(int8Cols) : 4 },
-      tag: ` rows${kernel.rowsPerInvocation}`,
+      constants: { ROWS_PER_INVOCATION: kernel.rowsPerInvocation, INT8_X: int8Cols > 0, X_INT8_STRIDE: int8Cols > 0 ? int8RowWords(int8Cols) : 4, BYTES_IN_PLACE: kernel.bytesInPlace ?? false },
+      tag: ` rows${kernel.rowsPerInvocation}${kernel.bytesInPlace ? " in place" : ""}`,
     };
   }
   const invocations = Math.max(workgroupSize, normLanes);

@@ -117,12 +117,18 @@ export function chooseTuning(gpu: Pick<GpuContext, "limits" | "adapter" | "hasSu
     // Small matrices keep 4 in prefill (src/model/forward.ts matmulKernelOf: the 8-row pipeline compiles longer).
     // GPUs (never measured on one here: no GPU was available): prefill in tiles of rows × tokens staged in workgroup
     // memory, decode with a row's lanes reading neighbouring blocks. Every variant is tested on SwiftShader.
-    matmul: isCpuAdapter ? { kind: "rows", rowsPerInvocation: 8 } : { kind: "tiled" },
-    decodeMatmul: isCpuAdapter ? { kind: "rows", rowsPerInvocation: 4 } : gpuDecodeMatmul,
-    // SwiftShader: SmolLM2-135M-shape Q8_0 decode 3.1 vs 2.1 tok/s with int8 inputs (bench/results/swiftshader-profile.md; 3.7 vs 2.1 in the run before).
-    // Not in prefill: with 4 tokens a tile the f32 path's conversions are shared, and int8 was slower (an A/B run,
-    // 3 interleaved rounds: 7.7 vs 8.1 tok/s).
-    int8Activations: isCpuAdapter,
+    // SwiftShader also reads Q8_0/Q4_0 bytes in place (shaders/weights_block8.wgsl: no sign fix or scaling per value;
+    // the input scaled instead, once for the invocation's rows). Side by side with int8 inputs (dot4I8Packed, which
+    // SwiftShader emulates per lane), SmolLM2-135M shape, medians of interleaved rounds: Q4_0 decode 3.94 vs 2.69
+    // tok/s, prefill 11.9 vs 8.7 (one page, 5 rounds, every round faster); 4.37 vs 3.78 (two builds' pages, 5
+    // rounds); 4.2 vs 4.1 (bench/results/peers-quick-in-place.md, 3 rounds); Q8_0 decode 3.32 vs 3.09 (f32 inputs
+    // without it: 2.61), 4.3 vs 3.9 in the peers run.
+    matmul: isCpuAdapter ? { kind: "rows", rowsPerInvocation: 8, bytesInPlace: true } : { kind: "tiled" },
+    decodeMatmul: isCpuAdapter ? { kind: "rows", rowsPerInvocation: 4, bytesInPlace: true } : gpuDecodeMatmul,
+    // Int8 inputs (dot4I8Packed) were SwiftShader's decode default before bytes in place: SmolLM2-135M-shape Q8_0
+    // decode 3.1 vs 2.1 tok/s against the f32 inputs of then (bench/results/swiftshader-profile.md). GPUs: DP4a is
+    // native there, but the decode kernels they run (subgroup, cooperative) do not take int8 inputs yet.
+    int8Activations: false,
     // On SwiftShader the folded norm costs more than its dispatch: its barriers turn every matmul workgroup into
     // fibres (bench/results/decode-step-*.md, bench/results/peers-quick.md: prefill ≈ 0.3–0.7×, decode ≈ 0.8×).
     fuseNorm: !isCpuAdapter,

@@ -814,7 +814,7 @@ const PREFILL_ROWS8_MIN_WEIGHTS = 65536;
 function matmulKernelOf(w: GpuMatrix, tuning: KernelTuning, tokenTile: number): MatmulKernel {
   const kernel = tokenTile === 1 ? tuning.decodeMatmul : tuning.matmul;
   return kernel.kind === "rows" && kernel.rowsPerInvocation === 8 && tokenTile > 1 && w.rows * w.cols < PREFILL_ROWS8_MIN_WEIGHTS
-    ? { kind: "rows", rowsPerInvocation: 4 } : kernel;
+    ? { ...kernel, rowsPerInvocation: 4 } : kernel;
 }
 
 /** Whether a single-token step's matmul of `w` reads an int8 input: large enough to pay for quantizing it. */

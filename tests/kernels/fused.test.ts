@@ -160,6 +160,20 @@ describe("rows matmul (SwiftShader's: 4 or 8 rows an invocation, for one token o
   it.each(rowsCases)("$name $kernel.rowsPerInvocation rows/invocation, n=$numTokens tile=$tokenTile, rows=$rows acc=$accumulate chunk rows=$chunkRows", (c) =>
     expectKernelEqualsCpu(c, 31 + c.type, 13));
 
+  // Q8_0 and Q4_0 read in place (weights_block8.wgsl: unsigned bytes and nibbles where they sit, the input scaled
+  // by their places, the excess taken off once a block); x with a mean far from 0 makes that excess large.
+  const inPlaceCases = rowsCases.filter((c) => c.type === GgmlType.Q8_0 || c.type === GgmlType.Q4_0)
+    .map((c) => ({ ...c, kernel: { ...c.kernel, bytesInPlace: true } as MatmulKernel }));
+  it.each(inPlaceCases)("$name in place $kernel.rowsPerInvocation rows/invocation, n=$numTokens tile=$tokenTile, rows=$rows acc=$accumulate", (c) =>
+    expectKernelEqualsCpu(c, 51 + c.type, 17));
+  it.each(inPlaceCases.filter((c) => c.tokenTile === 1))("$name in place, input of mean 3 (a large offset to take off)", async (c) => {
+    const cols = 160;
+    const w = matrix(c.type, c.rows, cols, 61 + c.type);
+    const x = Float32Array.from(new Random(19).normals(cols), (v) => v + 3);
+    const gpu = await session().call<Float32Array>("lab.matmul", { type: c.type, rows: c.rows, cols, weight: w.bytes, x, numTokens: 1, tokenTile: 1, kernel: c.kernel });
+    expect(relativeError(gpu, matmulRef(w.dequantized, c.rows, cols, x, 1))).toBeLessThan(MAX_RELATIVE_ERROR);
+  });
+
   // Float rows that are not whole 32-value blocks (stories260K's ffn_down, 172 wide): 5 blocks, then 3 vec4s.
   const raggedCases = [GgmlType.F32, GgmlType.F16, GgmlType.BF16].flatMap((type) => rowsCases.filter((c) => c.type === type).map((c) => ({ ...c, cols: 172 })));
   it.each(raggedCases)("$name $kernel.rowsPerInvocation rows/invocation, n=$numTokens tile=$tokenTile, cols=$cols (not whole blocks)", (c) =>
