@@ -213,7 +213,7 @@ const markdown = [
   ...(values.note ? [`Note: ${values.note}`] : []),
   ...(values.before ? [`"webkv before": webkv from another build's page (${values.before}), in a browser session of its own, same options.`] : []),
   ...(resumedModels.size ? [`Models run by an earlier invocation of this script on this machine (--resume; records marked invocation 0): ${[...resumedModels].join(", ")}.`] : []),
-  "webkv: f32 KV unless the model's name says otherwise, its adapter's kernel choices (on SwiftShader: matmuls 4 rows an invocation in decode, 8 in prefill — shaders/matmul_rows.wgsl —, GLU folded into the up projection, norms not, grouped attention — shaders/attention_flash_grouped.wgsl —, 2 greedy steps in flight); wllama and llama.cpp: their default f16 KV. \"webkv unfused\" turns both fusions off (bench/decode-step.ts compares the variants).",
+  "webkv: f32 KV unless the model's name says otherwise, its adapter's kernel choices (on SwiftShader: matmuls 4 rows an invocation in decode, 8 in prefill, Q8_0/Q4_0 bytes read in place — shaders/matmul_rows.wgsl, weights_block8.wgsl —, GLU folded into the up projection, norms not, grouped attention — shaders/attention_flash_grouped.wgsl —, 2 greedy steps in flight); wllama and llama.cpp: their default f16 KV. \"webkv unfused\" turns both fusions off (bench/decode-step.ts compares the variants).",
   "",
   markdownTable(
     ["model", "context", "peer", "prompt tok", "load ms", "prefill tok/s", "decode tok", "decode tok/s", "failed"],
