@@ -136,7 +136,7 @@ function webkvKernels(): { format: "Q8_0" | "Q4_0"; name: string; code: string; 
   };
   // int8 inputs: x holds the quantized row (576 values: 18 blocks × 10 words = 180 words, inside the 576-float x buffer)
   const int8 = { INT8_X: true, X_INT8_STRIDE: 180 };
-  const library = shader("weights") + shader("activation") + shader("matmul_norm");
+  const library = shader("int8") + shader("weights") + shader("activation") + shader("matmul_norm");
   const rowsLibrary = shader("weights_block8") + shader("weights_int8") + shader("matmul_rows");
   const kernelSource = (code: string, values: Record<string, WgslConstant>) => wgslWithConstants(`${shader("step")}\n${code}`, values); // as src/kernels/wgsl.ts
   const q8: { name: string; code: string; rowsPerInvocation: number; workgroupSize: number }[] = [

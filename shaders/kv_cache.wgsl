@@ -49,20 +49,10 @@ fn kv_byte_at(byte_index: u32, base: u32) -> u32 {
   return (kv_pool[base + byte_index / 4u] >> (8u * (byte_index % 4u))) & 255u;
 }
 
-// Int8 and int4 values without shifts (SwiftShader runs a shift by a vector lane by lane; masks, xor, subtraction
-// and conversion run as SIMD; shaders/weights.wgsl int8x4 does the same for weights): each value is cut out in
-// place, v·2^s, made signed there, converted (exact: at most 8 significant bits) and scaled by 2^−s (exact).
-const KV_BYTE_MASKS = vec4<i32>(0xff, 0xff00, 0xff0000, -0x1000000); // -0x1000000: bits 24–31
-const KV_BYTE_SIGN_BITS = vec4<i32>(0x80, 0x8000, 0x800000, 0); // byte 3 in place is already signed
-const KV_BYTE_SCALES = vec4<f32>(1.0, 1.0 / 256.0, 1.0 / 65536.0, 1.0 / 16777216.0);
+// Int4 values without shifts, as shaders/int8.wgsl's int8x4 (included before this file) does for bytes: masked in
+// place, converted (exact), scaled back by 2^−s (exact).
 const KV_NIBBLE_MASKS = vec4<i32>(0xf, 0xf0, 0xf00, 0xf000);
 const KV_NIBBLE_SCALES = vec4<f32>(1.0, 1.0 / 16.0, 1.0 / 256.0, 1.0 / 4096.0);
-
-/// The four bytes of a word as signed int8 values, lowest first.
-fn kv_int8x4(word: u32) -> vec4<f32> {
-  let in_place = vec4<i32>(bitcast<i32>(word)) & KV_BYTE_MASKS;
-  return vec4<f32>((in_place ^ KV_BYTE_SIGN_BITS) - KV_BYTE_SIGN_BITS) * KV_BYTE_SCALES;
-}
 
 /// Nibbles 0 … 3 of a word (bits 0–15) as unsigned values 0 … 15, lowest first.
 fn kv_nibbles4(word: u32) -> vec4<f32> {

@@ -17,7 +17,7 @@ fn kv_s_channel_scale4(block: u32, head: u32, d4: u32) -> vec4<f32> {
 /// Their zeros (signed bytes): int4's; 0 for int8.
 fn kv_s_channel_zero4(block: u32, head: u32, d4: u32) -> vec4<f32> {
   if (S_TYPE == KV_INT4) {
-    return kv_int8x4(kv_pool[block * KV_BLOCK_WORDS + S_OFFSET + S_ZERO_OFFSET + (head * HEAD_DIM + d4 * 4u) / 4u]);
+    return int8x4(kv_pool[block * KV_BLOCK_WORDS + S_OFFSET + S_ZERO_OFFSET + (head * HEAD_DIM + d4 * 4u) / 4u]);
   }
   return vec4<f32>(0.0);
 }
@@ -53,7 +53,7 @@ fn kv_s_read4(block: u32, head: u32, slot: u32, d4: u32, channel_scale: vec4<f32
     zero = vec4<f32>(token.y);
   }
   if (S_TYPE == KV_INT8) {
-    return kv_int8x4(kv_pool[base + value / 4u]) * scale;
+    return int8x4(kv_pool[base + value / 4u]) * scale;
   }
   // int4: value % 8 is 0 or 4 (HEAD_DIM is a multiple of 4): nibbles 0–3 or 4–7 of the word
   let word = kv_pool[base + value / 8u];

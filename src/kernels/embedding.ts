@@ -1,6 +1,7 @@
 // Wrapper of shaders/embedding.wgsl: x[t] = table[id(t)], table quantized or not, possibly in row chunks.
 
 import embeddingWgsl from "../../shaders/embedding.wgsl?raw";
+import int8Wgsl from "../../shaders/int8.wgsl?raw";
 import weightsWgsl from "../../shaders/weights.wgsl?raw";
 import type { GpuContext } from "../gpu/device.js";
 import { bindGroup, createComputeProgram, layoutEntries } from "../gpu/pipelines.js";
@@ -21,7 +22,7 @@ export async function embeddingCalls(
   const program = await createComputeProgram(
     gpu.device,
     `embedding ${table.type}x${table.cols}`,
-    kernelSource(weightsWgsl + embeddingWgsl, constants),
+    kernelSource(int8Wgsl + weightsWgsl + embeddingWgsl, constants),
     layoutEntries(["uniform", "uniform", "read", "read", "read", "write"]),
   );
   const blocksPerRow = table.cols / weightBlockValues(table.type, table.cols);

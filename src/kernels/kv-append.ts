@@ -3,6 +3,7 @@
 // to k and q in the same dispatch (normal layout, unquantized K).
 
 import kvAppendWgsl from "../../shaders/kv_append.wgsl?raw";
+import int8Wgsl from "../../shaders/int8.wgsl?raw";
 import kvCacheWgsl from "../../shaders/kv_cache.wgsl?raw";
 import type { GpuContext } from "../gpu/device.js";
 import { bindGroup, createComputeProgram, layoutEntries, type BufferBinding } from "../gpu/pipelines.js";
@@ -43,7 +44,7 @@ export async function kvAppendCall(
   const program = await createComputeProgram(
     gpu.device,
     rope ? "kv append with rope" : "kv append",
-    kernelSource(kvCacheWgsl + kvAppendWgsl, {
+    kernelSource(int8Wgsl + kvCacheWgsl + kvAppendWgsl, {
       ...kvConstants(shape), Q_HEADS: rope?.qHeads ?? 1, ROPE_DIM: rope?.ropeDim ?? 2, WORKGROUP_SIZE: shape.workgroupSize,
     }),
     layoutEntries(rope

@@ -1,6 +1,7 @@
 // Wrapper of shaders/kv_seal.wgsl: quantizes the blocks that fill up in a step, one call per quantized
 // section (K, V). Runs before kv append, which then overwrites the tails with the newest partial blocks.
 
+import int8Wgsl from "../../shaders/int8.wgsl?raw";
 import kvCacheWgsl from "../../shaders/kv_cache.wgsl?raw";
 import kvSealWgsl from "../../shaders/kv_seal.wgsl?raw";
 import type { GpuContext } from "../gpu/device.js";
@@ -35,7 +36,7 @@ export async function kvSealCalls(gpu: GpuContext, label: string, buffers: KvSea
     const program = await createComputeProgram(
       gpu.device,
       `kv seal ${section}`,
-      kernelSource(kvCacheWgsl + kvSealWgsl, { ...kvConstants(shape), SEAL_VALUES: section === "v", WORKGROUP_SIZE: shape.workgroupSize }),
+      kernelSource(int8Wgsl + kvCacheWgsl + kvSealWgsl, { ...kvConstants(shape), SEAL_VALUES: section === "v", WORKGROUP_SIZE: shape.workgroupSize }),
       layoutEntries(["uniform", "read", "read", "read", "read", "write"]),
     );
     const units = unitsPerBlock(shape, section);

@@ -2,6 +2,7 @@
 // the block layout of the K and V formats (src/kv/formats.ts), and where the tails begin; and the WGSL
 // library the attention kernels read the cache with.
 
+import int8Wgsl from "../../shaders/int8.wgsl?raw";
 import kvCacheWgsl from "../../shaders/kv_cache.wgsl?raw";
 import kvReadWgsl from "../../shaders/kv_read.wgsl?raw";
 import kvSectionWgsl from "../../shaders/kv_section.wgsl?raw";
@@ -47,7 +48,7 @@ export function kvReadLibrary(): string {
 }
 
 const section = (prefix: "K" | "V") => kvSectionWgsl.replace(/\bS_/g, `${prefix}_`).replace(/\bkv_s_/g, `kv_${prefix.toLowerCase()}_`);
-const KV_READ_LIBRARY = [kvCacheWgsl, section("K"), section("V"), kvReadWgsl].join("\n");
+const KV_READ_LIBRARY = [int8Wgsl, kvCacheWgsl, section("K"), section("V"), kvReadWgsl].join("\n");
 
 export function kvConstants(shape: KvShape): Record<string, number | boolean> {
   const layout = blockLayout(shape, shape.format);

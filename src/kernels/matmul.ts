@@ -15,6 +15,7 @@ import matmulRowsWgsl from "../../shaders/matmul_rows.wgsl?raw";
 import matmulNormWgsl from "../../shaders/matmul_norm.wgsl?raw";
 import matmulSubgroupWgsl from "../../shaders/matmul_subgroup.wgsl?raw";
 import matmulTiledWgsl from "../../shaders/matmul_tiled.wgsl?raw";
+import int8Wgsl from "../../shaders/int8.wgsl?raw";
 import weightsWgsl from "../../shaders/weights.wgsl?raw";
 import weightsBlock8Wgsl from "../../shaders/weights_block8.wgsl?raw";
 import weightsInt8Wgsl from "../../shaders/weights_int8.wgsl?raw";
@@ -138,7 +139,7 @@ export async function matmulCalls(
   // (not by the tiled kernel, which stages each step's inputs normed).
   const workgroupBytes = tokenTile * ((norm?.lanes ?? 1) + (kernel.kind === "cooperative" ? shape.workgroupSize : 0) + weight.cols) * 4;
   const staged = sharedNorm && kernel.kind !== "tiled" && (options.stageNorm ?? true) && workgroupBytes <= gpu.limits.maxComputeWorkgroupStorageSize;
-  const code = kernelSource(weightsWgsl + activationWgsl + matmulNormWgsl + shape.wgsl, {
+  const code = kernelSource(int8Wgsl + weightsWgsl + activationWgsl + matmulNormWgsl + shape.wgsl, {
     WEIGHT_FORMAT: weight.type,
     COLS: weight.cols,
     TOKEN_TILE: tokenTile,
