@@ -21,7 +21,7 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { LoadResult } from "../src/app/runtime.js";
-import { GgmlType } from "../src/gguf/types.js";
+import { GGML_TYPE_LAYOUT, GgmlType, ggmlTypeName } from "../src/gguf/types.js";
 import { f32, wgslWithConstants, type WgslConstant } from "../src/gpu/pipelines.js";
 import { BrowserSession } from "../src/harness/session.js";
 import { machineNote, markdownTable, median, modelsDir, scratchDir, SMOLLM2_135M_SHAPE, SYNTHETIC_BYTE_TOKENS, writeResults, writeSynthetic } from "./lib.js";
@@ -176,9 +176,9 @@ interface Micro {
 
 const smolShape = { ...SMOLLM2_135M_SHAPE, contextLength: 2048 };
 const models = [
-  { name: "stories260K F32", path: async () => join(modelsDir, "stories260K.gguf"), prompt: 32, decode: 64, quantized: false },
-  { name: "SmolLM2-135M-shape Q8_0", path: () => writeSynthetic(dir, "smol-q8_0", smolShape, GgmlType.Q8_0, 5), prompt: 16, decode: 8, byteTokens: SYNTHETIC_BYTE_TOKENS, quantized: true },
-  { name: "SmolLM2-135M-shape Q4_0", path: () => writeSynthetic(dir, "smol-q4_0", smolShape, GgmlType.Q4_0, 5), prompt: 16, decode: 8, byteTokens: SYNTHETIC_BYTE_TOKENS, quantized: true },
+  { name: "stories260K F32", type: GgmlType.F32, path: async () => join(modelsDir, "stories260K.gguf"), prompt: 32, decode: 64, quantized: false },
+  { name: "SmolLM2-135M-shape Q8_0", type: GgmlType.Q8_0, path: () => writeSynthetic(dir, "smol-q8_0", smolShape, GgmlType.Q8_0, 5), prompt: 16, decode: 8, byteTokens: SYNTHETIC_BYTE_TOKENS, quantized: true },
+  { name: "SmolLM2-135M-shape Q4_0", type: GgmlType.Q4_0, path: () => writeSynthetic(dir, "smol-q4_0", smolShape, GgmlType.Q4_0, 5), prompt: 16, decode: 8, byteTokens: SYNTHETIC_BYTE_TOKENS, quantized: true },
 ];
 
 interface StepProfile {
@@ -255,10 +255,10 @@ try {
 /** The median of one rate over a model's rounds with one peer. */
 const rateMedian = (model: string, peer: string, rate: "decode_tok_s" | "prefill_tok_s") =>
   median(runs.filter((r) => r.model === model && r.peer === peer && r.measurement).map((r) => r.measurement![rate]));
-/** The best weights-per-second any matvec of this format reached in the micro benchmark, and the bytes a weight. */
-const bestRate = (format: string) => format === "F32" ? micro!.f32_matvec_row_per_invocation.Gweights_s
-  : Math.max(...[...(format === "Q8_0" ? Object.values(micro!.q8_0_matvec) : []), ...Object.values(micro!.webkv_decode_matmul).filter((k) => k.format === format)].map((k) => k.Gweights_s));
-const BYTES_PER_WEIGHT: Record<string, number> = { F32: 4, Q8_0: 34 / 32, Q4_0: 18 / 32 };
+/** The best weights-per-second any matvec of this weight type reached in the micro benchmark. */
+const bestRate = (type: GgmlType) => type === GgmlType.F32 ? micro!.f32_matvec_row_per_invocation.Gweights_s
+  : Math.max(...[...(type === GgmlType.Q8_0 ? Object.values(micro!.q8_0_matvec) : []), ...Object.values(micro!.webkv_decode_matmul).filter((k) => k.format === ggmlTypeName(type))].map((k) => k.Gweights_s));
+const bytesPerWeight = (type: GgmlType) => GGML_TYPE_LAYOUT[type].blockBytes / GGML_TYPE_LAYOUT[type].blockElements;
 const floorMs = micro!.empty_dispatch_ms.one_workgroup;
 const rows = models.map((m) => {
   const p = profiles[m.name]!;
@@ -266,9 +266,8 @@ const rows = models.map((m) => {
   const wllama = rateMedian(m.name, "wllama 1t", "decode_tok_s");
   const rowDecode = rateMedian(m.name, "webkv row kernel", "decode_tok_s");
   const int8InputsDecode = m.quantized ? rateMedian(m.name, "webkv int8 inputs", "decode_tok_s") : NaN;
-  const format = m.name.split(" ").pop()!;
   const dispatchCeiling = 1000 / (p.dispatches_per_step * floorMs);
-  const weightCeiling = 1000 / ((p.weight_bytes / BYTES_PER_WEIGHT[format]!) / (bestRate(format) * 1e6));
+  const weightCeiling = 1000 / ((p.weight_bytes / bytesPerWeight(m.type)) / (bestRate(m.type) * 1e6));
   const gpuMs = Object.values(p.gpu_ms_per_step).reduce((a, b) => a + b, 0);
   return {
     model: m.name,
@@ -277,7 +276,7 @@ const rows = models.map((m) => {
     rows_over_row: webkv / rowDecode,
     webkv_int8_inputs_decode_tok_s: int8InputsDecode,
     over_int8_inputs: webkv / int8InputsDecode,
-    best_matvec_gweights_s: bestRate(format),
+    best_matvec_gweights_s: bestRate(m.type),
     webkv_prefill_tok_s: rateMedian(m.name, "webkv", "prefill_tok_s"),
     webkv_row_kernel_prefill_tok_s: rateMedian(m.name, "webkv row kernel", "prefill_tok_s"),
     wllama_1t_prefill_tok_s: rateMedian(m.name, "wllama 1t", "prefill_tok_s"),
