@@ -5,14 +5,16 @@
 //      (f32 one row per invocation; Q8_0 with the block dequantized into a private array as webkv's row
 //      kernel does; Q8_0 dequantized and dotted word by word; Q8_0 with four rows per invocation sharing x),
 //      and webkv's own decode matmuls (shaders/matmul.wgsl, matmul_rows.wgsl: f32 inputs, bytes in place, int8
-//      inputs) on the same matrix in Q8_0 and in Q4_0;
+//      inputs) on the same matrix in Q8_0 and in Q4_0; and the read floor: kernels that only read the matrix's
+//      words (XOR them; three access patterns), the most any kernel reading those bytes can do, whatever its math;
 //   2. webkv's decode step on stories260K (F32) and on SmolLM2-135M-shaped Q8_0 and Q4_0 models: wall time per step,
 //      dispatches and syncs per step, and the GPU time per kernel kind (timestamp queries);
 //   3. wllama (llama.cpp in WebAssembly, one thread) decoding the same prompts in the same page, interleaved
 //      with webkv, with webkv on its former decode kernel (one row an invocation) and, for the quantized models,
-//      with webkv on int8 inputs (dot4I8Packed, SwiftShader's decode default before bytes in place; ≥ 3 rounds, medians);
+//      with webkv on f32 inputs (SwiftShader's decode default before int8 inputs unpacked in place; ≥ 3 rounds, medians);
 //   4. the ceilings these imply: dispatches × the empty-dispatch time bounds a step from below however fast
-//      each kernel is; a weight-heavy model's weights ÷ the best matvec rate of their format bounds it too.
+//      each kernel is; a weight-heavy model's weights ÷ the best matvec rate of their format bounds it too, and
+//      its weight bytes ÷ the read floor bounds every kernel that reads them.
 //   npx tsx bench/swiftshader-profile.ts [--rounds 3]
 // Writes bench/results/swiftshader-profile.json and .md.
 
@@ -122,6 +124,24 @@ const MICRO = String.raw`async (webkvKernels) => {
     const ms = await time(kernel.code, [stepUniform, params, wq, sq, xq, yq, xq], Math.ceil(ROWS / kernel.rowsPerInvocation / kernel.workgroupSize), 10);
     out.webkv_decode_matmul[kernel.format + " " + kernel.name] = { format: kernel.format, rows: ROWS, cols: COLS, ms, GB_s: (kernel.format === "Q4_0" ? q4Bytes : q8Bytes) / ms / 1e6, Gweights_s: (ROWS * COLS) / ms / 1e6 };
   }
+  // The read floor: the Q8_0 matrix's words read once each and XORed, no other work. Patterns: 4 rows an
+  // invocation word by word (the rows kernel's), the same by vec4, and 64 lanes reading neighbouring vec4s.
+  const WORDS = ROWS * COLS / 4, WPR = COLS / 4;
+  const readHead = (element) => "@group(0) @binding(0) var<storage, read> w: array<" + element + ">; @group(0) @binding(1) var<storage, read_write> y: array<u32>; const WPR: u32 = " + WPR + "u;";
+  const readKernels = {
+    rows4_words: { groups: ROWS / 16, code: readHead("u32") + "@compute @workgroup_size(4) fn main(@builtin(global_invocation_id) g: vec3<u32>) { let r0 = g.x * 4u; var a = vec4<u32>();" +
+      "for (var c = 0u; c < WPR; c++) { a ^= vec4<u32>(w[r0 * WPR + c], w[(r0 + 1u) * WPR + c], w[(r0 + 2u) * WPR + c], w[(r0 + 3u) * WPR + c]); } y[g.x] = a.x ^ a.y ^ a.z ^ a.w; }" },
+    rows4_vec4: { groups: ROWS / 16, code: readHead("vec4<u32>") + "@compute @workgroup_size(4) fn main(@builtin(global_invocation_id) g: vec3<u32>) { let r0 = g.x * 4u; var a = vec4<u32>(); let q = WPR / 4u;" +
+      "for (var c = 0u; c < q; c++) { a ^= w[r0 * q + c] ^ w[(r0 + 1u) * q + c] ^ w[(r0 + 2u) * q + c] ^ w[(r0 + 3u) * q + c]; } y[g.x] = a.x ^ a.y ^ a.z ^ a.w; }" },
+    neighbouring_vec4_64_lanes: { groups: ROWS / 64, code: readHead("vec4<u32>") + "@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l: u32) {" +
+      "var a = vec4<u32>(); let base = wg.x * 16u * WPR; for (var c = 0u; c < WPR / 4u; c++) { a ^= w[base + c * 64u + l]; } y[g.x] = a.x ^ a.y ^ a.z ^ a.w; }" },
+  };
+  out.read_floor = {};
+  const yRead = buffer(ROWS * 4);
+  for (const [name, k] of Object.entries(readKernels)) {
+    const ms = await time(k.code, [wq, yRead], k.groups, 10);
+    out.read_floor[name] = { bytes: WORDS * 4, ms, GB_s: (WORDS * 4) / ms / 1e6 };
+  }
   device.destroy();
   return out;
 }`;
@@ -153,6 +173,9 @@ function webkvKernels(): { format: "Q8_0" | "Q4_0"; name: string; code: string; 
     // bytes in place (weights_block8.wgsl: unsigned values where they sit, the input scaled once), SwiftShader's default now
     { name: "rows 4, bytes in place (4 invocations a workgroup)", code: kernelSource(library + rowsLibrary, { ...constants, BYTES_IN_PLACE: true, WORKGROUP_SIZE: 4, ROWS_PER_INVOCATION: 4 }), rowsPerInvocation: 4, workgroupSize: 4 },
     { name: "rows 4, bytes in place, 16 invocations a workgroup", code: kernelSource(library + rowsLibrary, { ...constants, BYTES_IN_PLACE: true, WORKGROUP_SIZE: 16, ROWS_PER_INVOCATION: 4 }), rowsPerInvocation: 4, workgroupSize: 16 },
+    // int8 inputs unpacked once a block for the bytes in place (weights_int8.wgsl x_int8_placed), SwiftShader's default now
+    { name: "rows 4, bytes in place, int8 inputs unpacked (4 invocations a workgroup)", code: kernelSource(library + rowsLibrary, { ...constants, ...int8, BYTES_IN_PLACE: true, WORKGROUP_SIZE: 4, ROWS_PER_INVOCATION: 4 }), rowsPerInvocation: 4, workgroupSize: 4 },
+    { name: "rows 4, bytes in place, int8 inputs unpacked, 16 invocations a workgroup", code: kernelSource(library + rowsLibrary, { ...constants, ...int8, BYTES_IN_PLACE: true, WORKGROUP_SIZE: 16, ROWS_PER_INVOCATION: 4 }), rowsPerInvocation: 4, workgroupSize: 16 },
   ];
   const q4Constants = { ...constants, WEIGHT_FORMAT: GgmlType.Q4_0 };
   const q4 = [
@@ -160,6 +183,8 @@ function webkvKernels(): { format: "Q8_0" | "Q4_0"; name: string; code: string; 
     { name: "rows 4, int8 inputs", code: kernelSource(library + rowsLibrary, { ...q4Constants, ...int8, WORKGROUP_SIZE: 4, ROWS_PER_INVOCATION: 4 }), rowsPerInvocation: 4, workgroupSize: 4 },
     { name: "rows 4, bytes in place", code: kernelSource(library + rowsLibrary, { ...q4Constants, BYTES_IN_PLACE: true, WORKGROUP_SIZE: 4, ROWS_PER_INVOCATION: 4 }), rowsPerInvocation: 4, workgroupSize: 4 },
     { name: "rows 4, bytes in place, 16 invocations a workgroup", code: kernelSource(library + rowsLibrary, { ...q4Constants, BYTES_IN_PLACE: true, WORKGROUP_SIZE: 16, ROWS_PER_INVOCATION: 4 }), rowsPerInvocation: 4, workgroupSize: 16 },
+    { name: "rows 4, bytes in place, int8 inputs unpacked", code: kernelSource(library + rowsLibrary, { ...q4Constants, ...int8, BYTES_IN_PLACE: true, WORKGROUP_SIZE: 4, ROWS_PER_INVOCATION: 4 }), rowsPerInvocation: 4, workgroupSize: 4 },
+    { name: "rows 4, bytes in place, int8 inputs unpacked, 16 invocations a workgroup", code: kernelSource(library + rowsLibrary, { ...q4Constants, ...int8, BYTES_IN_PLACE: true, WORKGROUP_SIZE: 16, ROWS_PER_INVOCATION: 4 }), rowsPerInvocation: 4, workgroupSize: 16 },
   ];
   return [...q8.map((k) => ({ ...k, format: "Q8_0" as const })), ...q4.map((k) => ({ ...k, format: "Q4_0" as const }))];
 }
@@ -170,6 +195,7 @@ interface Micro {
   f32_matvec_row_per_invocation: { rows: number; cols: number; ms: number; GB_s: number; Gweights_s: number };
   q8_0_matvec: Record<string, { rows: number; cols: number; ms: number; GB_s: number; Gweights_s: number }>;
   webkv_decode_matmul: Record<string, { format: "Q8_0" | "Q4_0"; rows: number; cols: number; ms: number; GB_s: number; Gweights_s: number }>;
+  read_floor: Record<string, { bytes: number; ms: number; GB_s: number }>;
 }
 
 // ---- 2 and 3. webkv's decode step, and wllama beside it -----------------------------------------------------
@@ -225,10 +251,11 @@ try {
   micro = (await session.page.evaluate(`(${MICRO})(${JSON.stringify(webkvKernels())})`)) as Micro;
   console.error(JSON.stringify(micro));
   const basePeers = [webkvPeer(session, "webkv", {}), webkvPeer(session, "webkv row kernel", { tuning: { matmul: { kind: "row" }, decodeMatmul: { kind: "row" } } }), wllamaPeer(session, 1)];
-  // quantized models: also the decode on int8 inputs (tuning.int8Activations: SwiftShader's default before bytes in place)
-  const int8Inputs = webkvPeer(session, "webkv int8 inputs", { tuning: { int8Activations: true } });
+  // quantized models: also the decode on f32 inputs (tuning.int8Activations off: SwiftShader's default before int8
+  // inputs unpacked in place)
+  const f32Inputs = webkvPeer(session, "webkv f32 inputs", { tuning: { int8Activations: false } });
   for (const m of models) {
-    const peers = m.quantized ? [...basePeers.slice(0, 2), int8Inputs, basePeers[2]!] : basePeers;
+    const peers = m.quantized ? [...basePeers.slice(0, 2), f32Inputs, basePeers[2]!] : basePeers;
     const path = await m.path();
     const promptText = (await promptTexts(session, path, [m.prompt])).get(m.prompt)!;
     profiles[m.name] = await profileDecode(session, path, promptText, m.decode);
@@ -260,22 +287,25 @@ const bestRate = (type: GgmlType) => type === GgmlType.F32 ? micro!.f32_matvec_r
   : Math.max(...[...(type === GgmlType.Q8_0 ? Object.values(micro!.q8_0_matvec) : []), ...Object.values(micro!.webkv_decode_matmul).filter((k) => k.format === ggmlTypeName(type))].map((k) => k.Gweights_s));
 const bytesPerWeight = (type: GgmlType) => GGML_TYPE_LAYOUT[type].blockBytes / GGML_TYPE_LAYOUT[type].blockElements;
 const floorMs = micro!.empty_dispatch_ms.one_workgroup;
+/** The fastest any kernel read the Q8_0 matrix's bytes, doing nothing else (bytes a second). */
+const readFloorBytesPerSecond = Math.max(...Object.values(micro!.read_floor).map((k) => k.GB_s)) * 1e9;
 const rows = models.map((m) => {
   const p = profiles[m.name]!;
   const webkv = rateMedian(m.name, "webkv", "decode_tok_s");
   const wllama = rateMedian(m.name, "wllama 1t", "decode_tok_s");
   const rowDecode = rateMedian(m.name, "webkv row kernel", "decode_tok_s");
-  const int8InputsDecode = m.quantized ? rateMedian(m.name, "webkv int8 inputs", "decode_tok_s") : NaN;
+  const f32InputsDecode = m.quantized ? rateMedian(m.name, "webkv f32 inputs", "decode_tok_s") : NaN;
   const dispatchCeiling = 1000 / (p.dispatches_per_step * floorMs);
   const weightCeiling = 1000 / ((p.weight_bytes / bytesPerWeight(m.type)) / (bestRate(m.type) * 1e6));
+  const readCeiling = readFloorBytesPerSecond / p.weight_bytes;
   const gpuMs = Object.values(p.gpu_ms_per_step).reduce((a, b) => a + b, 0);
   return {
     model: m.name,
     webkv_decode_tok_s: webkv,
     webkv_row_kernel_decode_tok_s: rowDecode,
     rows_over_row: webkv / rowDecode,
-    webkv_int8_inputs_decode_tok_s: int8InputsDecode,
-    over_int8_inputs: webkv / int8InputsDecode,
+    webkv_f32_inputs_decode_tok_s: f32InputsDecode,
+    over_f32_inputs: webkv / f32InputsDecode,
     best_matvec_gweights_s: bestRate(m.type),
     webkv_prefill_tok_s: rateMedian(m.name, "webkv", "prefill_tok_s"),
     webkv_row_kernel_prefill_tok_s: rateMedian(m.name, "webkv row kernel", "prefill_tok_s"),
@@ -289,6 +319,8 @@ const rows = models.map((m) => {
     ceiling_dispatch_floor_tok_s: dispatchCeiling,
     ceiling_best_matvec_tok_s: weightCeiling,
     ceiling_ratio: Math.min(dispatchCeiling, weightCeiling) / wllama,
+    ceiling_read_floor_tok_s: readCeiling,
+    read_ceiling_ratio: readCeiling / wllama,
   };
 });
 
@@ -302,7 +334,7 @@ const topKinds = (model: string) => {
 const markdown = [
   "# What bounds decode on SwiftShader",
   "",
-  `Machine: ${machine}. ${rounds} interleaved rounds (webkv, webkv with the row kernel, for the quantized models webkv with int8 inputs, wllama 1t) per model; medians. "webkv" runs its matmuls with the rows kernel (4 rows an invocation in decode, 8 in prefill; Q8_0/Q4_0 bytes read in place), "row kernel" with the one-row kernel it replaced, "int8 inputs" with the decode input quantized to int8 blocks and dot4I8Packed (tuning.int8Activations, the default before bytes in place).`,
+  `Machine: ${machine}. ${rounds} interleaved rounds (webkv, webkv with the row kernel, for the quantized models webkv with f32 inputs, wllama 1t) per model; medians. "webkv" runs its matmuls with the rows kernel (4 rows an invocation in decode, 8 in prefill; Q8_0/Q4_0 bytes read in place; a decode matmul's input quantized to int8 blocks and unpacked once a block for its rows), "row kernel" with the one-row kernel it replaced, "f32 inputs" with the decode input left f32 (tuning.int8Activations off, the default before).`,
   "",
   "## The adapter's floor (raw WGSL kernels, median of 5 submissions)",
   "",
@@ -313,13 +345,14 @@ const markdown = [
     [`f32 matvec ${micro!.f32_matvec_row_per_invocation.rows}², a row per invocation`, `${f(micro!.f32_matvec_row_per_invocation.GB_s)} GB/s (${f(micro!.f32_matvec_row_per_invocation.Gweights_s, 3)} G weights/s)`],
     ...Object.entries(micro!.q8_0_matvec).map(([name, k]) => [`Q8_0 matvec ${k.rows}×${k.cols}, ${name.replaceAll("_", " ")}`, `${f(k.GB_s, 3)} GB/s (${f(k.Gweights_s, 3)} G weights/s)`]),
     ...Object.entries(micro!.webkv_decode_matmul).map(([name, k]) => [`webkv's ${k.format} decode matmul ${k.rows}×${k.cols}, ${name.slice(k.format.length + 1)}`, `${f(k.GB_s, 3)} GB/s (${f(k.Gweights_s, 3)} G weights/s)`]),
+    ...Object.entries(micro!.read_floor).map(([name, k]) => [`read floor: the Q8_0 matrix's ${k.bytes / 2 ** 20 < 1 ? `${f(k.bytes / 1024, 0)} KiB` : `${f(k.bytes / 2 ** 20, 1)} MiB`} read and XORed, ${name.replaceAll("_", " ")}`, `${f(k.GB_s, 3)} GB/s`]),
   ]),
   "",
   "## webkv's decode step against the floor",
   "",
   markdownTable(
-    ["model", "webkv tok/s", "webkv row kernel tok/s", "webkv / row kernel", "webkv int8 inputs tok/s", "webkv / int8 inputs", "wllama 1t tok/s", "webkv / wllama", "step ms", "GPU ms (profiled run)", "dispatches", "weights MiB", "best matvec of its format, G weights/s", "ceiling: dispatch floor tok/s", "ceiling: best matvec tok/s", "best ceiling / wllama"],
-    rows.map((r) => [r.model, f(r.webkv_decode_tok_s, 1), f(r.webkv_row_kernel_decode_tok_s, 1), f(r.rows_over_row), f(r.webkv_int8_inputs_decode_tok_s, 1), f(r.over_int8_inputs), f(r.wllama_1t_decode_tok_s, 1), f(r.ratio), f(r.step_ms, 1), f(r.gpu_ms_per_step, 1), String(r.dispatches_per_step), f(r.weight_mib, 1), f(r.best_matvec_gweights_s, 3), f(r.ceiling_dispatch_floor_tok_s, 0), f(r.ceiling_best_matvec_tok_s, 1), f(r.ceiling_ratio)]),
+    ["model", "webkv tok/s", "webkv row kernel tok/s", "webkv / row kernel", "webkv f32 inputs tok/s", "webkv / f32 inputs", "wllama 1t tok/s", "webkv / wllama", "step ms", "GPU ms (profiled run)", "dispatches", "weights MiB", "best matvec of its format, G weights/s", "ceiling: dispatch floor tok/s", "ceiling: best matvec tok/s", "best ceiling / wllama", "ceiling: weights at the read floor tok/s", "read ceiling / wllama"],
+    rows.map((r) => [r.model, f(r.webkv_decode_tok_s, 1), f(r.webkv_row_kernel_decode_tok_s, 1), f(r.rows_over_row), f(r.webkv_f32_inputs_decode_tok_s, 1), f(r.over_f32_inputs), f(r.wllama_1t_decode_tok_s, 1), f(r.ratio), f(r.step_ms, 1), f(r.gpu_ms_per_step, 1), String(r.dispatches_per_step), f(r.weight_mib, 1), f(r.best_matvec_gweights_s, 3), f(r.ceiling_dispatch_floor_tok_s, 0), f(r.ceiling_best_matvec_tok_s, 1), f(r.ceiling_ratio), f(r.ceiling_read_floor_tok_s, 1), f(r.read_ceiling_ratio)]),
   ),
   "",
   "Prefill of the same prompt (tok/s, medians; a short prompt: stories260K's prompt is 32 tokens, the SmolLM2 shapes' 19):",
@@ -332,7 +365,10 @@ const markdown = [
   "",
   "Reading: a step cannot take less than its dispatches × the empty-dispatch time, whatever the kernels do; nor can a",
   "weight-heavy model's step take less than its weights ÷ the best rate (weights a second) any matvec of their format reached above. Where",
-  "`best ceiling / wllama` is below a target ratio, no kernel of these shapes reaches the target on this adapter.",
+  "`best ceiling / wllama` is below a target ratio, no kernel of these shapes reaches the target on this adapter. The read floor is",
+  "shape-free: no kernel, whatever its math, reads the weight bytes faster than kernels that do nothing but read them, so a",
+  "`read ceiling / wllama` near a target leaves the target no room for the work a matmul does on what it reads (unpacking, the",
+  "input's loads, the products), and the other kernels of the step.",
 ].join("\n");
 
 writeResults("swiftshader-profile", { machine, adapter, rounds, micro: micro!, profiles, runs, rows }, markdown);

@@ -12,7 +12,9 @@
 // rounding. bench/swiftshader-profile.ts measures the kernels side by side.
 
 // The bindings (as matmul.wgsl's) come from matmul_norm.wgsl. With INT8_X (Q8_0 and Q4_0 weights), x holds the
-// input as int8 blocks (shaders/quantize_x.wgsl) and blocks are multiplied by weights_int8.wgsl's int8_dot.
+// input as int8 blocks (shaders/quantize_x.wgsl) and blocks are multiplied by weights_int8.wgsl's int8_dot or,
+// with BYTES_IN_PLACE, unpacked to f32 once for the invocation's rows (x_int8_placed) and multiplied as the f32
+// input is: the same result, bit for bit.
 
 /// One token: rows r0 … r0+3 of block b (rows past the chunk repeat its last row; never stored).
 fn four_rows(r0: u32, b: u32, x8: Block8) -> vec4<f32> {
@@ -51,6 +53,22 @@ fn four_tokens(w: Block8, x0: Block8, x1: Block8, x2: Block8, x3: Block8) -> vec
   return vec4<f32>(dot8(w, x0), dot8(w, x1), dot8(w, x2), dot8(w, x3));
 }
 
+/// Block b of token t (tile slot tt) for four_tokens: the f32 input's, or with INT8_X (weights in place) the int8
+/// block's q, whose d tile_x_scale gives (1 for the f32 input).
+fn tile_x_block8(tt: u32, t: u32, b: u32, scale: f32) -> Block8 {
+  if (INT8_X) {
+    return x_int8_placed(x_int8_block(t, b));
+  }
+  return x_block8(tt, t, b, scale);
+}
+
+fn tile_x_scale(t: u32, b: u32) -> f32 {
+  if (INT8_X) {
+    return x_int8_block(t, b).scale;
+  }
+  return 1.0;
+}
+
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(
   @builtin(global_invocation_id) gid: vec3<u32>,
@@ -71,7 +89,14 @@ fn main(
     var first = vec4<f32>(); // rows r0 … r0+3
     var second = vec4<f32>(); // rows r0+4 … r0+7 when ROWS_PER_INVOCATION is 8
     for (var b = 0u; b < FULL_BLOCKS; b++) {
-      if (INT8_X) {
+      if (INT8_X && IN_PLACE) {
+        let xb = x_int8_block(first_token, b);
+        let x8 = x_int8_placed(xb);
+        first += four_rows(r0, b, x8) * xb.scale;
+        if (ROWS_PER_INVOCATION == 8u) {
+          second += four_rows(r0 + 4u, b, x8) * xb.scale;
+        }
+      } else if (INT8_X) {
         let xb = x_int8_block(first_token, b);
         first += four_rows_int8(r0, b, xb);
         if (ROWS_PER_INVOCATION == 8u) {
@@ -116,7 +141,7 @@ fn main(
     var acc6 = vec4<f32>();
     var acc7 = vec4<f32>();
     for (var b = 0u; b < FULL_BLOCKS; b++) {
-      if (INT8_X) {
+      if (INT8_X && !IN_PLACE) {
         let x0 = x_int8_block(t0, b);
         let x1 = x_int8_block(t1, b);
         let x2 = x_int8_block(t2, b);
@@ -133,19 +158,20 @@ fn main(
         }
         continue;
       }
-      let x0 = x_block8(0u, t0, b, scale[0]);
-      let x1 = x_block8(min(1u, TOKEN_TILE - 1u), t1, b, scale[min(1u, TOKEN_TILE - 1u)]);
-      let x2 = x_block8(min(2u, TOKEN_TILE - 1u), t2, b, scale[min(2u, TOKEN_TILE - 1u)]);
-      let x3 = x_block8(min(3u, TOKEN_TILE - 1u), t3, b, scale[min(3u, TOKEN_TILE - 1u)]);
-      acc0 += four_tokens(weight_block8(r0, b), x0, x1, x2, x3);
-      acc1 += four_tokens(weight_block8(min(r0 + 1u, last_row), b), x0, x1, x2, x3);
-      acc2 += four_tokens(weight_block8(min(r0 + 2u, last_row), b), x0, x1, x2, x3);
-      acc3 += four_tokens(weight_block8(min(r0 + 3u, last_row), b), x0, x1, x2, x3);
+      let x0 = tile_x_block8(0u, t0, b, scale[0]);
+      let x1 = tile_x_block8(min(1u, TOKEN_TILE - 1u), t1, b, scale[min(1u, TOKEN_TILE - 1u)]);
+      let x2 = tile_x_block8(min(2u, TOKEN_TILE - 1u), t2, b, scale[min(2u, TOKEN_TILE - 1u)]);
+      let x3 = tile_x_block8(min(3u, TOKEN_TILE - 1u), t3, b, scale[min(3u, TOKEN_TILE - 1u)]);
+      let d = vec4<f32>(tile_x_scale(t0, b), tile_x_scale(t1, b), tile_x_scale(t2, b), tile_x_scale(t3, b));
+      acc0 += four_tokens(weight_block8(r0, b), x0, x1, x2, x3) * d;
+      acc1 += four_tokens(weight_block8(min(r0 + 1u, last_row), b), x0, x1, x2, x3) * d;
+      acc2 += four_tokens(weight_block8(min(r0 + 2u, last_row), b), x0, x1, x2, x3) * d;
+      acc3 += four_tokens(weight_block8(min(r0 + 3u, last_row), b), x0, x1, x2, x3) * d;
       if (ROWS_PER_INVOCATION == 8u) {
-        acc4 += four_tokens(weight_block8(min(r0 + 4u, last_row), b), x0, x1, x2, x3);
-        acc5 += four_tokens(weight_block8(min(r0 + 5u, last_row), b), x0, x1, x2, x3);
-        acc6 += four_tokens(weight_block8(min(r0 + 6u, last_row), b), x0, x1, x2, x3);
-        acc7 += four_tokens(weight_block8(min(r0 + 7u, last_row), b), x0, x1, x2, x3);
+        acc4 += four_tokens(weight_block8(min(r0 + 4u, last_row), b), x0, x1, x2, x3) * d;
+        acc5 += four_tokens(weight_block8(min(r0 + 5u, last_row), b), x0, x1, x2, x3) * d;
+        acc6 += four_tokens(weight_block8(min(r0 + 6u, last_row), b), x0, x1, x2, x3) * d;
+        acc7 += four_tokens(weight_block8(min(r0 + 7u, last_row), b), x0, x1, x2, x3) * d;
       }
     }
     for (var v = 0u; v < TAIL_VEC4; v++) {

@@ -6,8 +6,10 @@
 //   Q4_0:  (Σ_j nibble[j]·qx[j] − 8·Σ_j qx[j]) · dw · dx      (nibble = qw + 8, 0 … 15: a non-negative int8)
 //
 // On SwiftShader dot4I8Packed on packed words costs less than unpacking 32 values to f32 (≈ 1.3–1.8× the
-// matvec rate, bench/swiftshader-profile.ts), but more than reading the weights in place (weights_block8.wgsl,
-// SwiftShader's default since); on GPUs it is a native 4-way int8 dot product (DP4a). Results differ
+// matvec rate, bench/swiftshader-profile.ts), but more than reading the weights in place (weights_block8.wgsl);
+// with IN_PLACE the int8 block is unpacked to f32 once for all the invocation's rows instead (x_int8_placed):
+// SwiftShader's default, whose cost is loads, 8 words a block where the f32 input is 32 floats. On GPUs
+// dot4I8Packed is a native 4-way int8 dot product (DP4a). Results differ
 // from the f32 path by the input's quantization (as llama.cpp's CPU matmuls, which quantize their input to q8_0).
 
 /// One token's quantized block: its 32 values in 8 words (values 4k … 4k+3 in word k), d and Σ q.
@@ -28,6 +30,15 @@ fn x_int8_block(t: u32, b: u32) -> XInt8 {
   let at = (row + b * 8u) >> 2u;
   return XInt8(bitcast<vec4<u32>>(x[at]), bitcast<vec4<u32>>(x[at + 1u]),
     bitcast<f32>(x_word(row + FULL_BLOCKS * 8u + b)), bitcast<i32>(x_word(row + FULL_BLOCKS * 9u + b)));
+}
+
+/// The block's 32 values as f32 — its q, not times d — for weights read in place (IN_PLACE, weights_block8.wgsl):
+/// the rows kernel's dot8 against such weights is then a sum of integer products below 2^24, exact in f32, so
+/// `dot8(w, x_int8_placed(xb)) * xb.scale` equals int8_dot(w, xb) bit for bit. On SwiftShader, where every storage
+/// load is a gather per lane, the block's 8 words replace the 32 floats of the f32 input.
+fn x_int8_placed(xb: XInt8) -> Block8 {
+  return placed_input(Block8(int8x4(xb.lo.x), int8x4(xb.lo.y), int8x4(xb.lo.z), int8x4(xb.lo.w),
+    int8x4(xb.hi.x), int8x4(xb.hi.y), int8x4(xb.hi.z), int8x4(xb.hi.w), 1.0, 0.0));
 }
 
 /// A weight block's 32 values as int8 words in the input's order (Q4_0: nibble + 8, the offset taken off by int8_dot).

@@ -62,7 +62,8 @@ export interface MatmulOptions {
   kernel?: MatmulKernel;
   /**
    * x quantized to int8 blocks by quantizeXCall (the same tokens as `x`): the rows kernel multiplies Q8_0/Q4_0
-   * blocks by them with dot4I8Packed (shaders/weights_int8.wgsl). Only where int8InputApplies; not with `norm`.
+   * blocks by them with dot4I8Packed or, with bytesInPlace, unpacks them to f32 once for its rows — the same result
+   * bit for bit (shaders/weights_int8.wgsl). Only where int8InputApplies; not with `norm`.
    */
   xInt8?: GPUBuffer;
   /**
@@ -84,7 +85,8 @@ export interface QkvOutput {
 
 export type MatmulKernel =
   | { kind: "row" }
-  /** bytesInPlace: Q8_0/Q4_0 values read where they sit in their words, the input scaled instead (weights_block8.wgsl). */
+  /** bytesInPlace: Q8_0/Q4_0 values read where they sit in their words, the input scaled instead (weights_block8.wgsl);
+   *  an int8 input unpacked to f32 once a block for them (weights_int8.wgsl x_int8_placed) instead of dot4I8Packed. */
   | { kind: "rows"; rowsPerInvocation: 4 | 8; bytesInPlace?: boolean }
   | { kind: "cooperative"; rowsPerWorkgroup: number }
   | { kind: "subgroup"; lanesPerRow: number }

@@ -125,10 +125,15 @@ export function chooseTuning(gpu: Pick<GpuContext, "limits" | "adapter" | "hasSu
     // without it: 2.61), 4.3 vs 3.9 in the peers run.
     matmul: isCpuAdapter ? { kind: "rows", rowsPerInvocation: 8, bytesInPlace: true } : { kind: "tiled" },
     decodeMatmul: isCpuAdapter ? { kind: "rows", rowsPerInvocation: 4, bytesInPlace: true } : gpuDecodeMatmul,
-    // Int8 inputs (dot4I8Packed) were SwiftShader's decode default before bytes in place: SmolLM2-135M-shape Q8_0
-    // decode 3.1 vs 2.1 tok/s against the f32 inputs of then (bench/results/swiftshader-profile.md). GPUs: DP4a is
-    // native there, but the decode kernels they run (subgroup, cooperative) do not take int8 inputs yet.
-    int8Activations: false,
+    // Int8 inputs: with bytes in place, SwiftShader unpacks a block of the int8 input to f32 once for the
+    // invocation's rows (shaders/weights_int8.wgsl x_int8_placed; dot4I8Packed's result bit for bit): 8 words a
+    // block to load where the f32 input is 32 floats, and on SwiftShader every load is a gather per lane. Side by
+    // side with f32 inputs (one page, 5 interleaved rounds, medians), SmolLM2-135M shape: Q4_0 decode 4.05 vs 3.37
+    // tok/s (every round faster), Q8_0 3.28 vs 3.08 (3 rounds of 5 faster); the matvec alone 1.13–1.25× Q4_0,
+    // 1.04–1.13× Q8_0. Before bytes in place, int8 inputs with dot4I8Packed were the default (Q8_0 decode 3.1 vs 2.1
+    // tok/s against the f32 inputs of then). GPUs: DP4a is native there, but the decode kernels they run (subgroup,
+    // cooperative) do not take int8 inputs yet.
+    int8Activations: isCpuAdapter,
     // On SwiftShader the folded norm costs more than its dispatch: its barriers turn every matmul workgroup into
     // fibres (bench/results/decode-step-*.md, bench/results/peers-quick.md: prefill ≈ 0.3–0.7×, decode ≈ 0.8×).
     fuseNorm: !isCpuAdapter,

@@ -1,7 +1,8 @@
 // Int8 inputs (SwiftShader's default for Q8_0 and Q4_0 weights): shaders/quantize_x.wgsl quantizes a matmul's
 // input to int8 blocks — bit for bit as the CPU reference does — and the rows matmul multiplies int8 weights by
-// them with dot4I8Packed, equal to the CPU's int8-input product; the quantization itself moves the result from
-// the f32 product by no more than its rounding allows.
+// them with dot4I8Packed (or, weights read in place, unpacks them to f32 once a block: the same result bit for
+// bit), equal to the CPU's int8-input product; the quantization itself moves the result from the f32 product by no
+// more than its rounding allows.
 
 import { describe, expect, it } from "vitest";
 import { GgmlType, dequantize, ggmlTypeName, quantize } from "../../src/gguf/index.js";
@@ -69,6 +70,26 @@ describe("rows matmul with int8 inputs (dot4I8Packed), forced for every shape of
     const off = relativeError(gpu, f32);
     expect(off).toBeGreaterThan(0);
     expect(off).toBeLessThan(2e-2);
+  });
+
+  // Weights read in place (SwiftShader's default): the int8 block unpacked to f32 once for the invocation's rows.
+  // Its products and block sums are integers below 2^24, so the result is dot4I8Packed's bit for bit.
+  it.each(cases)("$name in place $kernel.rowsPerInvocation rows/invocation, n=$numTokens tile=$tokenTile: dot4I8Packed's result bit for bit", async (c) => {
+    const cols = 160;
+    const values = new Random(71 + c.type).normals(c.rows * cols, 0.5);
+    const weight = quantize(c.type, values);
+    const random = new Random(23);
+    const x = Float32Array.from(random.normals(c.numTokens * cols), (v) => v + 2); // a mean far from 0: large offsets
+    const y0 = c.accumulate ? random.normals(c.numTokens * c.rows) : undefined;
+    const rowBytes = (cols / 32) * (c.type === GgmlType.Q8_0 ? 34 : 18);
+    const run = (bytesInPlace: boolean) => session().call<Float32Array>("lab.matmul", {
+      type: c.type, rows: c.rows, cols, weight, x, numTokens: c.numTokens, y0, tokenTile: c.tokenTile, kernel: { ...c.kernel, bytesInPlace }, int8Input: true,
+      maxChunkBytes: c.chunkRows ? c.chunkRows * rowBytes : undefined,
+    });
+    const inPlace = await run(true);
+    expect(Array.from(inPlace)).toEqual(Array.from(await run(false)));
+    const w = dequantize(c.type, weight, c.rows * cols);
+    expect(relativeError(inPlace, matmulInt8InputRef(w, c.rows, cols, x, c.numTokens, y0))).toBeLessThan(1e-5);
   });
 
   it("is refused where it does not apply: float weights, a folded norm", async () => {
