@@ -86,8 +86,9 @@ export interface QkvOutput {
 export type MatmulKernel =
   | { kind: "row" }
   /** bytesInPlace: Q8_0/Q4_0 values read where they sit in their words, the input scaled instead (weights_block8.wgsl);
-   *  an int8 input unpacked to f32 once a block for them (weights_int8.wgsl x_int8_placed) instead of dot4I8Packed. */
-  | { kind: "rows"; rowsPerInvocation: 4 | 8; bytesInPlace?: boolean }
+   *  an int8 input unpacked to f32 once a block for them (weights_int8.wgsl x_int8_placed) instead of dot4I8Packed.
+   *  int8InputInvocations: invocations a workgroup where the input is int8 (default: as many as with f32 inputs). */
+  | { kind: "rows"; rowsPerInvocation: 4 | 8; bytesInPlace?: boolean; int8InputInvocations?: number }
   | { kind: "cooperative"; rowsPerWorkgroup: number }
   | { kind: "subgroup"; lanesPerRow: number }
   | { kind: "tiled" };
@@ -228,11 +229,12 @@ function kernelShape(gpu: GpuContext, kernel: MatmulKernel, workgroupSize: numbe
     // invocations, but never fewer than a folded norm's lanes, nor than the adapter's smallest subgroup: SwiftShader
     // runs 4 invocations side by side as one SIMD group, and a workgroup of 2 (8 rows each, of 16) left half its
     // lanes idle — prefill at half speed.
-    const invocations = Math.max(Math.floor(workgroupSize / kernel.rowsPerInvocation), normLanes, gpu.subgroupMinSize, 1);
+    const wanted = int8Cols > 0 && kernel.int8InputInvocations ? kernel.int8InputInvocations : Math.floor(workgroupSize / kernel.rowsPerInvocation);
+    const invocations = Math.max(wanted, normLanes, gpu.subgroupMinSize, 1);
     return {
       wgsl: weightsBlock8Wgsl + weightsInt8Wgsl + matmulRowsWgsl, workgroupSize: invocations, rowsPerWorkgroup: kernel.rowsPerInvocation * invocations,
       constants: { ROWS_PER_INVOCATION: kernel.rowsPerInvocation, INT8_X: int8Cols > 0, X_INT8_STRIDE: int8Cols > 0 ? int8RowWords(int8Cols) : 4, BYTES_IN_PLACE: kernel.bytesInPlace ?? false },
-      tag: ` rows${kernel.rowsPerInvocation}${kernel.bytesInPlace ? " in place" : ""}`,
+      tag: ` rows${kernel.rowsPerInvocation}${kernel.bytesInPlace ? " in place" : ""} wg${invocations}`,
     };
   }
   const invocations = Math.max(workgroupSize, normLanes);

@@ -124,7 +124,14 @@ export function chooseTuning(gpu: Pick<GpuContext, "limits" | "adapter" | "hasSu
     // rounds); 4.2 vs 4.1 (bench/results/peers-quick-in-place.md, 3 rounds); Q8_0 decode 3.32 vs 3.09 (f32 inputs
     // without it: 2.61), 4.3 vs 3.9 in the peers run.
     matmul: isCpuAdapter ? { kind: "rows", rowsPerInvocation: 8, bytesInPlace: true } : { kind: "tiled" },
-    decodeMatmul: isCpuAdapter ? { kind: "rows", rowsPerInvocation: 4, bytesInPlace: true } : gpuDecodeMatmul,
+    // A decode matmul on int8 inputs runs 16 invocations a workgroup (64 rows), not 4 — a small gain, at this
+    // machine's noise: SmolLM2-135M shape, 16 over 4 (one page, 5 interleaved rounds, medians): Q8_0 decode 1.02×,
+    // Q4_0 1.00× (bench/results/decode-inputs.md); in two A/B runs before it Q8_0 1.04× and 1.03×, Q4_0 1.08×
+    // and 1.06×. The [1536 × 576] matvec alone, in two runs of bench/swiftshader-profile.ts (medians of 5
+    // submissions, noisier): Q8_0 0.588 vs 0.542 and 0.707 vs 0.544 G weights/s, Q4_0 0.666 vs 0.614 and 0.684 vs
+    // 0.747. With f32 inputs it keeps 4 (Q8_0 matvec with 16: 0.342 vs 0.514, then 0.656 vs 0.620; not measured in
+    // the model).
+    decodeMatmul: isCpuAdapter ? { kind: "rows", rowsPerInvocation: 4, bytesInPlace: true, int8InputInvocations: 16 } : gpuDecodeMatmul,
     // Int8 inputs: with bytes in place, SwiftShader unpacks a block of the int8 input to f32 once for the
     // invocation's rows (shaders/weights_int8.wgsl x_int8_placed; dot4I8Packed's result bit for bit): 8 words a
     // block to load where the f32 input is 32 floats, and on SwiftShader every load is a gather per lane. Side by

@@ -1,0 +1,84 @@
+// SwiftShader's decode matmul inputs, side by side on SmolLM2-135M-shaped Q8_0 and Q4_0 models (synthetic, our
+// writer): every variant decodes the same greedy tokens from one page, interleaved (A B C per model per round,
+// ≥ 3 rounds), decode tok/s median and best, each variant's median over the default's.
+//   default                the adapter's choice: Q8_0/Q4_0 inputs quantized to int8 blocks, unpacked once a block
+//                          for the bytes in place (shaders/weights_int8.wgsl x_int8_placed), 16 invocations a workgroup
+//   int8, 4 invocations    the same kernel in workgroups of 4 invocations (16 rows), as f32 inputs run
+//   f32 inputs             the decode input left f32 (tuning.int8Activations off: the default of the stop before)
+//   npx tsx bench/decode-inputs.ts [--rounds 5] [--decode 16]
+// Writes bench/results/decode-inputs.json and .md.
+
+import { parseArgs } from "node:util";
+import type { LoadResult } from "../src/app/runtime.js";
+import { GgmlType, ggmlTypeName } from "../src/gguf/types.js";
+import type { KernelTuning } from "../src/kernels/tuning.js";
+import { machineNote, markdownTable, median, scratchDir, SMOLLM2_135M_SHAPE, withSession, writeResults, writeSynthetic } from "./lib.js";
+
+const { values } = parseArgs({ options: { rounds: { type: "string" }, decode: { type: "string" } } });
+const rounds = Number(values.rounds ?? 5);
+const decode = Number(values.decode ?? 16);
+if (!(rounds >= 3 && decode >= 1)) throw new Error("webkv bench decode-inputs: --rounds must be at least 3 and --decode at least 1");
+
+const dir = scratchDir("webkv-decode-inputs-");
+const models: { name: string; path: string }[] = [];
+for (const type of [GgmlType.Q8_0, GgmlType.Q4_0]) {
+  models.push({ name: `SmolLM2-135M-shape ${ggmlTypeName(type)}`, path: await writeSynthetic(dir, `smol-${ggmlTypeName(type).toLowerCase()}`, SMOLLM2_135M_SHAPE, type, 5) });
+}
+const rows4 = (extra: object): Partial<KernelTuning> => ({ decodeMatmul: { kind: "rows", rowsPerInvocation: 4, bytesInPlace: true, ...extra } });
+const variants: { name: string; tuning: Partial<KernelTuning> }[] = [
+  { name: "default", tuning: {} },
+  { name: "int8, 4 invocations", tuning: rows4({}) },
+  { name: "f32 inputs", tuning: { int8Activations: false } },
+];
+
+interface Sample { model: string; variant: string; round: number; decode_tok_s: number; output: number[] }
+const result = await withSession(async (session) => {
+  const samples: Sample[] = [];
+  let adapter = { vendor: "", architecture: "", description: "" };
+  const promptIds = [1, ...Array.from({ length: 15 }, (_, i) => 3 + ((i * 37) % 250))];
+  for (let round = 1; round <= rounds; round++) {
+    for (const m of models) {
+      for (const v of variants) {
+        const loaded = await session.call<LoadResult>("load", { url: session.publishFile(m.path), options: { tuning: v.tuning, contextSize: promptIds.length + decode + 8 } });
+        adapter = loaded.adapter;
+        const reply = await session.call<{ output_ids: number[]; timings: { decode_tok_s: number } }>(
+          "generate", { modelId: loaded.modelId, promptIds, maxTokens: decode, ignoreEos: true },
+        );
+        await session.call("unload", { modelId: loaded.modelId });
+        samples.push({ model: m.name, variant: v.name, round, decode_tok_s: reply.timings.decode_tok_s, output: reply.output_ids });
+        console.error(JSON.stringify({ model: m.name, variant: v.name, round, decode_tok_s: reply.timings.decode_tok_s }));
+      }
+    }
+  }
+  return { samples, adapter };
+});
+
+const rows = models.flatMap((m) => {
+  const of = (variant: string) => result.samples.filter((s) => s.model === m.name && s.variant === variant);
+  const base = median(of("default").map((s) => s.decode_tok_s));
+  const reference = of("default")[0]!.output.join();
+  return variants.map((v) => {
+    const mine = of(v.name);
+    const rates = mine.map((s) => s.decode_tok_s);
+    return {
+      model: m.name, variant: v.name, decode_tok_s_median: median(rates), decode_tok_s_best: Math.max(...rates),
+      default_over_variant: base / median(rates), rounds_default_faster: mine.filter((s) => of("default").find((d) => d.round === s.round)!.decode_tok_s > s.decode_tok_s).length,
+      same_tokens_as_default: mine.every((s) => s.output.join() === reference),
+    };
+  });
+});
+const markdown = [
+  "# SwiftShader's decode matmul inputs, side by side",
+  "",
+  `SmolLM2-135M-shaped synthetic models, a 16-token prompt, ${decode} greedy tokens, ${rounds} interleaved rounds in one page. ${machineNote(result.adapter)}.`,
+  "default: int8 inputs unpacked once a block for the bytes in place, 16 invocations a workgroup; int8, 4 invocations: the same kernel in workgroups of 4; f32 inputs: tuning.int8Activations off.",
+  "",
+  markdownTable(
+    ["model", "variant", "decode tok/s median (best)", "default / variant", "rounds the default was faster", "same tokens"],
+    rows.map((r) => [
+      r.model, r.variant, `${r.decode_tok_s_median.toFixed(2)} (${r.decode_tok_s_best.toFixed(2)})`, r.default_over_variant.toFixed(2),
+      r.variant === "default" ? "—" : `${r.rounds_default_faster} / ${rounds}`, r.same_tokens_as_default ? "yes" : "no",
+    ]),
+  ),
+].join("\n");
+writeResults("decode-inputs", { decode, rounds, adapter: result.adapter, rows, samples: result.samples.map(({ output: _o, ...s }) => s) }, markdown);
