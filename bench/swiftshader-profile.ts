@@ -334,7 +334,7 @@ const topKinds = (model: string) => {
 const markdown = [
   "# What bounds decode on SwiftShader",
   "",
-  `Machine: ${machine}. ${rounds} interleaved rounds (webkv, webkv with the row kernel, for the quantized models webkv with f32 inputs, wllama 1t) per model; medians. "webkv" runs its matmuls with the rows kernel (4 rows an invocation in decode, 8 in prefill; Q8_0/Q4_0 bytes read in place; a decode matmul's input quantized to int8 blocks and unpacked once a block for its rows), "row kernel" with the one-row kernel it replaced, "f32 inputs" with the decode input left f32 (tuning.int8Activations off, the default before).`,
+  `Machine: ${machine}. ${rounds} interleaved rounds (webkv, webkv with the row kernel, for the quantized models webkv with f32 inputs, wllama 1t) per model; medians. "webkv" runs its matmuls with the rows kernel (4 rows an invocation in decode, 8 in prefill; Q8_0/Q4_0 bytes read in place; a decode matmul's input quantized to int8 blocks and unpacked once a block for its rows, 16 invocations a workgroup), "row kernel" with the one-row kernel it replaced, "f32 inputs" with the decode input left f32 (tuning.int8Activations off, the default before).`,
   "",
   "## The adapter's floor (raw WGSL kernels, median of 5 submissions)",
   "",
