@@ -1,10 +1,14 @@
 // SwiftShader's decode matmul inputs, side by side on SmolLM2-135M-shaped Q8_0 and Q4_0 models (synthetic, our
-// writer): every variant decodes the same greedy tokens from one page, interleaved (A B C per model per round,
-// ≥ 3 rounds), decode tok/s median and best, each variant's median over the default's.
-//   default                the adapter's choice: Q8_0/Q4_0 inputs quantized to int8 blocks, unpacked once a block
-//                          for the bytes in place (shaders/weights_int8.wgsl x_int8_placed), 16 invocations a workgroup
-//   int8, 4 invocations    the same kernel in workgroups of 4 invocations (16 rows), as f32 inputs run
-//   f32 inputs             the decode input left f32 (tuning.int8Activations off: the default of the stop before)
+// writer): every variant decodes the same greedy tokens from one page, interleaved (A B C … per model per round,
+// ≥ 3 rounds), decode tok/s median and best, the default's median over each variant's, and in how many rounds the
+// default was the faster.
+//   default                  the adapter's choice: Q8_0/Q4_0 inputs quantized to int8 blocks, unpacked once a block
+//                            for the bytes in place (shaders/weights_int8.wgsl x_int8_placed), 8 rows an invocation,
+//                            8 invocations a workgroup
+//   int8, 8 rows × 16        the same in workgroups of 16 invocations
+//   int8, 4 rows × 16        4 rows an invocation, 16 invocations (the default of this stop's first change)
+//   int8, 4 rows × 4         4 rows, 4 invocations: the f32 inputs' shape
+//   f32 inputs               the decode input left f32 (tuning.int8Activations off: the last stop's default)
 //   npx tsx bench/decode-inputs.ts [--rounds 5] [--decode 16]
 // Writes bench/results/decode-inputs.json and .md.
 
@@ -24,10 +28,13 @@ const models: { name: string; path: string }[] = [];
 for (const type of [GgmlType.Q8_0, GgmlType.Q4_0]) {
   models.push({ name: `SmolLM2-135M-shape ${ggmlTypeName(type)}`, path: await writeSynthetic(dir, `smol-${ggmlTypeName(type).toLowerCase()}`, SMOLLM2_135M_SHAPE, type, 5) });
 }
-const rows4 = (extra: object): Partial<KernelTuning> => ({ decodeMatmul: { kind: "rows", rowsPerInvocation: 4, bytesInPlace: true, ...extra } });
+const int8Shape = (rowsPerInvocation: 4 | 8, invocations: number): Partial<KernelTuning> =>
+  ({ decodeMatmul: { kind: "rows", rowsPerInvocation: 4, bytesInPlace: true, int8Input: { rowsPerInvocation, invocations } } });
 const variants: { name: string; tuning: Partial<KernelTuning> }[] = [
   { name: "default", tuning: {} },
-  { name: "int8, 4 invocations", tuning: rows4({}) },
+  { name: "int8, 8 rows × 16", tuning: int8Shape(8, 16) },
+  { name: "int8, 4 rows × 16", tuning: int8Shape(4, 16) },
+  { name: "int8, 4 rows × 4", tuning: int8Shape(4, 4) },
   { name: "f32 inputs", tuning: { int8Activations: false } },
 ];
 
@@ -71,7 +78,7 @@ const markdown = [
   "# SwiftShader's decode matmul inputs, side by side",
   "",
   `SmolLM2-135M-shaped synthetic models, a 16-token prompt, ${decode} greedy tokens, ${rounds} interleaved rounds in one page. ${machineNote(result.adapter)}.`,
-  "default: int8 inputs unpacked once a block for the bytes in place, 16 invocations a workgroup; int8, 4 invocations: the same kernel in workgroups of 4; f32 inputs: tuning.int8Activations off.",
+  "default: int8 inputs unpacked once a block for the bytes in place, 8 rows an invocation, 8 invocations a workgroup; int8, R rows × N: the same kernel with R rows an invocation and N invocations a workgroup; f32 inputs: tuning.int8Activations off (4 rows × 4).",
   "",
   markdownTable(
     ["model", "variant", "decode tok/s median (best)", "default / variant", "rounds the default was faster", "same tokens"],

@@ -176,6 +176,7 @@ function webkvKernels(): { format: "Q8_0" | "Q4_0"; name: string; code: string; 
     // int8 inputs unpacked once a block for the bytes in place (weights_int8.wgsl x_int8_placed), SwiftShader's default now
     { name: "rows 4, bytes in place, int8 inputs unpacked (4 invocations a workgroup)", code: kernelSource(library + rowsLibrary, { ...constants, ...int8, BYTES_IN_PLACE: true, WORKGROUP_SIZE: 4, ROWS_PER_INVOCATION: 4 }), rowsPerInvocation: 4, workgroupSize: 4 },
     { name: "rows 4, bytes in place, int8 inputs unpacked, 16 invocations a workgroup", code: kernelSource(library + rowsLibrary, { ...constants, ...int8, BYTES_IN_PLACE: true, WORKGROUP_SIZE: 16, ROWS_PER_INVOCATION: 4 }), rowsPerInvocation: 4, workgroupSize: 16 },
+    { name: "rows 8, bytes in place, int8 inputs unpacked, 8 invocations a workgroup (webkv's decode default)", code: kernelSource(library + rowsLibrary, { ...constants, ...int8, BYTES_IN_PLACE: true, WORKGROUP_SIZE: 8, ROWS_PER_INVOCATION: 8 }), rowsPerInvocation: 8, workgroupSize: 8 },
   ];
   const q4Constants = { ...constants, WEIGHT_FORMAT: GgmlType.Q4_0 };
   const q4 = [
@@ -185,6 +186,7 @@ function webkvKernels(): { format: "Q8_0" | "Q4_0"; name: string; code: string; 
     { name: "rows 4, bytes in place, 16 invocations a workgroup", code: kernelSource(library + rowsLibrary, { ...q4Constants, BYTES_IN_PLACE: true, WORKGROUP_SIZE: 16, ROWS_PER_INVOCATION: 4 }), rowsPerInvocation: 4, workgroupSize: 16 },
     { name: "rows 4, bytes in place, int8 inputs unpacked", code: kernelSource(library + rowsLibrary, { ...q4Constants, ...int8, BYTES_IN_PLACE: true, WORKGROUP_SIZE: 4, ROWS_PER_INVOCATION: 4 }), rowsPerInvocation: 4, workgroupSize: 4 },
     { name: "rows 4, bytes in place, int8 inputs unpacked, 16 invocations a workgroup", code: kernelSource(library + rowsLibrary, { ...q4Constants, ...int8, BYTES_IN_PLACE: true, WORKGROUP_SIZE: 16, ROWS_PER_INVOCATION: 4 }), rowsPerInvocation: 4, workgroupSize: 16 },
+    { name: "rows 8, bytes in place, int8 inputs unpacked, 8 invocations a workgroup (webkv's decode default)", code: kernelSource(library + rowsLibrary, { ...q4Constants, ...int8, BYTES_IN_PLACE: true, WORKGROUP_SIZE: 8, ROWS_PER_INVOCATION: 8 }), rowsPerInvocation: 8, workgroupSize: 8 },
   ];
   return [...q8.map((k) => ({ ...k, format: "Q8_0" as const })), ...q4.map((k) => ({ ...k, format: "Q4_0" as const }))];
 }
@@ -334,7 +336,7 @@ const topKinds = (model: string) => {
 const markdown = [
   "# What bounds decode on SwiftShader",
   "",
-  `Machine: ${machine}. ${rounds} interleaved rounds (webkv, webkv with the row kernel, for the quantized models webkv with f32 inputs, wllama 1t) per model; medians. "webkv" runs its matmuls with the rows kernel (4 rows an invocation in decode, 8 in prefill; Q8_0/Q4_0 bytes read in place; a decode matmul's input quantized to int8 blocks and unpacked once a block for its rows, 16 invocations a workgroup), "row kernel" with the one-row kernel it replaced, "f32 inputs" with the decode input left f32 (tuning.int8Activations off, the default before).`,
+  `Machine: ${machine}. ${rounds} interleaved rounds (webkv, webkv with the row kernel, for the quantized models webkv with f32 inputs, wllama 1t) per model; medians. "webkv" runs its matmuls with the rows kernel (4 rows an invocation in decode, 8 in prefill; Q8_0/Q4_0 bytes read in place; a decode matmul's input quantized to int8 blocks and unpacked once a block for its rows, 8 of them an invocation, 8 invocations a workgroup), "row kernel" with the one-row kernel it replaced, "f32 inputs" with the decode input left f32 (tuning.int8Activations off, the default before).`,
   "",
   "## The adapter's floor (raw WGSL kernels, median of 5 submissions)",
   "",

@@ -87,8 +87,8 @@ export type MatmulKernel =
   | { kind: "row" }
   /** bytesInPlace: Q8_0/Q4_0 values read where they sit in their words, the input scaled instead (weights_block8.wgsl);
    *  an int8 input unpacked to f32 once a block for them (weights_int8.wgsl x_int8_placed) instead of dot4I8Packed.
-   *  int8InputInvocations: invocations a workgroup where the input is int8 (default: as many as with f32 inputs). */
-  | { kind: "rows"; rowsPerInvocation: 4 | 8; bytesInPlace?: boolean; int8InputInvocations?: number }
+   *  int8Input: rows an invocation and invocations a workgroup where the input is int8 (default: as with f32 inputs). */
+  | { kind: "rows"; rowsPerInvocation: 4 | 8; bytesInPlace?: boolean; int8Input?: { rowsPerInvocation: 4 | 8; invocations: number } }
   | { kind: "cooperative"; rowsPerWorkgroup: number }
   | { kind: "subgroup"; lanesPerRow: number }
   | { kind: "tiled" };
@@ -116,8 +116,9 @@ export async function matmulCalls(
   if (options.glu && options.accumulate) throw new Error("a GLU matmul writes y = act(y)·(W·x); it cannot accumulate");
   const sharedNorm = norm !== undefined && !norm.perInvocation;
   const requested = options.kernel ?? { kind: "row" };
-  if (requested.kind === "rows" && requested.rowsPerInvocation !== 4 && requested.rowsPerInvocation !== 8) {
-    throw new Error(`the rows matmul takes 4 or 8 rows per invocation, got ${requested.rowsPerInvocation as number}`);
+  const rowsPerInvocation = requested.kind === "rows" ? [requested.rowsPerInvocation, requested.int8Input?.rowsPerInvocation ?? 4] : [];
+  if (rowsPerInvocation.some((rows) => rows !== 4 && rows !== 8)) {
+    throw new Error(`the rows matmul takes 4 or 8 rows per invocation, got ${rowsPerInvocation.join(" and ")}`);
   }
   const kernel = resolvedKernel(weight.type, weight.cols, requested, options.tokenTile);
   const qkv = options.qkvOutput;
@@ -229,12 +230,16 @@ function kernelShape(gpu: GpuContext, kernel: MatmulKernel, workgroupSize: numbe
     // invocations, but never fewer than a folded norm's lanes, nor than the adapter's smallest subgroup: SwiftShader
     // runs 4 invocations side by side as one SIMD group, and a workgroup of 2 (8 rows each, of 16) left half its
     // lanes idle — prefill at half speed.
-    const wanted = int8Cols > 0 && kernel.int8InputInvocations ? kernel.int8InputInvocations : Math.floor(workgroupSize / kernel.rowsPerInvocation);
+    const rows = int8Cols > 0 && kernel.int8Input ? kernel.int8Input.rowsPerInvocation : kernel.rowsPerInvocation;
+    const wanted = int8Cols > 0 && kernel.int8Input ? kernel.int8Input.invocations : Math.floor(workgroupSize / rows);
+    if (!(Number.isInteger(wanted) && wanted >= 1 && wanted <= gpu.limits.maxComputeInvocationsPerWorkgroup)) {
+      throw new Error(`the rows matmul runs 1 to ${gpu.limits.maxComputeInvocationsPerWorkgroup} invocations a workgroup, got ${wanted}`);
+    }
     const invocations = Math.max(wanted, normLanes, gpu.subgroupMinSize, 1);
     return {
-      wgsl: weightsBlock8Wgsl + weightsInt8Wgsl + matmulRowsWgsl, workgroupSize: invocations, rowsPerWorkgroup: kernel.rowsPerInvocation * invocations,
-      constants: { ROWS_PER_INVOCATION: kernel.rowsPerInvocation, INT8_X: int8Cols > 0, X_INT8_STRIDE: int8Cols > 0 ? int8RowWords(int8Cols) : 4, BYTES_IN_PLACE: kernel.bytesInPlace ?? false },
-      tag: ` rows${kernel.rowsPerInvocation}${kernel.bytesInPlace ? " in place" : ""} wg${invocations}`,
+      wgsl: weightsBlock8Wgsl + weightsInt8Wgsl + matmulRowsWgsl, workgroupSize: invocations, rowsPerWorkgroup: rows * invocations,
+      constants: { ROWS_PER_INVOCATION: rows, INT8_X: int8Cols > 0, X_INT8_STRIDE: int8Cols > 0 ? int8RowWords(int8Cols) : 4, BYTES_IN_PLACE: kernel.bytesInPlace ?? false },
+      tag: ` rows${rows}${kernel.bytesInPlace ? " in place" : ""} wg${invocations}`,
     };
   }
   const invocations = Math.max(workgroupSize, normLanes);

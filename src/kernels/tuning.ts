@@ -124,14 +124,13 @@ export function chooseTuning(gpu: Pick<GpuContext, "limits" | "adapter" | "hasSu
     // rounds); 4.2 vs 4.1 (bench/results/peers-quick-in-place.md, 3 rounds); Q8_0 decode 3.32 vs 3.09 (f32 inputs
     // without it: 2.61), 4.3 vs 3.9 in the peers run.
     matmul: isCpuAdapter ? { kind: "rows", rowsPerInvocation: 8, bytesInPlace: true } : { kind: "tiled" },
-    // A decode matmul on int8 inputs runs 16 invocations a workgroup (64 rows), not 4 — a small gain, at this
-    // machine's noise: SmolLM2-135M shape, 16 over 4 (one page, 5 interleaved rounds, medians): Q8_0 decode 1.02×,
-    // Q4_0 1.00× (bench/results/decode-inputs.md); in two A/B runs before it Q8_0 1.04× and 1.03×, Q4_0 1.08×
-    // and 1.06×. The [1536 × 576] matvec alone, in two runs of bench/swiftshader-profile.ts (medians of 5
-    // submissions, noisier): Q8_0 0.588 vs 0.542 and 0.707 vs 0.544 G weights/s, Q4_0 0.666 vs 0.614 and 0.684 vs
-    // 0.747. With f32 inputs it keeps 4 (Q8_0 matvec with 16: 0.342 vs 0.514, then 0.656 vs 0.620; not measured in
-    // the model).
-    decodeMatmul: isCpuAdapter ? { kind: "rows", rowsPerInvocation: 4, bytesInPlace: true, int8InputInvocations: 16 } : gpuDecodeMatmul,
+    // A decode matmul on int8 inputs runs 8 rows an invocation in workgroups of 8 (64 rows): the unpacked input
+    // block serves twice as many rows. SmolLM2-135M shape, one page, 5 interleaved rounds, medians
+    // (bench/results/decode-inputs.md), 8 rows × 8 over: 4 rows × 16 Q8_0 1.08× (every round faster), Q4_0 1.15×;
+    // 4 rows × 4 (the f32 inputs' shape) 1.13×, 1.12×; 8 rows × 16 1.07×, 0.99×; f32 inputs 1.16×, 1.23×. (4 rows ×
+    // 16 over 4 × 4 had been 1.02–1.08× in earlier runs.) f32 inputs keep 4 rows × 4: decode with 8 rows was no
+    // faster there (above).
+    decodeMatmul: isCpuAdapter ? { kind: "rows", rowsPerInvocation: 4, bytesInPlace: true, int8Input: { rowsPerInvocation: 8, invocations: 8 } } : gpuDecodeMatmul,
     // Int8 inputs: with bytes in place, SwiftShader unpacks a block of the int8 input to f32 once for the
     // invocation's rows (shaders/weights_int8.wgsl x_int8_placed; dot4I8Packed's result bit for bit): 8 words a
     // block to load where the f32 input is 32 floats, and on SwiftShader every load is a gather per lane. Side by

@@ -48,11 +48,14 @@ describe("rows matmul with int8 inputs (dot4I8Packed), forced for every shape of
     { kernel: { kind: "rows", rowsPerInvocation: 8 }, numTokens: 1, tokenTile: 1, rows: 37, accumulate: false, chunkRows: 0 },
     { kernel: { kind: "rows", rowsPerInvocation: 4 }, numTokens: 7, tokenTile: 4, rows: 70, accumulate: true, chunkRows: 16 }, // a partial last tile
     { kernel: { kind: "rows", rowsPerInvocation: 8 }, numTokens: 7, tokenTile: 4, rows: 70, accumulate: true, chunkRows: 16 },
-    // SwiftShader's decode: 16 invocations a workgroup where the input is int8 (64 rows; 100 leaves a partial workgroup)
-    { kernel: { kind: "rows", rowsPerInvocation: 4, int8InputInvocations: 16 }, numTokens: 1, tokenTile: 1, rows: 100, accumulate: false, chunkRows: 0 },
+    // the kernel's own shape where the input is int8 (SwiftShader's decode: 8 rows, 8 invocations; the 4-row kernel
+    // around it): 64 rows a workgroup, so 100 leave a partial one
+    { kernel: { kind: "rows", rowsPerInvocation: 4, int8Input: { rowsPerInvocation: 8, invocations: 8 } }, numTokens: 1, tokenTile: 1, rows: 100, accumulate: false, chunkRows: 0 },
+    { kernel: { kind: "rows", rowsPerInvocation: 8, int8Input: { rowsPerInvocation: 4, invocations: 16 } }, numTokens: 1, tokenTile: 1, rows: 100, accumulate: false, chunkRows: 0 },
   ] as const;
   const cases = [GgmlType.Q8_0, GgmlType.Q4_0].flatMap((type) => shapes.map((s) => ({
-    ...s, type, name: `${ggmlTypeName(type)}${"int8InputInvocations" in s.kernel ? `, ${s.kernel.int8InputInvocations} invocations a workgroup` : ""}`,
+    ...s, type,
+    name: `${ggmlTypeName(type)}${"int8Input" in s.kernel ? `, int8 ${s.kernel.int8Input.rowsPerInvocation} rows × ${s.kernel.int8Input.invocations}` : ""}`,
   })));
   it.each(cases)("$name $kernel.rowsPerInvocation rows/invocation, n=$numTokens tile=$tokenTile, rows=$rows acc=$accumulate chunk rows=$chunkRows", async (c) => {
     const cols = 160;
