@@ -116,9 +116,16 @@ export async function matmulCalls(
   if (options.glu && options.accumulate) throw new Error("a GLU matmul writes y = act(y)·(W·x); it cannot accumulate");
   const sharedNorm = norm !== undefined && !norm.perInvocation;
   const requested = options.kernel ?? { kind: "row" };
-  const rowsPerInvocation = requested.kind === "rows" ? [requested.rowsPerInvocation, requested.int8Input?.rowsPerInvocation ?? 4] : [];
-  if (rowsPerInvocation.some((rows) => rows !== 4 && rows !== 8)) {
-    throw new Error(`the rows matmul takes 4 or 8 rows per invocation, got ${rowsPerInvocation.join(" and ")}`);
+  if (requested.kind === "rows") {
+    const int8Input = requested.int8Input;
+    const rowsPerInvocation = [requested.rowsPerInvocation, ...(int8Input ? [int8Input.rowsPerInvocation] : [])];
+    if (rowsPerInvocation.some((rows) => rows !== 4 && rows !== 8)) {
+      throw new Error(`the rows matmul takes 4 or 8 rows per invocation, got ${rowsPerInvocation.join(" and ")}`);
+    }
+    const maxInvocations = gpu.limits.maxComputeInvocationsPerWorkgroup;
+    if (int8Input && !(Number.isInteger(int8Input.invocations) && int8Input.invocations >= 1 && int8Input.invocations <= maxInvocations)) {
+      throw new Error(`the rows matmul runs 1 to ${maxInvocations} invocations a workgroup, got ${int8Input.invocations}`);
+    }
   }
   const kernel = resolvedKernel(weight.type, weight.cols, requested, options.tokenTile);
   const qkv = options.qkvOutput;
@@ -230,12 +237,9 @@ function kernelShape(gpu: GpuContext, kernel: MatmulKernel, workgroupSize: numbe
     // invocations, but never fewer than a folded norm's lanes, nor than the adapter's smallest subgroup: SwiftShader
     // runs 4 invocations side by side as one SIMD group, and a workgroup of 2 (8 rows each, of 16) left half its
     // lanes idle — prefill at half speed.
-    const rows = int8Cols > 0 && kernel.int8Input ? kernel.int8Input.rowsPerInvocation : kernel.rowsPerInvocation;
-    const wanted = int8Cols > 0 && kernel.int8Input ? kernel.int8Input.invocations : Math.floor(workgroupSize / rows);
-    if (!(Number.isInteger(wanted) && wanted >= 1 && wanted <= gpu.limits.maxComputeInvocationsPerWorkgroup)) {
-      throw new Error(`the rows matmul runs 1 to ${gpu.limits.maxComputeInvocationsPerWorkgroup} invocations a workgroup, got ${wanted}`);
-    }
-    const invocations = Math.max(wanted, normLanes, gpu.subgroupMinSize, 1);
+    const int8Shape = int8Cols > 0 ? kernel.int8Input : undefined;
+    const rows = int8Shape?.rowsPerInvocation ?? kernel.rowsPerInvocation;
+    const invocations = Math.max(int8Shape?.invocations ?? Math.floor(workgroupSize / rows), normLanes, gpu.subgroupMinSize, 1);
     return {
       wgsl: weightsBlock8Wgsl + weightsInt8Wgsl + matmulRowsWgsl, workgroupSize: invocations, rowsPerWorkgroup: rows * invocations,
       constants: { ROWS_PER_INVOCATION: rows, INT8_X: int8Cols > 0, X_INT8_STRIDE: int8Cols > 0 ? int8RowWords(int8Cols) : 4, BYTES_IN_PLACE: kernel.bytesInPlace ?? false },
