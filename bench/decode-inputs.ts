@@ -1,10 +1,11 @@
-// SwiftShader's decode matmul inputs, side by side on SmolLM2-135M-shaped Q8_0 and Q4_0 models (synthetic, our
-// writer): every variant decodes the same greedy tokens from one page, interleaved (A B C … per model per round,
-// ≥ 3 rounds), decode tok/s median and best, the default's median over each variant's, and in how many rounds the
-// default was the faster.
+// SwiftShader's decode matmul — its inputs, its shape and the weights' layout — side by side on SmolLM2-135M-shaped
+// Q8_0 and Q4_0 models (synthetic, our writer): every variant decodes the same greedy tokens from one page,
+// interleaved (A B C … per model per round, ≥ 3 rounds), decode tok/s median and best, the default's median over
+// each variant's, and in how many rounds the default was the faster.
 //   default                  the adapter's choice: Q8_0/Q4_0 inputs quantized to int8 blocks, unpacked once a block
 //                            for the bytes in place (shaders/weights_int8.wgsl x_int8_placed), 8 rows an invocation,
-//                            8 invocations a workgroup
+//                            8 invocations a workgroup; weights packed in groups of 8 rows (tuning.weightRowGroup)
+//   rows one by one          the same with the weights packed row by row (weightRowGroup 1: the layout before)
 //   int8, 8 rows × 16        the same in workgroups of 16 invocations
 //   int8, 4 rows × 16        4 rows an invocation, 16 invocations (the default of this stop's first change)
 //   int8, 4 rows × 4         4 rows, 4 invocations: the f32 inputs' shape
@@ -32,6 +33,7 @@ const int8Shape = (rowsPerInvocation: 4 | 8, invocations: number): Partial<Kerne
   ({ decodeMatmul: { kind: "rows", rowsPerInvocation: 4, bytesInPlace: true, int8Input: { rowsPerInvocation, invocations } } });
 const variants: { name: string; tuning: Partial<KernelTuning> }[] = [
   { name: "default", tuning: {} },
+  { name: "rows one by one", tuning: { weightRowGroup: 1 } },
   { name: "int8, 8 rows × 16", tuning: int8Shape(8, 16) },
   { name: "int8, 4 rows × 16", tuning: int8Shape(4, 16) },
   { name: "int8, 4 rows × 4", tuning: int8Shape(4, 4) },
@@ -75,10 +77,10 @@ const rows = models.flatMap((m) => {
   });
 });
 const markdown = [
-  "# SwiftShader's decode matmul inputs, side by side",
+  "# SwiftShader's decode matmul, side by side: inputs, shape, weight layout",
   "",
   `SmolLM2-135M-shaped synthetic models, a 16-token prompt, ${decode} greedy tokens, ${rounds} interleaved rounds in one page. ${machineNote(result.adapter)}.`,
-  "default: int8 inputs unpacked once a block for the bytes in place, 8 rows an invocation, 8 invocations a workgroup; int8, R rows × N: the same kernel with R rows an invocation and N invocations a workgroup; f32 inputs: tuning.int8Activations off (4 rows × 4).",
+  "default: int8 inputs unpacked once a block for the bytes in place, 8 rows an invocation, 8 invocations a workgroup, weights packed in groups of 8 rows whose blocks interleave; rows one by one: the same with the weights packed row by row (tuning.weightRowGroup 1); int8, R rows × N: the default with R rows an invocation and N invocations a workgroup; f32 inputs: tuning.int8Activations off (4 rows × 4).",
   "",
   markdownTable(
     ["model", "variant", "decode tok/s median (best)", "default / variant", "rounds the default was faster", "same tokens"],

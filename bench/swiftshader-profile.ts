@@ -37,7 +37,7 @@ const dir = scratchDir("webkv-profile-");
 
 /** Runs in the page (as source text: no bundler helpers). Each kernel: warm-up, then 5 timed submissions of
  *  `reps` dispatches in one pass; the median per dispatch. */
-const MICRO = String.raw`async (webkvKernels) => {
+const MICRO = String.raw`async (webkvKernels, streamingKernels) => {
   const adapter = await navigator.gpu.requestAdapter();
   const device = await adapter.requestDevice({ requiredLimits: { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize, maxBufferSize: adapter.limits.maxBufferSize } });
   const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
@@ -124,6 +124,37 @@ const MICRO = String.raw`async (webkvKernels) => {
     const ms = await time(kernel.code, [stepUniform, params, wq, sq, xq, yq, xq], Math.ceil(ROWS / kernel.rowsPerInvocation / kernel.workgroupSize), 10);
     out.webkv_decode_matmul[kernel.format + " " + kernel.name] = { format: kernel.format, rows: ROWS, cols: COLS, ms, GB_s: (kernel.format === "Q4_0" ? q4Bytes : q8Bytes) / ms / 1e6, Gweights_s: (ROWS * COLS) / ms / 1e6 };
   }
+  // Streaming: webkv's default decode kernel over 30 distinct [3072 × 576] Q8_0 matrices (SmolLM2-135M's gate/up
+  // of 30 layers, 53 MB: out of the caches, as in a model), one dispatch each, packed row by row and in groups of 8.
+  const STREAM_ROWS = 3072, STREAM_MATRICES = 30;
+  const streamParams = device.createBuffer({ size: 48, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  device.queue.writeBuffer(streamParams, 0, new Uint32Array([STREAM_ROWS, 0, STREAM_ROWS, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
+  const streamY = buffer(STREAM_ROWS * 4);
+  const streamWeights = Array.from({ length: STREAM_MATRICES }, () => [buffer(STREAM_ROWS * COLS), buffer(STREAM_ROWS * BPR * 2)]);
+  out.webkv_streaming = {};
+  for (const kernel of streamingKernels) {
+    const module = device.createShaderModule({ code: kernel.code });
+    const pipeline = await device.createComputePipelineAsync({ layout: "auto", compute: { module, entryPoint: "main" } });
+    const groups = streamWeights.map(([w, s]) => device.createBindGroup({ layout: pipeline.getBindGroupLayout(0),
+      entries: [stepUniform, streamParams, w, s, xq, streamY, xq].map((b, i) => ({ binding: i, resource: { buffer: b } })) }));
+    const once = async () => {
+      const start = performance.now();
+      const encoder = device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      pass.setPipeline(pipeline);
+      for (const group of groups) { pass.setBindGroup(0, group); pass.dispatchWorkgroups(STREAM_ROWS / 64); }
+      pass.end();
+      device.queue.submit([encoder.finish()]);
+      await device.queue.onSubmittedWorkDone();
+      return performance.now() - start;
+    };
+    await once();
+    const samples = [];
+    for (let i = 0; i < 5; i++) samples.push(await once());
+    samples.sort((a, b) => a - b);
+    const weights = STREAM_MATRICES * STREAM_ROWS * COLS;
+    out.webkv_streaming[kernel.name] = { matrices: STREAM_MATRICES, rows: STREAM_ROWS, cols: COLS, ms: samples[2], Gweights_s: weights / samples[2] / 1e6 };
+  }
   // The read floor: the Q8_0 matrix's words read once each and XORed, no other work. Patterns: 4 rows an
   // invocation word by word (the rows kernel's), the same by vec4, and 64 lanes reading neighbouring vec4s.
   const WORDS = ROWS * COLS / 4, WPR = COLS / 4;
@@ -146,13 +177,14 @@ const MICRO = String.raw`async (webkvKernels) => {
   return out;
 }`;
 
+const shader = (name: string) => readFileSync(join(import.meta.dirname, "..", "shaders", `${name}.wgsl`), "utf8");
+
 /** webkv's decode matmul kernels for the micro benchmark's [1536 × 576] matrix in Q8_0 and Q4_0, assembled as matmul.ts does. */
 function webkvKernels(): { format: "Q8_0" | "Q4_0"; name: string; code: string; rowsPerInvocation: number; workgroupSize: number }[] {
-  const shader = (name: string) => readFileSync(join(import.meta.dirname, "..", "shaders", `${name}.wgsl`), "utf8");
   const constants = {
     WEIGHT_FORMAT: GgmlType.Q8_0, COLS: 576, TOKEN_TILE: 1, ACCUMULATE: false, X_ROWS_ARE_LOGIT_ROWS: false, WORKGROUP_SIZE: 64,
     NORM_INPUT: false, NORM_STAGED: false, NORM_LANES: 1, NORM_PER_INVOCATION: false, EPS: f32(1e-5), GLU: false, GELU_TANH: false,
-    INT8_X: false, X_INT8_STRIDE: 4, BYTES_IN_PLACE: false, Y_QKV: false, GLU_PAIRED: false, Q_ROWS: 0, KV_ROWS: 0, Y_Q_BASE: 0, Y_K_BASE: 0, Y_V_BASE: 0,
+    INT8_X: false, X_INT8_STRIDE: 4, BYTES_IN_PLACE: false, ROW_GROUP: 1, Y_QKV: false, GLU_PAIRED: false, Q_ROWS: 0, KV_ROWS: 0, Y_Q_BASE: 0, Y_K_BASE: 0, Y_V_BASE: 0,
   };
   // int8 inputs: x holds the quantized row (576 values: 18 blocks × 10 words = 180 words, inside the 576-float x buffer)
   const int8 = { INT8_X: true, X_INT8_STRIDE: 180 };
@@ -176,7 +208,9 @@ function webkvKernels(): { format: "Q8_0" | "Q4_0"; name: string; code: string; 
     // int8 inputs unpacked once a block for the bytes in place (weights_int8.wgsl x_int8_placed), SwiftShader's default now
     { name: "rows 4, bytes in place, int8 inputs unpacked (4 invocations a workgroup)", code: kernelSource(library + rowsLibrary, { ...constants, ...int8, BYTES_IN_PLACE: true, WORKGROUP_SIZE: 4, ROWS_PER_INVOCATION: 4 }), rowsPerInvocation: 4, workgroupSize: 4 },
     { name: "rows 4, bytes in place, int8 inputs unpacked, 16 invocations a workgroup", code: kernelSource(library + rowsLibrary, { ...constants, ...int8, BYTES_IN_PLACE: true, WORKGROUP_SIZE: 16, ROWS_PER_INVOCATION: 4 }), rowsPerInvocation: 4, workgroupSize: 16 },
-    { name: "rows 8, bytes in place, int8 inputs unpacked, 8 invocations a workgroup (webkv's decode default)", code: kernelSource(library + rowsLibrary, { ...constants, ...int8, BYTES_IN_PLACE: true, WORKGROUP_SIZE: 8, ROWS_PER_INVOCATION: 8 }), rowsPerInvocation: 8, workgroupSize: 8 },
+    { name: "rows 8, bytes in place, int8 inputs unpacked, 8 invocations a workgroup", code: kernelSource(library + rowsLibrary, { ...constants, ...int8, BYTES_IN_PLACE: true, WORKGROUP_SIZE: 8, ROWS_PER_INVOCATION: 8 }), rowsPerInvocation: 8, workgroupSize: 8 },
+    // the matrix packed in groups of 8 rows whose blocks interleave (tuning.weightRowGroup): an invocation's 8 rows one stream
+    { name: "rows 8, bytes in place, int8 inputs unpacked, 8 invocations a workgroup, rows in groups of 8 (webkv's decode default)", code: kernelSource(library + rowsLibrary, { ...constants, ...int8, BYTES_IN_PLACE: true, WORKGROUP_SIZE: 8, ROWS_PER_INVOCATION: 8, ROW_GROUP: 8 }), rowsPerInvocation: 8, workgroupSize: 8 },
   ];
   const q4Constants = { ...constants, WEIGHT_FORMAT: GgmlType.Q4_0 };
   const q4 = [
@@ -186,9 +220,21 @@ function webkvKernels(): { format: "Q8_0" | "Q4_0"; name: string; code: string; 
     { name: "rows 4, bytes in place, 16 invocations a workgroup", code: kernelSource(library + rowsLibrary, { ...q4Constants, BYTES_IN_PLACE: true, WORKGROUP_SIZE: 16, ROWS_PER_INVOCATION: 4 }), rowsPerInvocation: 4, workgroupSize: 16 },
     { name: "rows 4, bytes in place, int8 inputs unpacked", code: kernelSource(library + rowsLibrary, { ...q4Constants, ...int8, BYTES_IN_PLACE: true, WORKGROUP_SIZE: 4, ROWS_PER_INVOCATION: 4 }), rowsPerInvocation: 4, workgroupSize: 4 },
     { name: "rows 4, bytes in place, int8 inputs unpacked, 16 invocations a workgroup", code: kernelSource(library + rowsLibrary, { ...q4Constants, ...int8, BYTES_IN_PLACE: true, WORKGROUP_SIZE: 16, ROWS_PER_INVOCATION: 4 }), rowsPerInvocation: 4, workgroupSize: 16 },
-    { name: "rows 8, bytes in place, int8 inputs unpacked, 8 invocations a workgroup (webkv's decode default)", code: kernelSource(library + rowsLibrary, { ...q4Constants, ...int8, BYTES_IN_PLACE: true, WORKGROUP_SIZE: 8, ROWS_PER_INVOCATION: 8 }), rowsPerInvocation: 8, workgroupSize: 8 },
+    { name: "rows 8, bytes in place, int8 inputs unpacked, 8 invocations a workgroup", code: kernelSource(library + rowsLibrary, { ...q4Constants, ...int8, BYTES_IN_PLACE: true, WORKGROUP_SIZE: 8, ROWS_PER_INVOCATION: 8 }), rowsPerInvocation: 8, workgroupSize: 8 },
+    // the matrix packed in groups of 8 rows whose blocks interleave (tuning.weightRowGroup): an invocation's 8 rows one stream
+    { name: "rows 8, bytes in place, int8 inputs unpacked, 8 invocations a workgroup, rows in groups of 8 (webkv's decode default)", code: kernelSource(library + rowsLibrary, { ...q4Constants, ...int8, BYTES_IN_PLACE: true, WORKGROUP_SIZE: 8, ROWS_PER_INVOCATION: 8, ROW_GROUP: 8 }), rowsPerInvocation: 8, workgroupSize: 8 },
   ];
   return [...q8.map((k) => ({ ...k, format: "Q8_0" as const })), ...q4.map((k) => ({ ...k, format: "Q4_0" as const }))];
+}
+
+/** webkv's default Q8_0 decode kernel (int8 inputs in place, 8 rows × 8 invocations) for [3072 × 576] matrices packed
+ *  row by row and in groups of 8 rows (tuning.weightRowGroup), as matmul.ts builds it. */
+function streamingKernels(): { name: string; code: string }[] {
+  const code = (rowGroup: number) => wgslWithConstants(`${shader("step")}\n${shader("int8") + shader("weights") + shader("activation") + shader("matmul_norm") + shader("weights_block8") + shader("weights_int8") + shader("matmul_rows")}`, {
+    WEIGHT_FORMAT: GgmlType.Q8_0, COLS: 576, TOKEN_TILE: 1, WORKGROUP_SIZE: 8, ROWS_PER_INVOCATION: 8, NORM_INPUT: false, NORM_STAGED: false, NORM_LANES: 1,
+    NORM_PER_INVOCATION: false, EPS: f32(1e-5), GELU_TANH: false, INT8_X: true, X_INT8_STRIDE: 180, BYTES_IN_PLACE: true, ROW_GROUP: rowGroup,
+  });
+  return [{ name: "rows one by one", code: code(1) }, { name: "rows in groups of 8 (webkv's default)", code: code(8) }];
 }
 
 interface Micro {
@@ -197,6 +243,7 @@ interface Micro {
   f32_matvec_row_per_invocation: { rows: number; cols: number; ms: number; GB_s: number; Gweights_s: number };
   q8_0_matvec: Record<string, { rows: number; cols: number; ms: number; GB_s: number; Gweights_s: number }>;
   webkv_decode_matmul: Record<string, { format: "Q8_0" | "Q4_0"; rows: number; cols: number; ms: number; GB_s: number; Gweights_s: number }>;
+  webkv_streaming: Record<string, { matrices: number; rows: number; cols: number; ms: number; Gweights_s: number }>;
   read_floor: Record<string, { bytes: number; ms: number; GB_s: number }>;
 }
 
@@ -250,7 +297,7 @@ const runs: { model: string; peer: string; round: number; measurement?: Measurem
 const profiles: Record<string, StepProfile> = {};
 try {
   adapter = await session.call("adapter");
-  micro = (await session.page.evaluate(`(${MICRO})(${JSON.stringify(webkvKernels())})`)) as Micro;
+  micro = (await session.page.evaluate(`(${MICRO})(${JSON.stringify(webkvKernels())}, ${JSON.stringify(streamingKernels())})`)) as Micro;
   console.error(JSON.stringify(micro));
   const basePeers = [webkvPeer(session, "webkv", {}), webkvPeer(session, "webkv row kernel", { tuning: { matmul: { kind: "row" }, decodeMatmul: { kind: "row" } } }), wllamaPeer(session, 1)];
   // quantized models: also the decode on f32 inputs (tuning.int8Activations off: SwiftShader's default before int8
@@ -347,6 +394,7 @@ const markdown = [
     [`f32 matvec ${micro!.f32_matvec_row_per_invocation.rows}², a row per invocation`, `${f(micro!.f32_matvec_row_per_invocation.GB_s)} GB/s (${f(micro!.f32_matvec_row_per_invocation.Gweights_s, 3)} G weights/s)`],
     ...Object.entries(micro!.q8_0_matvec).map(([name, k]) => [`Q8_0 matvec ${k.rows}×${k.cols}, ${name.replaceAll("_", " ")}`, `${f(k.GB_s, 3)} GB/s (${f(k.Gweights_s, 3)} G weights/s)`]),
     ...Object.entries(micro!.webkv_decode_matmul).map(([name, k]) => [`webkv's ${k.format} decode matmul ${k.rows}×${k.cols}, ${name.slice(k.format.length + 1)}`, `${f(k.GB_s, 3)} GB/s (${f(k.Gweights_s, 3)} G weights/s)`]),
+    ...Object.entries(micro!.webkv_streaming).map(([name, k]) => [`webkv's Q8_0 decode matmul over ${k.matrices} distinct ${k.rows}×${k.cols} matrices (${f((k.matrices * k.rows * k.cols * 34) / 32 / 2 ** 20, 0)} MiB, one dispatch each), ${name}`, `${f(k.Gweights_s, 3)} G weights/s`]),
     ...Object.entries(micro!.read_floor).map(([name, k]) => [`read floor: the Q8_0 matrix's ${k.bytes / 2 ** 20 < 1 ? `${f(k.bytes / 1024, 0)} KiB` : `${f(k.bytes / 2 ** 20, 1)} MiB`} read and XORed, ${name.replaceAll("_", " ")}`, `${f(k.GB_s, 3)} GB/s`]),
   ]),
   "",

@@ -19,6 +19,11 @@ struct ChunkParams {
 @group(0) @binding(4) var<storage, read> tokens: array<vec4<u32>>; // (id, seq, position, kv slot)
 @group(0) @binding(5) var<storage, read_write> x: array<vec4<f32>>;
 
+/// Rows of the bound table chunk (weights.wgsl's split_block_index).
+fn weight_rows() -> u32 {
+  return chunk.rows;
+}
+
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let b = gid.x;

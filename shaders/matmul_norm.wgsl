@@ -40,6 +40,11 @@ const EPILOGUE_QKV: u32 = 4u;        // W is [Wq; Wk; Wv]: each row stored to it
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;
 @group(0) @binding(6) var<storage, read> norm_g: array<vec4<f32>>; // NORM_INPUT: the norm's weight [COLS]
 
+/// Rows of the bound weight chunk (weights.wgsl's split_block_index).
+fn weight_rows() -> u32 {
+  return params.rows;
+}
+
 /// The tokens (rows of x) this matmul multiplies: the step's tokens, or its logit rows for the output head.
 fn input_rows() -> u32 {
   return select(step.num_tokens, step.num_logit_rows, params.x_rows_are_logit_rows != 0u);

@@ -6,9 +6,9 @@
 //   F32:  w_data[row·COLS + c]                      f32 bits
 //   F16:  w_data[(row·COLS + c) / 2]                two halves, the even column in the low half
 //   BF16: w_data[(row·COLS + c) / 2]                two bfloat16, the even column in the low half
-// split layouts (w_scales: one f16 d per 32-value block, two per word):
-//   Q8_0: w_data[(row·BLOCKS_PER_ROW + b)·8 + j/4]  32 int8 per block, 4 per word
-//   Q4_0: w_data[(row·BLOCKS_PER_ROW + b)·4 + k]    GGUF nibble order: byte j holds values j (low) and j+16 (high)
+// split layouts (w_scales: one f16 d per 32-value block, two per word; block i = split_block_index(row, b) below):
+//   Q8_0: w_data[i·8 + j/4]  32 int8 per block, 4 per word
+//   Q4_0: w_data[i·4 + k]    GGUF nibble order: byte j holds values j (low) and j+16 (high)
 // padded layouts: GGUF block i of the chunk at byte i·PADDED_BLOCK_BYTES, its bytes as in the file (offsets below),
 // zeros after (w_scales unused). Blocks of 32 values:
 //   Q4_1   20 B: f16 d @0 · f16 m @2 · qs[16] @4              x = q·d + m
@@ -22,6 +22,9 @@
 //   Q5_K  176 B: f16 d, dmin @0 · scales[12] @4 · qh[32] @16 · qs[128] @48
 //   Q6_K  212 B: ql[128] @0 · qh[64] @128 · int8 scales[16] @192 · f16 d @208
 //   IQ4_XS 136 B: f16 d @0 · u16 scales_h @2 · scales_l[4] @4 · qs[128] @8
+// A kernel that includes this library also declares the constant ROW_GROUP (the matrix's row group: split layouts
+// in groups of ROW_GROUP rows whose blocks interleave, src/model/weight-layout.ts; 1 otherwise) and
+// `fn weight_rows() -> u32`, the rows of the bound chunk (its last group may hold fewer).
 // Values are produced a "weight block" at a time: BLOCK_VEC4 vec4s (32 values, or 4 for float rows that are not
 // a multiple of 32).
 
@@ -286,6 +289,19 @@ fn load_padded_block(row: u32, b: u32) -> array<vec4<f32>, 8> {
   }
 }
 
+/// Index of block b of row `row` of a split layout (Q8_0, Q4_0) in w_data's blocks and w_scales: row by row, or
+/// in groups of ROW_GROUP rows (a power of two) whose blocks interleave — block b of the group's row j at b·g + j,
+/// g the group's rows.
+fn split_block_index(row: u32, b: u32) -> u32 {
+  if (ROW_GROUP == 1u) {
+    return row * BLOCKS_PER_ROW + b;
+  }
+  let j = row & (ROW_GROUP - 1u);
+  let group_start = row - j;
+  let group_rows = min(ROW_GROUP, weight_rows() - group_start);
+  return group_start * BLOCKS_PER_ROW + b * group_rows + j;
+}
+
 /// Values [b·BLOCK_VALUES, (b+1)·BLOCK_VALUES) of row `row`, as BLOCK_VEC4 vec4s.
 fn load_weight_block(row: u32, b: u32) -> array<vec4<f32>, BLOCK_VEC4> {
   var values: array<vec4<f32>, BLOCK_VEC4>;
@@ -307,13 +323,13 @@ fn load_weight_block(row: u32, b: u32) -> array<vec4<f32>, BLOCK_VEC4> {
       values[j] = bitcast<vec4<f32>>(vec4<u32>(pair.x << 16u, pair.x & 0xffff0000u, pair.y << 16u, pair.y & 0xffff0000u));
     }
   } else if (WEIGHT_FORMAT == FORMAT_Q8_0) {
-    let block_index = row * BLOCKS_PER_ROW + b;
+    let block_index = split_block_index(row, b);
     let d = weight_block_scale(block_index);
     for (var j = 0u; j < BLOCK_VEC4; j++) {
       values[j] = int8x4(w_data[block_index * 8u + j]) * d;
     }
   } else if (WEIGHT_FORMAT == FORMAT_Q4_0) {
-    let block_index = row * BLOCKS_PER_ROW + b;
+    let block_index = split_block_index(row, b);
     let d = weight_block_scale(block_index);
     for (var k = 0u; k < 4u; k++) {
       let word = w_data[block_index * 4u + k];

@@ -76,7 +76,7 @@ fn weight_vec4(row: u32, c: u32) -> vec4<f32> {
 /// Block b of weight row `row`.
 fn weight_block8(row: u32, b: u32) -> Block8 {
   if (WEIGHT_FORMAT == FORMAT_Q8_0) {
-    let block_index = row * BLOCKS_PER_ROW + b;
+    let block_index = split_block_index(row, b);
     let at = block_index * 8u;
     if (IN_PLACE) {
       return Block8(q8_in_place(w_data[at]), q8_in_place(w_data[at + 1u]), q8_in_place(w_data[at + 2u]), q8_in_place(w_data[at + 3u]),
@@ -87,7 +87,7 @@ fn weight_block8(row: u32, b: u32) -> Block8 {
       int8x4(w_data[at + 4u]), int8x4(w_data[at + 5u]), int8x4(w_data[at + 6u]), int8x4(w_data[at + 7u]), weight_block_scale(block_index), 0.0);
   } else if (WEIGHT_FORMAT == FORMAT_Q4_0) {
     // word k: low nibbles are values 4k..4k+3, high nibbles values 16+4k..16+4k+3 (GGUF order)
-    let block_index = row * BLOCKS_PER_ROW + b;
+    let block_index = split_block_index(row, b);
     let at = block_index * 4u;
     let w0 = w_data[at];
     let w1 = w_data[at + 1u];

@@ -49,7 +49,7 @@ struct WInt8 {
 }
 
 fn weight_int8_block(row: u32, b: u32) -> WInt8 {
-  let block_index = row * BLOCKS_PER_ROW + b;
+  let block_index = split_block_index(row, b);
   if (WEIGHT_FORMAT == FORMAT_Q4_0) {
     // word k: low nibbles are values 4k … 4k+3, high nibbles values 16+4k … 16+4k+3 (GGUF order)
     let at = block_index * 4u;

@@ -18,10 +18,10 @@ export async function embeddingCalls(
   x: GPUBuffer,
   workgroupSize: number,
 ): Promise<KernelCall[]> {
-  const constants = { WEIGHT_FORMAT: table.type, COLS: table.cols, WORKGROUP_SIZE: workgroupSize };
+  const constants = { WEIGHT_FORMAT: table.type, COLS: table.cols, WORKGROUP_SIZE: workgroupSize, ROW_GROUP: table.rowGroup };
   const program = await createComputeProgram(
     gpu.device,
-    `embedding ${table.type}x${table.cols}`,
+    `embedding ${table.type}x${table.cols}${table.rowGroup > 1 ? ` rowgroup${table.rowGroup}` : ""}`,
     kernelSource(int8Wgsl + weightsWgsl + embeddingWgsl, constants),
     layoutEntries(["uniform", "uniform", "read", "read", "read", "write"]),
   );

@@ -162,11 +162,12 @@ export async function matmulCalls(
     EPS: f32(norm?.eps ?? 0),
     GELU_TANH: options.glu === "gelu_tanh",
     BYTES_IN_PLACE: false,
+    ROW_GROUP: weight.rowGroup,
     ...shape.constants,
   }, shape.directives);
   const program = await createComputeProgram(
     gpu.device,
-    `matmul${shape.tag}${options.xInt8 ? " int8x" : ""} ${weight.type}x${weight.cols} tile${tokenTile}${norm ? (staged ? " norm staged" : norm.perInvocation ? " norm per invocation" : " norm") : ""}${options.glu === "gelu_tanh" ? " gelu_tanh" : ""}`,
+    `matmul${shape.tag}${options.xInt8 ? " int8x" : ""} ${weight.type}x${weight.cols}${weight.rowGroup > 1 ? ` rowgroup${weight.rowGroup}` : ""} tile${tokenTile}${norm ? (staged ? " norm staged" : norm.perInvocation ? " norm per invocation" : " norm") : ""}${options.glu === "gelu_tanh" ? " gelu_tanh" : ""}`,
     code,
     layoutEntries(["uniform", "uniform", "read", "read", "read", "write", "read"]),
   );

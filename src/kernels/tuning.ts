@@ -41,6 +41,13 @@ export interface KernelTuning {
   /** Matmul kernel of single-token steps (decode). */
   decodeMatmul: MatmulKernel;
   /**
+   * Q8_0/Q4_0 matrices packed in groups of this many rows whose blocks interleave (src/model/weight-layout.ts:
+   * block b of a group's row j at b·g + j), so a kernel reading a group's rows side by side reads one stream of
+   * bytes; 1: row by row (GPUs: a row's lanes read neighbouring blocks). Every matmul kernel and the embedding
+   * read either layout (shaders/weights.wgsl split_block_index).
+   */
+  weightRowGroup: number;
+  /**
    * RMSNorm calls with one invocation per row instead of a workgroup (the same sums in the same order: the same
    * bits), no barrier — SwiftShader's (shaders/rmsnorm.wgsl).
    */
@@ -140,6 +147,12 @@ export function chooseTuning(gpu: Pick<GpuContext, "limits" | "adapter" | "hasSu
     // tok/s against the f32 inputs of then). GPUs: DP4a is native there, but the decode kernels they run (subgroup,
     // cooperative) do not take int8 inputs yet.
     int8Activations: isCpuAdapter,
+    // SwiftShader: the rows kernel reads 8 rows an invocation (decode and prefill); packed row by row that is 8
+    // streams of bytes an invocation, in groups of 8 one. SmolLM2-135M shape, one page, 5 interleaved rounds, medians
+    // (bench/results/decode-inputs.md): decode Q8_0 5.01 vs 4.40 tok/s (1.14×, every round faster), Q4_0 5.70 vs
+    // 5.68 (every round faster); an earlier A/B of two pages, 4 rounds: Q8_0 1.30×, Q4_0 1.06×. The same kernel on a
+    // 28 MB matrix alone: 1.10 vs 0.97 G weights/s (groups of 32 rows: no faster; of 64: slower).
+    weightRowGroup: isCpuAdapter ? 8 : 1,
     // On SwiftShader the folded norm costs more than its dispatch: its barriers turn every matmul workgroup into
     // fibres (bench/results/decode-step-*.md, bench/results/peers-quick.md: prefill ≈ 0.3–0.7×, decode ≈ 0.8×).
     fuseNorm: !isCpuAdapter,

@@ -233,7 +233,10 @@ export class TransformerModel {
     const arch = config.description;
     const tuning = { ...chooseTuning(gpu), ...options.tuning };
     const bindingLimit = Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
-    const uploader = new WeightUploader(gpu, Math.min(bindingLimit, options.maxBindingBytes ?? Infinity));
+    if (!(Number.isInteger(tuning.weightRowGroup) && tuning.weightRowGroup >= 1 && tuning.weightRowGroup <= 64 && Number.isInteger(Math.log2(tuning.weightRowGroup)))) {
+      throw new RequestError(`the weight row group must be a power of two from 1 to 64, got ${tuning.weightRowGroup}`);
+    }
+    const uploader = new WeightUploader(gpu, Math.min(bindingLimit, options.maxBindingBytes ?? Infinity), tuning.weightRowGroup);
     const progress = options.onProgress ?? (() => undefined);
 
     // Weights, in file order of the graph, reporting progress by bytes.

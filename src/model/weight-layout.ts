@@ -4,7 +4,12 @@
 //   float         F32, F16, BF16: the GGUF bytes as they are (F16/BF16: two values per word, even column low).
 //   split         Q8_0, Q4_0: structure of arrays. A Q8_0 block of 34 bytes becomes 32 bytes of int8 in `data`
 //                 and its 2-byte f16 scale in `scales`; a Q4_0 block of 18 bytes becomes 16 bytes of nibbles
-//                 and 2 bytes of scale (scales: one f16 per block, padded to whole words).
+//                 and 2 bytes of scale (scales: one f16 per block, padded to whole words). Blocks follow each
+//                 other row by row, or (a row group g > 1) rows go in groups of g whose blocks interleave: block
+//                 b of the group's row j is the group's block b·g + j (the last group of a chunk holds the rows
+//                 left, g' < g, and interleaves by g'). The same bytes in another order, so that a kernel
+//                 reading g rows side by side (SwiftShader's rows kernel) walks one stream instead of g
+//                 (shaders/weights.wgsl split_block_index).
 //   padded        every other quantized type: each GGUF block copied byte for byte into `data`, followed by
 //                 zero bytes up to a multiple of 4, so every block starts on a word and its fields keep their
 //                 GGUF offsets (shaders/weights.wgsl lists them). No `scales` buffer.
@@ -91,8 +96,26 @@ export interface PackedRows {
   scales: Uint8Array | null;
 }
 
-/** Repacks `rows` GGUF rows of `type` (contiguous bytes) into the GPU layout. */
-export function packRows(type: GpuWeightType, bytes: Uint8Array, rows: number, cols: number): PackedRows {
+/** The row group a matrix of `type` is packed with when `requested` is asked for: split layouts take it, the
+ *  others keep their rows in order (1). */
+export function weightRowGroup(type: GpuWeightType, requested: number): number {
+  if (!(Number.isInteger(requested) && requested >= 1 && Number.isInteger(Math.log2(requested)))) {
+    throw new Error(`a weight row group is a power of two, got ${requested}`);
+  }
+  return gpuWeightLayout(type) === "split" ? requested : 1;
+}
+
+/** Where block b of row `row` of a chunk of `rows` rows sits, in blocks, packed with row group `rowGroup`
+ *  (shaders/weights.wgsl block_index, on the CPU). */
+export function splitBlockIndex(row: number, block: number, blocksPerRow: number, rows: number, rowGroup: number): number {
+  const groupStart = row - (row % rowGroup);
+  const groupRows = Math.min(rowGroup, rows - groupStart);
+  return groupStart * blocksPerRow + block * groupRows + (row - groupStart);
+}
+
+/** Repacks `rows` GGUF rows of `type` (contiguous bytes) into the GPU layout; split layouts in row groups of
+ *  `rowGroup` (weightRowGroup). */
+export function packRows(type: GpuWeightType, bytes: Uint8Array, rows: number, cols: number, rowGroup = 1): PackedRows {
   if (cols % 4 !== 0) {
     throw new GgufError("shape_mismatch", `rows of ${cols} values are not a multiple of 4, which the matmul kernels require`);
   }
@@ -110,14 +133,17 @@ export function packRows(type: GpuWeightType, bytes: Uint8Array, rows: number, c
     for (let b = 0; b < blocks; b++) data.set(bytes.subarray(b * blockBytes, (b + 1) * blockBytes), b * padded);
     return { data, scales: null };
   }
+  const group = weightRowGroup(type, rowGroup);
+  const blocksPerRow = cols / blockElements;
   const quantBytes = blockBytes - 2;
   const data = new Uint8Array(blocks * quantBytes);
   const scales = new Uint8Array(Math.ceil(blocks / 2) * 4);
   for (let b = 0; b < blocks; b++) {
     const src = b * blockBytes;
-    scales[b * 2] = bytes[src]!;
-    scales[b * 2 + 1] = bytes[src + 1]!;
-    data.set(bytes.subarray(src + 2, src + blockBytes), b * quantBytes);
+    const to = group === 1 ? b : splitBlockIndex(Math.floor(b / blocksPerRow), b % blocksPerRow, blocksPerRow, rows, group);
+    scales[to * 2] = bytes[src]!;
+    scales[to * 2 + 1] = bytes[src + 1]!;
+    data.set(bytes.subarray(src + 2, src + blockBytes), to * quantBytes);
   }
   return { data, scales };
 }

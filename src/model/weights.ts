@@ -7,7 +7,7 @@
 
 import type { GpuContext } from "../gpu/device.js";
 import { GGML_TYPE_LAYOUT } from "../gguf/types.js";
-import { gpuWeightLayout, packRows, rowsPerChunk, weightRowBytes, type GpuWeightType } from "./weight-layout.js";
+import { gpuWeightLayout, packRows, rowsPerChunk, weightRowBytes, weightRowGroup, type GpuWeightType } from "./weight-layout.js";
 
 export interface GpuMatrixChunk {
   rowOffset: number;
@@ -26,6 +26,8 @@ export interface GpuMatrix {
   chunks: GpuMatrixChunk[];
   /** Bytes on the GPU (data + scales, without the shared placeholder). */
   bytes: number;
+  /** Rows per interleaved group of a split layout's chunks (src/model/weight-layout.ts; 1: row by row). */
+  rowGroup: number;
 }
 
 export class WeightUploader {
@@ -40,6 +42,8 @@ export class WeightUploader {
     private readonly gpu: GpuContext,
     /** Largest chunk in bytes: the binding limit, or less when asked (tests force splitting). */
     readonly maxChunkBytes: number,
+    /** Row group of split layouts (Q8_0, Q4_0): tuning.weightRowGroup; the other layouts keep 1. */
+    readonly rowGroup = 1,
   ) {}
 
   /** Rows that fit in one chunk for this type and row length. */
@@ -80,6 +84,7 @@ export class WeightUploader {
   ): Promise<GpuMatrix> {
     const chunkRows = this.rowsPerChunk(type, cols);
     const rowBytes = weightRowBytes(type, cols);
+    const rowGroup = weightRowGroup(type, this.rowGroup);
     const chunks: GpuMatrixChunk[] = [];
     let bytes = 0;
     let unwritten = Math.ceil(rows / chunkRows);
@@ -96,7 +101,7 @@ export class WeightUploader {
       this.pendingFills.push({
         fileOffset: fileOffsetOf(rowOffset),
         write: async () => {
-          const packed = packRows(type, await readRows(rowOffset, count), count, cols);
+          const packed = packRows(type, await readRows(rowOffset, count), count, cols, rowGroup);
           if (packed.data.byteLength !== dataBytes || (packed.scales?.byteLength ?? 0) !== scaleBytes) {
             throw new Error(`${label}: packed ${packed.data.byteLength} + ${packed.scales?.byteLength ?? 0} bytes, allocated ${dataBytes} + ${scaleBytes}`);
           }
@@ -106,7 +111,7 @@ export class WeightUploader {
         },
       });
     }
-    return { name, type, rows, cols, chunks, bytes };
+    return { name, type, rows, cols, chunks, bytes, rowGroup };
   }
 
   /** An F32 vector (norm weights) of `elements` values, allocated now and written by fill() from `read()`. */
