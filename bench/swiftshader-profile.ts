@@ -5,7 +5,9 @@
 //      (f32 one row per invocation; Q8_0 with the block dequantized into a private array as webkv's row
 //      kernel does; Q8_0 dequantized and dotted word by word; Q8_0 with four rows per invocation sharing x),
 //      and webkv's own decode matmuls (shaders/matmul.wgsl, matmul_rows.wgsl: f32 inputs, bytes in place, int8
-//      inputs) on the same matrix in Q8_0 and in Q4_0; and the read floor: kernels that only read the matrix's
+//      inputs) on the same matrix in Q8_0 and in Q4_0, and over 30 distinct gate/up-sized Q8_0 matrices (out of the
+//      caches, as in a model) packed row by row and in row groups; a Q8_0 matvec reading its quants as storage words
+//      and as rgba32uint texels (16 bytes a lane a fetch); and the read floor: kernels that only read the matrix's
 //      words (XOR them; three access patterns), the most any kernel reading those bytes can do, whatever its math;
 //   2. webkv's decode step on stories260K (F32) and on SmolLM2-135M-shaped Q8_0 and Q4_0 models: wall time per step,
 //      dispatches and syncs per step, and the GPU time per kernel kind (timestamp queries);
@@ -42,20 +44,28 @@ const MICRO = String.raw`async (webkvKernels, streamingKernels) => {
   const device = await adapter.requestDevice({ requiredLimits: { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize, maxBufferSize: adapter.limits.maxBufferSize } });
   const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
   const buffer = (bytes) => device.createBuffer({ size: bytes, usage: STORAGE });
-  async function time(code, buffers, workgroups, reps) {
+  // bindings: the kernel's resources in binding order (buffers or texture views), or several such lists — a
+  // dispatch of each per rep, in order (the streaming case). Returns ms per rep.
+  async function time(code, bindings, workgroups, reps) {
     const module = device.createShaderModule({ code });
     const info = await module.getCompilationInfo();
     const errors = info.messages.filter((m) => m.type === "error");
     if (errors.length) throw new Error(errors.map((e) => e.message).join("; "));
     const pipeline = await device.createComputePipelineAsync({ layout: "auto", compute: { module, entryPoint: "main" } });
-    const group = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: buffers.map((b, i) => ({ binding: i, resource: { buffer: b } })) });
+    const sets = Array.isArray(bindings[0]) ? bindings : [bindings];
+    const groups = sets.map((set) => device.createBindGroup({ layout: pipeline.getBindGroupLayout(0),
+      entries: set.map((r, i) => ({ binding: i, resource: r instanceof GPUBuffer ? { buffer: r } : r })) }));
     const once = async () => {
       const start = performance.now();
       const encoder = device.createCommandEncoder();
       const pass = encoder.beginComputePass();
       pass.setPipeline(pipeline);
-      pass.setBindGroup(0, group);
-      for (let i = 0; i < reps; i++) pass.dispatchWorkgroups(workgroups);
+      for (let i = 0; i < reps; i++) {
+        for (const group of groups) {
+          pass.setBindGroup(0, group);
+          pass.dispatchWorkgroups(workgroups);
+        }
+      }
       pass.end();
       device.queue.submit([encoder.finish()]);
       await device.queue.onSubmittedWorkDone();
@@ -133,27 +143,44 @@ const MICRO = String.raw`async (webkvKernels, streamingKernels) => {
   const streamWeights = Array.from({ length: STREAM_MATRICES }, () => [buffer(STREAM_ROWS * COLS), buffer(STREAM_ROWS * BPR * 2)]);
   out.webkv_streaming = {};
   for (const kernel of streamingKernels) {
-    const module = device.createShaderModule({ code: kernel.code });
-    const pipeline = await device.createComputePipelineAsync({ layout: "auto", compute: { module, entryPoint: "main" } });
-    const groups = streamWeights.map(([w, s]) => device.createBindGroup({ layout: pipeline.getBindGroupLayout(0),
-      entries: [stepUniform, streamParams, w, s, xq, streamY, xq].map((b, i) => ({ binding: i, resource: { buffer: b } })) }));
-    const once = async () => {
-      const start = performance.now();
-      const encoder = device.createCommandEncoder();
-      const pass = encoder.beginComputePass();
-      pass.setPipeline(pipeline);
-      for (const group of groups) { pass.setBindGroup(0, group); pass.dispatchWorkgroups(STREAM_ROWS / 64); }
-      pass.end();
-      device.queue.submit([encoder.finish()]);
-      await device.queue.onSubmittedWorkDone();
-      return performance.now() - start;
-    };
-    await once();
-    const samples = [];
-    for (let i = 0; i < 5; i++) samples.push(await once());
-    samples.sort((a, b) => a - b);
-    const weights = STREAM_MATRICES * STREAM_ROWS * COLS;
-    out.webkv_streaming[kernel.name] = { matrices: STREAM_MATRICES, rows: STREAM_ROWS, cols: COLS, ms: samples[2], Gweights_s: weights / samples[2] / 1e6 };
+    const ms = await time(kernel.code, streamWeights.map(([w, s]) => [stepUniform, streamParams, w, s, xq, streamY, xq]), STREAM_ROWS / 64, 1);
+    out.webkv_streaming[kernel.name] = { matrices: STREAM_MATRICES, rows: STREAM_ROWS, cols: COLS, ms, Gweights_s: STREAM_MATRICES * STREAM_ROWS * COLS / ms / 1e6 };
+  }
+  // Storage words against texels: a Q8_0 [49152 × 576] matvec (27 MiB of quants, rows in groups of 8, 8 rows an
+  // invocation, 8 invocations, int8 inputs unpacked in place) reading its quants as storage words — a gather per lane
+  // each — or as rgba32uint texels, 16 bytes a lane a textureLoad. webkv reads storage words; this measures the other.
+  const TEX_ROWS = 49152, TEX_WIDTH = 4096, TEXELS = TEX_ROWS * COLS / 16;
+  const texQuants = buffer(TEX_ROWS * COLS), texScales = buffer(TEX_ROWS * BPR * 2), texY = buffer(TEX_ROWS * 4);
+  const texture = device.createTexture({ size: [TEX_WIDTH, TEXELS / TEX_WIDTH], format: "rgba32uint", usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST });
+  const quantWords = new Uint32Array(TEX_ROWS * COLS / 4);
+  for (let i = 0; i < quantWords.length; i++) quantWords[i] = (i * 2654435761) >>> 0;
+  device.queue.writeBuffer(texQuants, 0, quantWords);
+  device.queue.writeTexture({ texture }, quantWords, { bytesPerRow: TEX_WIDTH * 16 }, [TEX_WIDTH, TEXELS / TEX_WIDTH]);
+  const texKernel = (fromTexture) => {
+    let code = (fromTexture ? "@group(0) @binding(0) var w_tex: texture_2d<u32>;" : "@group(0) @binding(0) var<storage, read> w_data: array<u32>;") +
+      "@group(0) @binding(1) var<storage, read> w_scales: array<u32>; @group(0) @binding(2) var<storage, read> x: array<vec4<u32>>; @group(0) @binding(3) var<storage, read_write> y: array<f32>;" +
+      "const BPR: u32 = " + BPR + "u; const W: u32 = " + TEX_WIDTH + "u;" +
+      "const BYTE_MASKS = vec4<i32>(0xff, 0xff00, 0xff0000, -0x1000000); const BYTE_SIGN_BITS = vec4<i32>(0x80, 0x8000, 0x800000, 0); const BYTE_SCALES = vec4<f32>(1.0, 1.0 / 256.0, 1.0 / 65536.0, 1.0 / 16777216.0);" +
+      "fn int8x4(word: u32) -> vec4<f32> { let p = vec4<i32>(bitcast<i32>(word)) & BYTE_MASKS; return vec4<f32>((p ^ BYTE_SIGN_BITS) - BYTE_SIGN_BITS) * BYTE_SCALES; }" +
+      "fn q8(word: u32) -> vec4<f32> { return vec4<f32>(vec4<i32>(bitcast<i32>(word ^ 0x808080u)) & BYTE_MASKS); }" +
+      "fn scale_of(i: u32) -> f32 { let h = unpack2x16float(w_scales[i >> 1u]); return select(h.x, h.y, (i & 1u) == 1u); }" +
+      "fn texel(t: u32) -> vec4<u32> { " + (fromTexture ? "return textureLoad(w_tex, vec2<u32>(t % W, t / W), 0);" : "let at = t * 4u; return vec4<u32>(w_data[at], w_data[at + 1u], w_data[at + 2u], w_data[at + 3u]);") + " }" +
+      "fn row_block(i: u32, x0: vec4<f32>, x1: vec4<f32>, x2: vec4<f32>, x3: vec4<f32>, x4: vec4<f32>, x5: vec4<f32>, x6: vec4<f32>, x7: vec4<f32>) -> f32 {" +
+      " let a = texel(2u * i); let c = texel(2u * i + 1u);" +
+      " return (dot(q8(a.x), x0) + dot(q8(a.y), x1) + dot(q8(a.z), x2) + dot(q8(a.w), x3) + dot(q8(c.x), x4) + dot(q8(c.y), x5) + dot(q8(c.z), x6) + dot(q8(c.w), x7)) * scale_of(i); }" +
+      "@compute @workgroup_size(8) fn main(@builtin(global_invocation_id) g: vec3<u32>) { let r0 = g.x * 8u; var lo = vec4<f32>(); var hi = vec4<f32>();" +
+      " for (var b = 0u; b < BPR; b++) { let u = x[2u * b]; let v = x[2u * b + 1u];" +
+      " let x0 = int8x4(u.x) * BYTE_SCALES; let x1 = int8x4(u.y) * BYTE_SCALES; let x2 = int8x4(u.z) * BYTE_SCALES; let x3 = int8x4(u.w) * BYTE_SCALES;" +
+      " let x4 = int8x4(v.x) * BYTE_SCALES; let x5 = int8x4(v.y) * BYTE_SCALES; let x6 = int8x4(v.z) * BYTE_SCALES; let x7 = int8x4(v.w) * BYTE_SCALES;" +
+      " let i = r0 * BPR + b * 8u;";
+    for (let r = 0; r < 8; r++) code += (r < 4 ? " lo[" + r + "]" : " hi[" + (r - 4) + "]") + " += row_block(i + " + r + "u, x0, x1, x2, x3, x4, x5, x6, x7);";
+    code += " } for (var r = 0u; r < 4u; r++) { y[r0 + r] = lo[r]; y[r0 + 4u + r] = hi[r]; } }";
+    return code;
+  };
+  out.texture_fetch = {};
+  for (const [name, fromTexture] of [["storage words", false], ["rgba32uint texels", true]]) {
+    const ms = await time(texKernel(fromTexture), [fromTexture ? texture.createView() : texQuants, texScales, xq, texY], TEX_ROWS / 64, 3);
+    out.texture_fetch[name] = { rows: TEX_ROWS, cols: COLS, ms, Gweights_s: TEX_ROWS * COLS / ms / 1e6 };
   }
   // The read floor: the Q8_0 matrix's words read once each and XORed, no other work. Patterns: 4 rows an
   // invocation word by word (the rows kernel's), the same by vec4, and 64 lanes reading neighbouring vec4s.
@@ -244,6 +271,7 @@ interface Micro {
   q8_0_matvec: Record<string, { rows: number; cols: number; ms: number; GB_s: number; Gweights_s: number }>;
   webkv_decode_matmul: Record<string, { format: "Q8_0" | "Q4_0"; rows: number; cols: number; ms: number; GB_s: number; Gweights_s: number }>;
   webkv_streaming: Record<string, { matrices: number; rows: number; cols: number; ms: number; Gweights_s: number }>;
+  texture_fetch: Record<string, { rows: number; cols: number; ms: number; Gweights_s: number }>;
   read_floor: Record<string, { bytes: number; ms: number; GB_s: number }>;
 }
 
@@ -395,6 +423,7 @@ const markdown = [
     ...Object.entries(micro!.q8_0_matvec).map(([name, k]) => [`Q8_0 matvec ${k.rows}×${k.cols}, ${name.replaceAll("_", " ")}`, `${f(k.GB_s, 3)} GB/s (${f(k.Gweights_s, 3)} G weights/s)`]),
     ...Object.entries(micro!.webkv_decode_matmul).map(([name, k]) => [`webkv's ${k.format} decode matmul ${k.rows}×${k.cols}, ${name.slice(k.format.length + 1)}`, `${f(k.GB_s, 3)} GB/s (${f(k.Gweights_s, 3)} G weights/s)`]),
     ...Object.entries(micro!.webkv_streaming).map(([name, k]) => [`webkv's Q8_0 decode matmul over ${k.matrices} distinct ${k.rows}×${k.cols} matrices (${f((k.matrices * k.rows * k.cols * 34) / 32 / 2 ** 20, 0)} MiB, one dispatch each), ${name}`, `${f(k.Gweights_s, 3)} G weights/s`]),
+    ...Object.entries(micro!.texture_fetch).map(([name, k]) => [`Q8_0 matvec ${k.rows}×${k.cols} (rows in groups of 8, 8 rows × 8 invocations, int8 inputs in place), quants read as ${name}`, `${f(k.Gweights_s, 3)} G weights/s`]),
     ...Object.entries(micro!.read_floor).map(([name, k]) => [`read floor: the Q8_0 matrix's ${k.bytes / 2 ** 20 < 1 ? `${f(k.bytes / 1024, 0)} KiB` : `${f(k.bytes / 2 ** 20, 1)} MiB`} read and XORed, ${name.replaceAll("_", " ")}`, `${f(k.GB_s, 3)} GB/s`]),
   ]),
   "",

@@ -150,8 +150,9 @@ export function chooseTuning(gpu: Pick<GpuContext, "limits" | "adapter" | "hasSu
     // SwiftShader: the rows kernel reads 8 rows an invocation (decode and prefill); packed row by row that is 8
     // streams of bytes an invocation, in groups of 8 one. SmolLM2-135M shape, one page, 5 interleaved rounds, medians
     // (bench/results/decode-inputs.md): decode Q8_0 5.01 vs 4.40 tok/s (1.14×, every round faster), Q4_0 5.70 vs
-    // 5.68 (every round faster); an earlier A/B of two pages, 4 rounds: Q8_0 1.30×, Q4_0 1.06×. The same kernel on a
-    // 28 MB matrix alone: 1.10 vs 0.97 G weights/s (groups of 32 rows: no faster; of 64: slower).
+    // 5.68 (every round faster). The decode kernel over 30 distinct gate/up-sized matrices (54 MiB, out of the
+    // caches): 0.95 vs 0.88 G weights/s (bench/results/swiftshader-profile.md). In scratch probes of a hand-written
+    // kernel, groups of 32 rows were no faster than 8 and groups of 64 slower.
     weightRowGroup: isCpuAdapter ? 8 : 1,
     // On SwiftShader the folded norm costs more than its dispatch: its barriers turn every matmul workgroup into
     // fibres (bench/results/decode-step-*.md, bench/results/peers-quick.md: prefill ≈ 0.3–0.7×, decode ≈ 0.8×).

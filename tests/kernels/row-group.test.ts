@@ -10,6 +10,7 @@ import { Random } from "../../src/gguf/random.js";
 import type { MatmulKernel } from "../../src/kernels/matmul.js";
 import { packRows, splitBlockIndex, weightRowBytes, weightRowGroup } from "../../src/model/weight-layout.js";
 import { maxAbsDiff, useBrowserSession } from "../helpers/browser.js";
+import { modelPath } from "../helpers/env.js";
 import { matmulInt8InputRef, matmulRef, swigluRef } from "./reference.js";
 
 const session = useBrowserSession();
@@ -160,4 +161,26 @@ describe("embedding lookup from a row-grouped table", () => {
       expect(relativeError(grouped, expected)).toBeLessThan(1e-6);
     },
   );
+});
+
+describe("a model packed in row groups (SwiftShader's default)", () => {
+  it.each(["stories260K-q8_0.gguf", "stories260K-q4_0.gguf"])("%s: greedy decode's logits those of rows one by one, bit for bit", async (file) => {
+    const run = async (tuning: { weightRowGroup?: number }) => {
+      const { modelId } = await session().call<{ modelId: number }>("load", { url: session().publishFile(modelPath(file)), options: { tuning } });
+      const reply = await session().call<{ output_ids: number[]; logits: Float32Array[] }>("generate", { modelId, promptIds: [1], maxTokens: 24, keepLogits: true });
+      await session().call("unload", { modelId });
+      return reply;
+    };
+    const grouped = await run({ weightRowGroup: 8 });
+    const rowByRow = await run({ weightRowGroup: 1 });
+    expect(grouped.logits).toHaveLength(24);
+    expect(grouped.logits[0]).toHaveLength(512);
+    expect(grouped.output_ids).toEqual(rowByRow.output_ids);
+    expect(grouped.logits.map((row) => Array.from(row))).toEqual(rowByRow.logits.map((row) => Array.from(row)));
+  }, 120_000);
+
+  it("refuses a row group that is not a power of two from 1 to 64, naming it", async () => {
+    await expect(session().call("load", { url: session().publishFile(modelPath("stories260K-q8_0.gguf")), options: { tuning: { weightRowGroup: 3 } } }))
+      .rejects.toThrow(/the weight row group must be a power of two from 1 to 64, got 3/);
+  });
 });
