@@ -206,18 +206,21 @@ const MICRO = String.raw`async (webkvKernels, streamingKernels) => {
 
 const shader = (name: string) => readFileSync(join(import.meta.dirname, "..", "shaders", `${name}.wgsl`), "utf8");
 
+// The micro benchmark's webkv kernels, assembled as matmul.ts assembles them: its constants for a Q8_0 [· × 576]
+// matrix, the libraries every matmul includes and those of the rows kernel.
+const constants = {
+  WEIGHT_FORMAT: GgmlType.Q8_0, COLS: 576, TOKEN_TILE: 1, ACCUMULATE: false, X_ROWS_ARE_LOGIT_ROWS: false, WORKGROUP_SIZE: 64,
+  NORM_INPUT: false, NORM_STAGED: false, NORM_LANES: 1, NORM_PER_INVOCATION: false, EPS: f32(1e-5), GLU: false, GELU_TANH: false,
+  INT8_X: false, X_INT8_STRIDE: 4, BYTES_IN_PLACE: false, ROW_GROUP: 1, Y_QKV: false, GLU_PAIRED: false, Q_ROWS: 0, KV_ROWS: 0, Y_Q_BASE: 0, Y_K_BASE: 0, Y_V_BASE: 0,
+};
+// int8 inputs: x holds the quantized row (576 values: 18 blocks × 10 words = 180 words, inside the 576-float x buffer)
+const int8 = { INT8_X: true, X_INT8_STRIDE: 180 };
+const library = shader("int8") + shader("weights") + shader("activation") + shader("matmul_norm");
+const rowsLibrary = shader("weights_block8") + shader("weights_int8") + shader("matmul_rows");
+const kernelSource = (code: string, values: Record<string, WgslConstant>) => wgslWithConstants(`${shader("step")}\n${code}`, values); // as src/kernels/wgsl.ts
+
 /** webkv's decode matmul kernels for the micro benchmark's [1536 × 576] matrix in Q8_0 and Q4_0, assembled as matmul.ts does. */
 function webkvKernels(): { format: "Q8_0" | "Q4_0"; name: string; code: string; rowsPerInvocation: number; workgroupSize: number }[] {
-  const constants = {
-    WEIGHT_FORMAT: GgmlType.Q8_0, COLS: 576, TOKEN_TILE: 1, ACCUMULATE: false, X_ROWS_ARE_LOGIT_ROWS: false, WORKGROUP_SIZE: 64,
-    NORM_INPUT: false, NORM_STAGED: false, NORM_LANES: 1, NORM_PER_INVOCATION: false, EPS: f32(1e-5), GLU: false, GELU_TANH: false,
-    INT8_X: false, X_INT8_STRIDE: 4, BYTES_IN_PLACE: false, ROW_GROUP: 1, Y_QKV: false, GLU_PAIRED: false, Q_ROWS: 0, KV_ROWS: 0, Y_Q_BASE: 0, Y_K_BASE: 0, Y_V_BASE: 0,
-  };
-  // int8 inputs: x holds the quantized row (576 values: 18 blocks × 10 words = 180 words, inside the 576-float x buffer)
-  const int8 = { INT8_X: true, X_INT8_STRIDE: 180 };
-  const library = shader("int8") + shader("weights") + shader("activation") + shader("matmul_norm");
-  const rowsLibrary = shader("weights_block8") + shader("weights_int8") + shader("matmul_rows");
-  const kernelSource = (code: string, values: Record<string, WgslConstant>) => wgslWithConstants(`${shader("step")}\n${code}`, values); // as src/kernels/wgsl.ts
   const q8: { name: string; code: string; rowsPerInvocation: number; workgroupSize: number }[] = [
     { name: "row (matmul.wgsl: one row an invocation, block in a private array)", code: kernelSource(library + shader("matmul"), constants), rowsPerInvocation: 1, workgroupSize: 64 },
     // as matmul.ts builds them: the tuning's workgroup size over the rows an invocation owns (16 on CPU adapters: 4
@@ -257,10 +260,8 @@ function webkvKernels(): { format: "Q8_0" | "Q4_0"; name: string; code: string; 
 /** webkv's default Q8_0 decode kernel (int8 inputs in place, 8 rows × 8 invocations) for [3072 × 576] matrices packed
  *  row by row and in groups of 8 rows (tuning.weightRowGroup), as matmul.ts builds it. */
 function streamingKernels(): { name: string; code: string }[] {
-  const code = (rowGroup: number) => wgslWithConstants(`${shader("step")}\n${shader("int8") + shader("weights") + shader("activation") + shader("matmul_norm") + shader("weights_block8") + shader("weights_int8") + shader("matmul_rows")}`, {
-    WEIGHT_FORMAT: GgmlType.Q8_0, COLS: 576, TOKEN_TILE: 1, WORKGROUP_SIZE: 8, ROWS_PER_INVOCATION: 8, NORM_INPUT: false, NORM_STAGED: false, NORM_LANES: 1,
-    NORM_PER_INVOCATION: false, EPS: f32(1e-5), GELU_TANH: false, INT8_X: true, X_INT8_STRIDE: 180, BYTES_IN_PLACE: true, ROW_GROUP: rowGroup,
-  });
+  const code = (rowGroup: number) =>
+    kernelSource(library + rowsLibrary, { ...constants, ...int8, BYTES_IN_PLACE: true, WORKGROUP_SIZE: 8, ROWS_PER_INVOCATION: 8, ROW_GROUP: rowGroup });
   return [{ name: "rows one by one", code: code(1) }, { name: "rows in groups of 8 (webkv's default)", code: code(8) }];
 }
 

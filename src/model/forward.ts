@@ -48,7 +48,7 @@ import { KvPool, kvBlockBytes, type KvPoolShape } from "../kv/pool.js";
 import { modelConfigFromGguf, type ModelConfig } from "./config.js";
 import type { RopeAngles } from "./rope.js";
 import { StepBuffers, type StepBatch } from "./step.js";
-import { assertGpuWeightType, isGpuWeightType, rowsPerChunk, weightRowBytes } from "./weight-layout.js";
+import { assertGpuWeightType, isGpuWeightType, isWeightRowGroup, rowsPerChunk, weightRowBytes } from "./weight-layout.js";
 import { WeightUploader, type GpuMatrix } from "./weights.js";
 import { RequestError } from "../engine/errors.js";
 
@@ -233,7 +233,7 @@ export class TransformerModel {
     const arch = config.description;
     const tuning = { ...chooseTuning(gpu), ...options.tuning };
     const bindingLimit = Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
-    if (!(Number.isInteger(tuning.weightRowGroup) && tuning.weightRowGroup >= 1 && tuning.weightRowGroup <= 64 && Number.isInteger(Math.log2(tuning.weightRowGroup)))) {
+    if (!(isWeightRowGroup(tuning.weightRowGroup) && tuning.weightRowGroup <= 64)) {
       throw new RequestError(`the weight row group must be a power of two from 1 to 64, got ${tuning.weightRowGroup}`);
     }
     const uploader = new WeightUploader(gpu, Math.min(bindingLimit, options.maxBindingBytes ?? Infinity), tuning.weightRowGroup);

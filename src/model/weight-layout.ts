@@ -96,17 +96,22 @@ export interface PackedRows {
   scales: Uint8Array | null;
 }
 
+/** Whether `rows` can be a row group: a power of two (1 included). */
+export function isWeightRowGroup(rows: number): boolean {
+  return Number.isInteger(rows) && rows >= 1 && Number.isInteger(Math.log2(rows));
+}
+
 /** The row group a matrix of `type` is packed with when `requested` is asked for: split layouts take it, the
  *  others keep their rows in order (1). */
 export function weightRowGroup(type: GpuWeightType, requested: number): number {
-  if (!(Number.isInteger(requested) && requested >= 1 && Number.isInteger(Math.log2(requested)))) {
+  if (!isWeightRowGroup(requested)) {
     throw new Error(`a weight row group is a power of two, got ${requested}`);
   }
   return gpuWeightLayout(type) === "split" ? requested : 1;
 }
 
 /** Where block b of row `row` of a chunk of `rows` rows sits, in blocks, packed with row group `rowGroup`
- *  (shaders/weights.wgsl block_index, on the CPU). */
+ *  (shaders/weights.wgsl split_block_index, on the CPU). */
 export function splitBlockIndex(row: number, block: number, blocksPerRow: number, rows: number, rowGroup: number): number {
   const groupStart = row - (row % rowGroup);
   const groupRows = Math.min(rowGroup, rows - groupStart);
