@@ -4,14 +4,16 @@
 // each variant's, and in how many rounds the default was the faster.
 //   default                  the adapter's choice: Q8_0/Q4_0 inputs quantized to int8 blocks, unpacked once a block
 //                            for the bytes in place (shaders/weights_int8.wgsl x_int8_placed), 8 rows an invocation,
-//                            8 invocations a workgroup; weights packed in groups of 8 rows (tuning.weightRowGroup)
-//   rows one by one          the same with the weights packed row by row (weightRowGroup 1: the layout before)
+//                            8 invocations a workgroup; weights packed in groups of 8 rows (tuning.weightRowGroup),
+//                            their quants in rgba32uint textures (tuning.weightTexels)
+//   quants in buffers        the same with the quants in storage buffers (weightTexels off: the layout before)
+//   rows one by one          the same with the weights packed row by row (weightRowGroup 1)
 //   int8, 8 rows × 16        the same in workgroups of 16 invocations
 //   int8, 4 rows × 16        4 rows an invocation, 16 invocations (the default of this stop's first change)
 //   int8, 4 rows × 4         4 rows, 4 invocations: the f32 inputs' shape
 //   f32 inputs               the decode input left f32 (tuning.int8Activations off: the last stop's default)
-//   npx tsx bench/decode-inputs.ts [--rounds 5] [--decode 16]
-// Writes bench/results/decode-inputs.json and .md.
+//   npx tsx bench/decode-inputs.ts [--rounds 5] [--decode 16] [--only "quants in buffers,…"] [--out decode-inputs]
+// Writes bench/results/<out>.json and .md (default decode-inputs).
 
 import { parseArgs } from "node:util";
 import type { LoadResult } from "../src/app/runtime.js";
@@ -19,7 +21,7 @@ import { GgmlType, ggmlTypeName } from "../src/gguf/types.js";
 import type { KernelTuning } from "../src/kernels/tuning.js";
 import { machineNote, markdownTable, median, scratchDir, SMOLLM2_135M_SHAPE, withSession, writeResults, writeSynthetic } from "./lib.js";
 
-const { values } = parseArgs({ options: { rounds: { type: "string" }, decode: { type: "string" } } });
+const { values } = parseArgs({ options: { rounds: { type: "string" }, decode: { type: "string" }, only: { type: "string" }, out: { type: "string" } } });
 const rounds = Number(values.rounds ?? 5);
 const decode = Number(values.decode ?? 16);
 if (!(rounds >= 3 && decode >= 1)) throw new Error("webkv bench decode-inputs: --rounds must be at least 3 and --decode at least 1");
@@ -31,14 +33,20 @@ for (const type of [GgmlType.Q8_0, GgmlType.Q4_0]) {
 }
 const int8Shape = (rowsPerInvocation: 4 | 8, invocations: number): Partial<KernelTuning> =>
   ({ decodeMatmul: { kind: "rows", rowsPerInvocation: 4, bytesInPlace: true, int8Input: { rowsPerInvocation, invocations } } });
-const variants: { name: string; tuning: Partial<KernelTuning> }[] = [
+const allVariants: { name: string; tuning: Partial<KernelTuning> }[] = [
   { name: "default", tuning: {} },
+  { name: "quants in buffers", tuning: { weightTexels: false } },
   { name: "rows one by one", tuning: { weightRowGroup: 1 } },
   { name: "int8, 8 rows × 16", tuning: int8Shape(8, 16) },
   { name: "int8, 4 rows × 16", tuning: int8Shape(4, 16) },
   { name: "int8, 4 rows × 4", tuning: int8Shape(4, 4) },
   { name: "f32 inputs", tuning: { int8Activations: false } },
 ];
+// --only: the default and the named variants (comma-separated)
+const only = values.only?.split(",").map((name) => name.trim());
+const unknown = only?.filter((name) => !allVariants.some((v) => v.name === name)) ?? [];
+if (unknown.length) throw new Error(`webkv bench decode-inputs: no variant named ${unknown.join(", ")} (variants: ${allVariants.map((v) => v.name).join(", ")})`);
+const variants = allVariants.filter((v) => v.name === "default" || !only || only.includes(v.name));
 
 interface Sample { model: string; variant: string; round: number; decode_tok_s: number; output: number[] }
 const result = await withSession(async (session) => {
@@ -80,7 +88,7 @@ const markdown = [
   "# SwiftShader's decode matmul, side by side: inputs, shape, weight layout",
   "",
   `SmolLM2-135M-shaped synthetic models, a 16-token prompt, ${decode} greedy tokens, ${rounds} interleaved rounds in one page. ${machineNote(result.adapter)}.`,
-  "default: int8 inputs unpacked once a block for the bytes in place, 8 rows an invocation, 8 invocations a workgroup, weights packed in groups of 8 rows whose blocks interleave; rows one by one: the same with the weights packed row by row (tuning.weightRowGroup 1); int8, R rows × N: the default with R rows an invocation and N invocations a workgroup; f32 inputs: tuning.int8Activations off (4 rows × 4).",
+  "default: int8 inputs unpacked once a block for the bytes in place, 8 rows an invocation, 8 invocations a workgroup, weights packed in groups of 8 rows whose blocks interleave, their quants in rgba32uint textures; quants in buffers: the same with the quants in storage buffers (tuning.weightTexels off); rows one by one: the same with the weights packed row by row (tuning.weightRowGroup 1); int8, R rows × N: the default with R rows an invocation and N invocations a workgroup; f32 inputs: tuning.int8Activations off (4 rows × 4).",
   "",
   markdownTable(
     ["model", "variant", "decode tok/s median (best)", "default / variant", "rounds the default was faster", "same tokens"],
@@ -90,4 +98,4 @@ const markdown = [
     ]),
   ),
 ].join("\n");
-writeResults("decode-inputs", { decode, rounds, adapter: result.adapter, rows, samples: result.samples.map(({ output: _o, ...s }) => s) }, markdown);
+writeResults(values.out ?? "decode-inputs", { decode, rounds, adapter: result.adapter, rows, samples: result.samples.map(({ output: _o, ...s }) => s) }, markdown);

@@ -5,7 +5,7 @@
 //      (f32 one row per invocation; Q8_0 with the block dequantized into a private array as webkv's row
 //      kernel does; Q8_0 dequantized and dotted word by word; Q8_0 with four rows per invocation sharing x),
 //      and webkv's own decode matmuls (shaders/matmul.wgsl, matmul_rows.wgsl: f32 inputs, bytes in place, int8
-//      inputs) on the same matrix in Q8_0 and in Q4_0, and over 30 distinct gate/up-sized Q8_0 matrices (out of the
+//      inputs, quants in buffers and as texels) on the same matrix in Q8_0 and in Q4_0, and over 30 distinct gate/up-sized Q8_0 matrices (out of the
 //      caches, as in a model) packed row by row and in row groups; a Q8_0 matvec reading its quants as storage words
 //      and as rgba32uint texels (16 bytes a lane a fetch); and the read floor: kernels that only read the matrix's
 //      words (XOR them; three access patterns), the most any kernel reading those bytes can do, whatever its math;
@@ -129,13 +129,25 @@ const MICRO = String.raw`async (webkvKernels, streamingKernels) => {
   device.queue.writeBuffer(params, 0, new Uint32Array([ROWS, 0, ROWS, 0, 0, 0, 0, 0, 0, 0, 0, 0])); // MatmulParams: rows, row offset, y stride, epilogue 0 (store), unused qkv fields
   // (a Q4_0 matrix reads the first half of the same data buffer: 4 words a block)
   const q4Bytes = ROWS * COLS / 2 + (ROWS * BPR) * 2;
+  // quants as texels (tuning.weightTexels): the matrix's quants in an rgba32uint texture as weight-layout.ts shapes
+  // it (width the largest power of two dividing the texels), log2 of its width in the uniform (MatmulParams word 10)
+  const texels = {};
+  for (const [format, count] of [["Q8_0", ROWS * COLS / 16], ["Q4_0", ROWS * COLS / 32]]) {
+    let widthLog2 = 0;
+    while (count % 2 ** (widthLog2 + 1) === 0 && 2 ** (widthLog2 + 1) <= device.limits.maxTextureDimension2D) widthLog2++;
+    const texture = device.createTexture({ size: [2 ** widthLog2, count / 2 ** widthLog2], format: "rgba32uint", usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST });
+    const texelParams = device.createBuffer({ size: 48, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    device.queue.writeBuffer(texelParams, 0, new Uint32Array([ROWS, 0, ROWS, 0, 0, 0, 0, 0, 0, 0, widthLog2, 0]));
+    texels[format] = { view: texture.createView(), params: texelParams };
+  }
   out.webkv_decode_matmul = {};
   for (const kernel of webkvKernels) {
-    const ms = await time(kernel.code, [stepUniform, params, wq, sq, xq, yq, xq], Math.ceil(ROWS / kernel.rowsPerInvocation / kernel.workgroupSize), 10);
+    const bindings = kernel.texels ? [stepUniform, texels[kernel.format].params, wq, sq, xq, yq, xq, texels[kernel.format].view] : [stepUniform, params, wq, sq, xq, yq, xq];
+    const ms = await time(kernel.code, bindings, Math.ceil(ROWS / kernel.rowsPerInvocation / kernel.workgroupSize), 10);
     out.webkv_decode_matmul[kernel.format + " " + kernel.name] = { format: kernel.format, rows: ROWS, cols: COLS, ms, GB_s: (kernel.format === "Q4_0" ? q4Bytes : q8Bytes) / ms / 1e6, Gweights_s: (ROWS * COLS) / ms / 1e6 };
   }
-  // Streaming: webkv's default decode kernel over 30 distinct [3072 × 576] Q8_0 matrices (SmolLM2-135M's gate/up
-  // of 30 layers, 53 MB: out of the caches, as in a model), one dispatch each, packed row by row and in groups of 8.
+  // Streaming: webkv's decode kernel (quants in buffers) over 30 distinct [3072 × 576] Q8_0 matrices (SmolLM2-135M's
+  // gate/up of 30 layers, 53 MB: out of the caches, as in a model), one dispatch each, packed row by row and in groups of 8.
   const STREAM_ROWS = 3072, STREAM_MATRICES = 30;
   const streamParams = device.createBuffer({ size: 48, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
   device.queue.writeBuffer(streamParams, 0, new Uint32Array([STREAM_ROWS, 0, STREAM_ROWS, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
@@ -215,13 +227,14 @@ const constants = {
 };
 // int8 inputs: x holds the quantized row (576 values: 18 blocks × 10 words = 180 words, inside the 576-float x buffer)
 const int8 = { INT8_X: true, X_INT8_STRIDE: 180 };
-const library = shader("int8") + shader("weights") + shader("activation") + shader("matmul_norm");
+const library = shader("int8") + shader("weights") + shader("weight_quants_storage") + shader("activation") + shader("matmul_norm");
+const texelsLibrary = shader("int8") + shader("weights") + shader("weight_quants_texels") + shader("activation") + shader("matmul_norm");
 const rowsLibrary = shader("weights_block8") + shader("weights_int8") + shader("matmul_rows");
 const kernelSource = (code: string, values: Record<string, WgslConstant>) => wgslWithConstants(`${shader("step")}\n${code}`, values); // as src/kernels/wgsl.ts
 
 /** webkv's decode matmul kernels for the micro benchmark's [1536 × 576] matrix in Q8_0 and Q4_0, assembled as matmul.ts does. */
-function webkvKernels(): { format: "Q8_0" | "Q4_0"; name: string; code: string; rowsPerInvocation: number; workgroupSize: number }[] {
-  const q8: { name: string; code: string; rowsPerInvocation: number; workgroupSize: number }[] = [
+function webkvKernels(): { format: "Q8_0" | "Q4_0"; name: string; code: string; rowsPerInvocation: number; workgroupSize: number; texels?: boolean }[] {
+  const q8: { name: string; code: string; rowsPerInvocation: number; workgroupSize: number; texels?: boolean }[] = [
     { name: "row (matmul.wgsl: one row an invocation, block in a private array)", code: kernelSource(library + shader("matmul"), constants), rowsPerInvocation: 1, workgroupSize: 64 },
     // as matmul.ts builds them: the tuning's workgroup size over the rows an invocation owns (16 on CPU adapters: 4
     // invocations of 4 rows; with 64, 16 invocations)
@@ -240,7 +253,9 @@ function webkvKernels(): { format: "Q8_0" | "Q4_0"; name: string; code: string; 
     { name: "rows 4, bytes in place, int8 inputs unpacked, 16 invocations a workgroup", code: kernelSource(library + rowsLibrary, { ...constants, ...int8, BYTES_IN_PLACE: true, WORKGROUP_SIZE: 16, ROWS_PER_INVOCATION: 4 }), rowsPerInvocation: 4, workgroupSize: 16 },
     { name: "rows 8, bytes in place, int8 inputs unpacked, 8 invocations a workgroup", code: kernelSource(library + rowsLibrary, { ...constants, ...int8, BYTES_IN_PLACE: true, WORKGROUP_SIZE: 8, ROWS_PER_INVOCATION: 8 }), rowsPerInvocation: 8, workgroupSize: 8 },
     // the matrix packed in groups of 8 rows whose blocks interleave (tuning.weightRowGroup): an invocation's 8 rows one stream
-    { name: "rows 8, bytes in place, int8 inputs unpacked, 8 invocations a workgroup, rows in groups of 8 (webkv's decode default)", code: kernelSource(library + rowsLibrary, { ...constants, ...int8, BYTES_IN_PLACE: true, WORKGROUP_SIZE: 8, ROWS_PER_INVOCATION: 8, ROW_GROUP: 8 }), rowsPerInvocation: 8, workgroupSize: 8 },
+    { name: "rows 8, bytes in place, int8 inputs unpacked, 8 invocations a workgroup, rows in groups of 8", code: kernelSource(library + rowsLibrary, { ...constants, ...int8, BYTES_IN_PLACE: true, WORKGROUP_SIZE: 8, ROWS_PER_INVOCATION: 8, ROW_GROUP: 8 }), rowsPerInvocation: 8, workgroupSize: 8 },
+    // the quants in a texture (tuning.weightTexels): 16 bytes a fetch
+    { name: "rows 8, bytes in place, int8 inputs unpacked, 8 invocations a workgroup, rows in groups of 8, quants as texels (webkv's decode default)", code: kernelSource(texelsLibrary + rowsLibrary, { ...constants, ...int8, BYTES_IN_PLACE: true, WORKGROUP_SIZE: 8, ROWS_PER_INVOCATION: 8, ROW_GROUP: 8, WEIGHT_TEXELS_BINDING: 7 }), rowsPerInvocation: 8, workgroupSize: 8, texels: true },
   ];
   const q4Constants = { ...constants, WEIGHT_FORMAT: GgmlType.Q4_0 };
   const q4 = [
@@ -252,17 +267,18 @@ function webkvKernels(): { format: "Q8_0" | "Q4_0"; name: string; code: string; 
     { name: "rows 4, bytes in place, int8 inputs unpacked, 16 invocations a workgroup", code: kernelSource(library + rowsLibrary, { ...q4Constants, ...int8, BYTES_IN_PLACE: true, WORKGROUP_SIZE: 16, ROWS_PER_INVOCATION: 4 }), rowsPerInvocation: 4, workgroupSize: 16 },
     { name: "rows 8, bytes in place, int8 inputs unpacked, 8 invocations a workgroup", code: kernelSource(library + rowsLibrary, { ...q4Constants, ...int8, BYTES_IN_PLACE: true, WORKGROUP_SIZE: 8, ROWS_PER_INVOCATION: 8 }), rowsPerInvocation: 8, workgroupSize: 8 },
     // the matrix packed in groups of 8 rows whose blocks interleave (tuning.weightRowGroup): an invocation's 8 rows one stream
-    { name: "rows 8, bytes in place, int8 inputs unpacked, 8 invocations a workgroup, rows in groups of 8 (webkv's decode default)", code: kernelSource(library + rowsLibrary, { ...q4Constants, ...int8, BYTES_IN_PLACE: true, WORKGROUP_SIZE: 8, ROWS_PER_INVOCATION: 8, ROW_GROUP: 8 }), rowsPerInvocation: 8, workgroupSize: 8 },
+    { name: "rows 8, bytes in place, int8 inputs unpacked, 8 invocations a workgroup, rows in groups of 8", code: kernelSource(library + rowsLibrary, { ...q4Constants, ...int8, BYTES_IN_PLACE: true, WORKGROUP_SIZE: 8, ROWS_PER_INVOCATION: 8, ROW_GROUP: 8 }), rowsPerInvocation: 8, workgroupSize: 8 },
+    { name: "rows 8, bytes in place, int8 inputs unpacked, 8 invocations a workgroup, rows in groups of 8, quants as texels (webkv's decode default)", code: kernelSource(texelsLibrary + rowsLibrary, { ...q4Constants, ...int8, BYTES_IN_PLACE: true, WORKGROUP_SIZE: 8, ROWS_PER_INVOCATION: 8, ROW_GROUP: 8, WEIGHT_TEXELS_BINDING: 7 }), rowsPerInvocation: 8, workgroupSize: 8, texels: true },
   ];
   return [...q8.map((k) => ({ ...k, format: "Q8_0" as const })), ...q4.map((k) => ({ ...k, format: "Q4_0" as const }))];
 }
 
-/** webkv's default Q8_0 decode kernel (int8 inputs in place, 8 rows × 8 invocations) for [3072 × 576] matrices packed
+/** webkv's Q8_0 decode kernel (int8 inputs in place, 8 rows × 8 invocations, quants in buffers) for [3072 × 576] matrices packed
  *  row by row and in groups of 8 rows (tuning.weightRowGroup), as matmul.ts builds it. */
 function streamingKernels(): { name: string; code: string }[] {
   const code = (rowGroup: number) =>
     kernelSource(library + rowsLibrary, { ...constants, ...int8, BYTES_IN_PLACE: true, WORKGROUP_SIZE: 8, ROWS_PER_INVOCATION: 8, ROW_GROUP: rowGroup });
-  return [{ name: "rows one by one", code: code(1) }, { name: "rows in groups of 8 (webkv's default)", code: code(8) }];
+  return [{ name: "rows one by one", code: code(1) }, { name: "rows in groups of 8", code: code(8) }];
 }
 
 interface Micro {

@@ -1,4 +1,4 @@
-// Embedding lookup from a (possibly quantized) table (include weights.wgsl first).
+// Embedding lookup from a (possibly quantized) table (include weights.wgsl and a weight_quants_* library first).
 //
 //   x[t, :] = table[token_id(t), :]          table: [vocab rows, COLS]   x: [num_tokens, COLS]
 //
@@ -8,7 +8,7 @@
 struct ChunkParams {
   rows: u32,
   row_offset: u32,
-  _pad0: u32,
+  texel_width_log2: u32, // table read as texels (shaders/weight_quants_texels.wgsl): log2 of the texture's width
   _pad1: u32,
 }
 
@@ -22,6 +22,10 @@ struct ChunkParams {
 /// Rows of the bound table chunk (weights.wgsl's split_block_index).
 fn weight_rows() -> u32 {
   return chunk.rows;
+}
+
+fn weight_texel_width_log2() -> u32 {
+  return chunk.texel_width_log2;
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)

@@ -18,7 +18,7 @@ struct MatmulParams {
   y_k_base: u32,
   y_v_base: u32,
   x_rows_are_logit_rows: u32, // 1: x holds the step's logit rows (the output head), n = their count
-  _pad1: u32,
+  texel_width_log2: u32, // W read as texels (shaders/weight_quants_texels.wgsl): log2 of the chunk's texture width
   _pad2: u32,
 }
 
@@ -43,6 +43,10 @@ const EPILOGUE_QKV: u32 = 4u;        // W is [Wq; Wk; Wv]: each row stored to it
 /// Rows of the bound weight chunk (weights.wgsl's split_block_index).
 fn weight_rows() -> u32 {
   return params.rows;
+}
+
+fn weight_texel_width_log2() -> u32 {
+  return params.texel_width_log2;
 }
 
 /// The tokens (rows of x) this matmul multiplies: the step's tokens, or its logit rows for the output head.

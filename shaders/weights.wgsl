@@ -6,9 +6,10 @@
 //   F32:  w_data[row·COLS + c]                      f32 bits
 //   F16:  w_data[(row·COLS + c) / 2]                two halves, the even column in the low half
 //   BF16: w_data[(row·COLS + c) / 2]                two bfloat16, the even column in the low half
-// split layouts (w_scales: one f16 d per 32-value block, two per word; block i = split_block_index(row, b) below):
-//   Q8_0: w_data[i·8 + j/4]  32 int8 per block, 4 per word
-//   Q4_0: w_data[i·4 + k]    GGUF nibble order: byte j holds values j (low) and j+16 (high)
+// split layouts (w_scales: one f16 d per 32-value block, two per word; block i = split_block_index(row, b) below),
+// the quants read 16 bytes at a time by quant_texel(t) — words 4t … 4t+3 of w_data, or texel t of a texture:
+//   Q8_0: texels 2i, 2i+1    32 int8 per block, 4 per word
+//   Q4_0: texel i            GGUF nibble order: byte j holds values j (low) and j+16 (high)
 // padded layouts: GGUF block i of the chunk at byte i·PADDED_BLOCK_BYTES, its bytes as in the file (offsets below),
 // zeros after (w_scales unused). Blocks of 32 values:
 //   Q4_1   20 B: f16 d @0 · f16 m @2 · qs[16] @4              x = q·d + m
@@ -22,7 +23,8 @@
 //   Q5_K  176 B: f16 d, dmin @0 · scales[12] @4 · qh[32] @16 · qs[128] @48
 //   Q6_K  212 B: ql[128] @0 · qh[64] @128 · int8 scales[16] @192 · f16 d @208
 //   IQ4_XS 136 B: f16 d @0 · u16 scales_h @2 · scales_l[4] @4 · qs[128] @8
-// A kernel that includes this library also declares the constant ROW_GROUP (the matrix's row group: split layouts
+// A kernel that includes this library also includes one of shaders/weight_quants_storage.wgsl and
+// weight_quants_texels.wgsl (quant_texel), and declares the constant ROW_GROUP (the matrix's row group: split layouts
 // in groups of ROW_GROUP rows whose blocks interleave, src/model/weight-layout.ts; 1 otherwise) and
 // `fn weight_rows() -> u32`, the rows of the bound chunk (its last group may hold fewer).
 // Values are produced a "weight block" at a time: BLOCK_VEC4 vec4s (32 values, or 4 for float rows that are not
@@ -325,16 +327,19 @@ fn load_weight_block(row: u32, b: u32) -> array<vec4<f32>, BLOCK_VEC4> {
   } else if (WEIGHT_FORMAT == FORMAT_Q8_0) {
     let block_index = split_block_index(row, b);
     let d = weight_block_scale(block_index);
-    for (var j = 0u; j < BLOCK_VEC4; j++) {
-      values[j] = int8x4(w_data[block_index * 8u + j]) * d;
+    let low = quant_texel(2u * block_index);
+    let high = quant_texel(2u * block_index + 1u);
+    for (var k = 0u; k < 4u; k++) {
+      values[k] = int8x4(low[k]) * d;
+      values[k + 4u] = int8x4(high[k]) * d;
     }
   } else if (WEIGHT_FORMAT == FORMAT_Q4_0) {
     let block_index = split_block_index(row, b);
     let d = weight_block_scale(block_index);
+    let words = quant_texel(block_index);
     for (var k = 0u; k < 4u; k++) {
-      let word = w_data[block_index * 4u + k];
-      values[k] = q4_low(word) * d;
-      values[k + 4u] = q4_high(word) * d;
+      values[k] = q4_low(words[k]) * d;
+      values[k + 4u] = q4_high(words[k]) * d;
     }
   } else {
     let decoded = load_padded_block(row, b);

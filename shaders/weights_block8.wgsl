@@ -1,10 +1,11 @@
 // Weight blocks held in registers (a library of the matmul family: matmul_rows.wgsl, matmul_subgroup.wgsl and
 // matmul_tiled.wgsl include it, after weights.wgsl and matmul_norm.wgsl). On SwiftShader every storage load is a
 // per-lane gather and a private array indexed in a loop lives in memory, so a block travels as a Block8 — eight
-// vec4s in named fields — and F32, F16, BF16, Q8_0 and Q4_0 blocks are read word by word (other formats through
-// load_weight_block). Quantized blocks are scaled after their dot product, (Σ q·x)·d, not per value. (Reading
-// whole blocks as vec4<u32> instead of words was measured on SwiftShader: no faster — stories260K F32 decode 175.9
-// vs 170.3 tok/s, SmolLM2-135M-shape Q8_0 2.31 vs 2.50.)
+// vec4s in named fields — and F32, F16, BF16 blocks are read word by word, Q8_0 and Q4_0 quants 16 bytes at a
+// time (weights.wgsl quant_texel: four words of w_data, or one texel; other formats through load_weight_block).
+// Quantized blocks are scaled after their dot product, (Σ q·x)·d, not per value. (Reading whole blocks of the
+// storage buffer as vec4<u32> instead of words was measured on SwiftShader: no faster — stories260K F32 decode
+// 175.9 vs 170.3 tok/s, SmolLM2-135M-shape Q8_0 2.31 vs 2.50.)
 
 // A row is FULL_BLOCKS blocks of 32 values, then (float formats, whose rows need not be whole blocks) TAIL_VEC4
 // vec4s more; COLS is a multiple of 4.
@@ -77,22 +78,22 @@ fn weight_vec4(row: u32, c: u32) -> vec4<f32> {
 fn weight_block8(row: u32, b: u32) -> Block8 {
   if (WEIGHT_FORMAT == FORMAT_Q8_0) {
     let block_index = split_block_index(row, b);
-    let at = block_index * 8u;
+    let lo = quant_texel(2u * block_index);
+    let hi = quant_texel(2u * block_index + 1u);
     if (IN_PLACE) {
-      return Block8(q8_in_place(w_data[at]), q8_in_place(w_data[at + 1u]), q8_in_place(w_data[at + 2u]), q8_in_place(w_data[at + 3u]),
-        q8_in_place(w_data[at + 4u]), q8_in_place(w_data[at + 5u]), q8_in_place(w_data[at + 6u]), q8_in_place(w_data[at + 7u]),
-        weight_block_scale(block_index), 0.0);
+      return Block8(q8_in_place(lo.x), q8_in_place(lo.y), q8_in_place(lo.z), q8_in_place(lo.w),
+        q8_in_place(hi.x), q8_in_place(hi.y), q8_in_place(hi.z), q8_in_place(hi.w), weight_block_scale(block_index), 0.0);
     }
-    return Block8(int8x4(w_data[at]), int8x4(w_data[at + 1u]), int8x4(w_data[at + 2u]), int8x4(w_data[at + 3u]),
-      int8x4(w_data[at + 4u]), int8x4(w_data[at + 5u]), int8x4(w_data[at + 6u]), int8x4(w_data[at + 7u]), weight_block_scale(block_index), 0.0);
+    return Block8(int8x4(lo.x), int8x4(lo.y), int8x4(lo.z), int8x4(lo.w),
+      int8x4(hi.x), int8x4(hi.y), int8x4(hi.z), int8x4(hi.w), weight_block_scale(block_index), 0.0);
   } else if (WEIGHT_FORMAT == FORMAT_Q4_0) {
     // word k: low nibbles are values 4k..4k+3, high nibbles values 16+4k..16+4k+3 (GGUF order)
     let block_index = split_block_index(row, b);
-    let at = block_index * 4u;
-    let w0 = w_data[at];
-    let w1 = w_data[at + 1u];
-    let w2 = w_data[at + 2u];
-    let w3 = w_data[at + 3u];
+    let words = quant_texel(block_index);
+    let w0 = words.x;
+    let w1 = words.y;
+    let w2 = words.z;
+    let w3 = words.w;
     if (IN_PLACE) {
       return Block8(q4_low_in_place(w0), q4_low_in_place(w1), q4_low_in_place(w2), q4_low_in_place(w3),
         q4_high_in_place(w0), q4_high_in_place(w1), q4_high_in_place(w2), q4_high_in_place(w3), weight_block_scale(block_index), 0.0);

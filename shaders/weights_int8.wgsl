@@ -52,14 +52,11 @@ fn weight_int8_block(row: u32, b: u32) -> WInt8 {
   let block_index = split_block_index(row, b);
   if (WEIGHT_FORMAT == FORMAT_Q4_0) {
     // word k: low nibbles are values 4k … 4k+3, high nibbles values 16+4k … 16+4k+3 (GGUF order)
-    let at = block_index * 4u;
-    let words = vec4<u32>(w_data[at], w_data[at + 1u], w_data[at + 2u], w_data[at + 3u]);
+    let words = quant_texel(block_index);
     let nibbles = vec4<u32>(0x0f0f0f0fu);
     return WInt8(words & nibbles, (words >> vec4<u32>(4u)) & nibbles, weight_block_scale(block_index));
   }
-  let at = block_index * 8u;
-  return WInt8(vec4<u32>(w_data[at], w_data[at + 1u], w_data[at + 2u], w_data[at + 3u]),
-    vec4<u32>(w_data[at + 4u], w_data[at + 5u], w_data[at + 6u], w_data[at + 7u]), weight_block_scale(block_index));
+  return WInt8(quant_texel(2u * block_index), quant_texel(2u * block_index + 1u), weight_block_scale(block_index));
 }
 
 fn int8_dot(w: WInt8, xb: XInt8) -> f32 {

@@ -57,9 +57,9 @@ export class KernelLab {
   }
 
   /** A GGUF-layout matrix on the GPU through the model's own uploader (split into chunks of `maxChunkBytes`). */
-  private async uploadMatrix(gpu: GpuContext, label: string, type: GgmlType, rows: number, cols: number, bytes: Uint8Array, maxChunkBytes?: number, rowGroup = 1) {
+  private async uploadMatrix(gpu: GpuContext, label: string, type: GgmlType, rows: number, cols: number, bytes: Uint8Array, maxChunkBytes?: number, rowGroup = 1, texels = false) {
     assertGpuWeightType(label, type);
-    const uploader = new WeightUploader(gpu, maxChunkBytes ?? gpu.limits.maxStorageBufferBindingSize, rowGroup);
+    const uploader = new WeightUploader(gpu, maxChunkBytes ?? gpu.limits.maxStorageBufferBindingSize, rowGroup, texels);
     const rowBytes = weightRowBytes(type, cols).gguf;
     return uploader.matrix(label, type, rows, cols, async (first, count) => bytes.subarray(first * rowBytes, (first + count) * rowBytes));
   }
@@ -100,17 +100,18 @@ export class KernelLab {
    * With `qkv`, W is [Wq; Wk; Wv] and the result is the whole y of `qkv.yFloats` floats, q, k and v rows at their
    * bases; with `gluPaired`, W is [Wgate; Wup] interleaved by row and the result is act(gate)·up, [numTokens, rows / 2].
    * `rowGroup`: Q8_0/Q4_0 packed in interleaved row groups (tuning.weightRowGroup; default 1, row by row).
+   * `texels`: Q8_0/Q4_0 quants in textures where they fill one exactly (tuning.weightTexels; default: buffers).
    */
   async matmul(r: {
     type: GgmlType; rows: number; cols: number; weight: Uint8Array; x: Float32Array; numTokens: number;
     y0?: Float32Array; tokenTile: number; maxChunkBytes?: number;
     norm?: { weight: Float32Array; eps: number; perInvocation?: boolean }; glu?: GatedActivation; unfused?: boolean; kernel?: MatmulKernel; stageNorm?: boolean;
-    int8Input?: boolean; qkv?: QkvOutput & { yFloats: number }; gluPaired?: boolean; rowGroup?: number;
+    int8Input?: boolean; qkv?: QkvOutput & { yFloats: number }; gluPaired?: boolean; rowGroup?: number; texels?: boolean;
   }): Promise<Float32Array> {
     const gpu = await this.gpu();
     try {
       const tuning = chooseTuning(gpu);
-      const matrix = await this.uploadMatrix(gpu, "lab weight", r.type, r.rows, r.cols, r.weight, r.maxChunkBytes, r.rowGroup);
+      const matrix = await this.uploadMatrix(gpu, "lab weight", r.type, r.rows, r.cols, r.weight, r.maxChunkBytes, r.rowGroup, r.texels);
       const { step, sizes } = await this.stepFor(gpu, this.simpleBatch(r.numTokens));
       const x = await this.upload(gpu, "x", r.x);
       const yStride = r.gluPaired ? r.rows / 2 : r.rows;
@@ -166,10 +167,10 @@ export class KernelLab {
     }
   }
 
-  async embedding(r: { type: GgmlType; rows: number; cols: number; table: Uint8Array; ids: number[]; maxChunkBytes?: number; rowGroup?: number }): Promise<Float32Array> {
+  async embedding(r: { type: GgmlType; rows: number; cols: number; table: Uint8Array; ids: number[]; maxChunkBytes?: number; rowGroup?: number; texels?: boolean }): Promise<Float32Array> {
     const gpu = await this.gpu();
     try {
-      const table = await this.uploadMatrix(gpu, "lab table", r.type, r.rows, r.cols, r.table, r.maxChunkBytes, r.rowGroup);
+      const table = await this.uploadMatrix(gpu, "lab table", r.type, r.rows, r.cols, r.table, r.maxChunkBytes, r.rowGroup, r.texels);
       const { step, sizes } = await this.stepFor(gpu, this.simpleBatch(r.ids.length, [], r.ids));
       const x = await this.upload(gpu, "x", new Float32Array(r.ids.length * r.cols));
       this.run(gpu, await embeddingCalls(gpu, step.uniform, table, step.tokens, x, chooseTuning(gpu).workgroupSize), sizes);

@@ -131,7 +131,7 @@ export class Runtime {
   private readonly sharedDevice: DeviceLease = {
     acquire: async () => {
       const shared = await this.sharedGpu();
-      return { ...shared, memory: new GpuMemory(shared.device, shared.limits.maxBufferSize), get lostReason() { return shared.lostReason; } };
+      return { ...shared, memory: new GpuMemory(shared.device, shared.limits.maxBufferSize, shared.limits.maxTextureDimension2D), get lostReason() { return shared.lostReason; } };
     },
     release: () => undefined,
   };

@@ -12,6 +12,8 @@ export interface GpuLimits {
   maxComputeWorkgroupSizeX: number;
   maxComputeWorkgroupsPerDimension: number;
   maxStorageBuffersPerShaderStage: number;
+  /** Widest and tallest 2-D texture (weights read as texels: src/model/weights.ts). */
+  maxTextureDimension2D: number;
 }
 
 export interface AdapterDescription {
@@ -48,6 +50,7 @@ const REQUESTED_LIMITS: (keyof GpuLimits)[] = [
   "maxComputeWorkgroupSizeX",
   "maxComputeWorkgroupsPerDimension",
   "maxStorageBuffersPerShaderStage",
+  "maxTextureDimension2D",
 ];
 
 export class GpuUnavailableError extends Error {
@@ -90,7 +93,7 @@ export async function acquireGpu(options: { powerPreference?: GPUPowerPreference
     subgroupMinSize: (info as GPUAdapterInfo & { subgroupMinSize?: number }).subgroupMinSize ?? 0,
     hasSubgroupId: (navigator.gpu as GPU & { wgslLanguageFeatures?: ReadonlySet<string> }).wgslLanguageFeatures?.has("subgroup_id") ?? false,
     hasTimestamps: device.features.has("timestamp-query"),
-    memory: new GpuMemory(device, limits.maxBufferSize),
+    memory: new GpuMemory(device, limits.maxBufferSize, limits.maxTextureDimension2D),
   };
   void device.lost.then((lost) => {
     context.lostReason = `GPU device lost (${lost.reason}): ${lost.message}`;

@@ -100,21 +100,24 @@ async function compileProgram(
   return { pipeline: created.pipeline, layout };
 }
 
-/** Bind group layout entries for a list of binding kinds, in binding order. */
-export function layoutEntries(kinds: ("uniform" | "read" | "write")[]): GPUBindGroupLayoutEntry[] {
-  return kinds.map((kind, binding) => ({
-    binding,
-    visibility: GPUShaderStage.COMPUTE,
-    buffer: { type: kind === "uniform" ? "uniform" : kind === "read" ? "read-only-storage" : "storage" },
-  }));
+/** Bind group layout entries for a list of binding kinds, in binding order ("texels": a texture_2d<u32>). */
+export function layoutEntries(kinds: ("uniform" | "read" | "write" | "texels")[]): GPUBindGroupLayoutEntry[] {
+  return kinds.map((kind, binding) => kind === "texels"
+    ? { binding, visibility: GPUShaderStage.COMPUTE, texture: { sampleType: "uint", viewDimension: "2d" } }
+    : { binding, visibility: GPUShaderStage.COMPUTE, buffer: { type: kind === "uniform" ? "uniform" : kind === "read" ? "read-only-storage" : "storage" } });
 }
 
 export type BufferBinding = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number };
 
-export function bindGroup(device: GPUDevice, program: ComputeProgram, label: string, buffers: BufferBinding[]): GPUBindGroup {
+/** A texture bound to a "texels" entry of layoutEntries. */
+export interface TextureBinding {
+  textureView: GPUTextureView;
+}
+
+export function bindGroup(device: GPUDevice, program: ComputeProgram, label: string, resources: (BufferBinding | TextureBinding)[]): GPUBindGroup {
   return device.createBindGroup({
     label,
     layout: program.layout,
-    entries: buffers.map((b, binding) => ({ binding, resource: "buffer" in b ? b : { buffer: b } })),
+    entries: resources.map((r, binding) => ({ binding, resource: "textureView" in r ? r.textureView : "buffer" in r ? r : { buffer: r } })),
   });
 }

@@ -6,6 +6,7 @@ import weightsWgsl from "../../shaders/weights.wgsl?raw";
 import type { GpuContext } from "../gpu/device.js";
 import { bindGroup, createComputeProgram, layoutEntries } from "../gpu/pipelines.js";
 import { kernelSource } from "./wgsl.js";
+import { texelWidthLog2, weightQuantsLibrary, weightTexelsBinding } from "./weight-quants.js";
 import { weightBlockValues } from "../model/weight-layout.js";
 import type { GpuMatrix } from "../model/weights.js";
 import { ceilDiv, type KernelCall } from "./kernel-call.js";
@@ -18,22 +19,23 @@ export async function embeddingCalls(
   x: GPUBuffer,
   workgroupSize: number,
 ): Promise<KernelCall[]> {
-  const constants = { WEIGHT_FORMAT: table.type, COLS: table.cols, WORKGROUP_SIZE: workgroupSize, ROW_GROUP: table.rowGroup };
+  const quants = weightQuantsLibrary(table, 6);
+  const constants = { WEIGHT_FORMAT: table.type, COLS: table.cols, WORKGROUP_SIZE: workgroupSize, ROW_GROUP: table.rowGroup, ...quants.constants };
   const program = await createComputeProgram(
     gpu.device,
-    `embedding ${table.type}x${table.cols}${table.rowGroup > 1 ? ` rowgroup${table.rowGroup}` : ""}`,
-    kernelSource(int8Wgsl + weightsWgsl + embeddingWgsl, constants),
-    layoutEntries(["uniform", "uniform", "read", "read", "read", "write"]),
+    `embedding ${table.type}x${table.cols}${table.rowGroup > 1 ? ` rowgroup${table.rowGroup}` : ""}${table.texels ? " texels" : ""}`,
+    kernelSource(int8Wgsl + weightsWgsl + quants.wgsl + embeddingWgsl, constants),
+    layoutEntries(["uniform", "uniform", "read", "read", "read", "write", ...(table.texels ? ["texels" as const] : [])]),
   );
   const blocksPerRow = table.cols / weightBlockValues(table.type, table.cols);
   const calls: KernelCall[] = [];
   for (const chunk of table.chunks) {
     const params = await gpu.memory.allocate("other", `${table.name} chunk params`, 16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-    gpu.device.queue.writeBuffer(params, 0, new Uint32Array([chunk.rows, chunk.rowOffset, 0, 0]));
+    gpu.device.queue.writeBuffer(params, 0, new Uint32Array([chunk.rows, chunk.rowOffset, texelWidthLog2(chunk), 0]));
     calls.push({
       label: `embedding ${table.name}`,
       pipeline: program.pipeline,
-      bindGroup: bindGroup(gpu.device, program, table.name, [stepUniform, params, chunk.data, chunk.scales, tokens, x]),
+      bindGroup: bindGroup(gpu.device, program, table.name, [stepUniform, params, chunk.data, chunk.scales, tokens, x, ...weightTexelsBinding(table, chunk)]),
       workgroups: (s) => [ceilDiv(blocksPerRow, workgroupSize), s.numTokens, 1],
     });
   }

@@ -23,6 +23,7 @@ import type { GpuContext } from "../gpu/device.js";
 import { bindGroup, createComputeProgram, f32, layoutEntries, type BufferBinding, type WgslConstant } from "../gpu/pipelines.js";
 import type { GatedActivation } from "../model/architecture.js";
 import { kernelSource } from "./wgsl.js";
+import { texelWidthLog2, weightQuantsLibrary, weightTexelsBinding } from "./weight-quants.js";
 import { gpuWeightLayout, type GpuWeightType } from "../model/weight-layout.js";
 import type { GpuMatrix } from "../model/weights.js";
 import { ceilDiv, type KernelCall } from "./kernel-call.js";
@@ -150,7 +151,8 @@ export async function matmulCalls(
   // (not by the tiled kernel, which stages each step's inputs normed).
   const workgroupBytes = tokenTile * ((norm?.lanes ?? 1) + (kernel.kind === "cooperative" ? shape.workgroupSize : 0) + weight.cols) * 4;
   const staged = sharedNorm && kernel.kind !== "tiled" && (options.stageNorm ?? true) && workgroupBytes <= gpu.limits.maxComputeWorkgroupStorageSize;
-  const code = kernelSource(int8Wgsl + weightsWgsl + activationWgsl + matmulNormWgsl + shape.wgsl, {
+  const quants = weightQuantsLibrary(weight, 7);
+  const code = kernelSource(int8Wgsl + weightsWgsl + quants.wgsl + activationWgsl + matmulNormWgsl + shape.wgsl, {
     WEIGHT_FORMAT: weight.type,
     COLS: weight.cols,
     TOKEN_TILE: tokenTile,
@@ -163,13 +165,14 @@ export async function matmulCalls(
     GELU_TANH: options.glu === "gelu_tanh",
     BYTES_IN_PLACE: false,
     ROW_GROUP: weight.rowGroup,
+    ...quants.constants,
     ...shape.constants,
   }, shape.directives);
   const program = await createComputeProgram(
     gpu.device,
-    `matmul${shape.tag}${options.xInt8 ? " int8x" : ""} ${weight.type}x${weight.cols}${weight.rowGroup > 1 ? ` rowgroup${weight.rowGroup}` : ""} tile${tokenTile}${norm ? (staged ? " norm staged" : norm.perInvocation ? " norm per invocation" : " norm") : ""}${options.glu === "gelu_tanh" ? " gelu_tanh" : ""}`,
+    `matmul${shape.tag}${options.xInt8 ? " int8x" : ""} ${weight.type}x${weight.cols}${weight.rowGroup > 1 ? ` rowgroup${weight.rowGroup}` : ""}${weight.texels ? " texels" : ""} tile${tokenTile}${norm ? (staged ? " norm staged" : norm.perInvocation ? " norm per invocation" : " norm") : ""}${options.glu === "gelu_tanh" ? " gelu_tanh" : ""}`,
     code,
-    layoutEntries(["uniform", "uniform", "read", "read", "read", "write", "read"]),
+    layoutEntries(["uniform", "uniform", "read", "read", "read", "write", "read", ...(weight.texels ? ["texels" as const] : [])]),
   );
   // What the epilogue does (matmul_norm.wgsl's EPILOGUE_*): a uniform, so one pipeline serves them all.
   const epilogue = options.gluPaired ? EPILOGUE.gluPaired : options.glu ? EPILOGUE.glu : qkv ? EPILOGUE.qkv
@@ -179,12 +182,12 @@ export async function matmulCalls(
   for (const chunk of weight.chunks) {
     const params = await gpu.memory.allocate("other", `${weight.name} matmul params`, MATMUL_PARAMS_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     gpu.device.queue.writeBuffer(params, 0, new Uint32Array([
-      chunk.rows, chunk.rowOffset, yStride, epilogue, qkv?.qRows ?? 0, qkv?.kvRows ?? 0, qkv?.qBase ?? 0, qkv?.kBase ?? 0, qkv?.vBase ?? 0, logitRows ? 1 : 0, 0, 0,
+      chunk.rows, chunk.rowOffset, yStride, epilogue, qkv?.qRows ?? 0, qkv?.kvRows ?? 0, qkv?.qBase ?? 0, qkv?.kBase ?? 0, qkv?.vBase ?? 0, logitRows ? 1 : 0, texelWidthLog2(chunk), 0,
     ]));
     calls.push({
       label: `matmul ${weight.name}`,
       pipeline: program.pipeline,
-      bindGroup: bindGroup(gpu.device, program, weight.name, [stepUniform, params, chunk.data, chunk.scales, options.xInt8 ?? x, y, norm?.weight ?? x]),
+      bindGroup: bindGroup(gpu.device, program, weight.name, [stepUniform, params, chunk.data, chunk.scales, options.xInt8 ?? x, y, norm?.weight ?? x, ...weightTexelsBinding(weight, chunk)]),
       workgroups: (s) => [
         ceilDiv(chunk.rows, shape.rowsPerWorkgroup),
         ceilDiv(logitRows ? s.numLogitRows : s.numTokens, tokenTile),

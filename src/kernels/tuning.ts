@@ -48,6 +48,12 @@ export interface KernelTuning {
    */
   weightRowGroup: number;
   /**
+   * Q8_0/Q4_0 quants in rgba32uint textures instead of storage buffers — the same bytes, 16 a texel fetch where a
+   * storage load brings 4 (src/model/weight-layout.ts weightTexelShape; matrices whose chunks fill no texture exactly
+   * stay buffers). Every kernel reading weights reads either (shaders/weight_quants_*.wgsl).
+   */
+  weightTexels: boolean;
+  /**
    * RMSNorm calls with one invocation per row instead of a workgroup (the same sums in the same order: the same
    * bits), no barrier — SwiftShader's (shaders/rmsnorm.wgsl).
    */
@@ -154,6 +160,9 @@ export function chooseTuning(gpu: Pick<GpuContext, "limits" | "adapter" | "hasSu
     // caches): 0.95 vs 0.88 G weights/s (bench/results/swiftshader-profile.md). In scratch probes of a hand-written
     // kernel, groups of 32 rows were no faster than 8 and groups of 64 slower.
     weightRowGroup: isCpuAdapter ? 8 : 1,
+    // SwiftShader gathers a storage load per lane, 4 bytes each; a texel fetch brings 16. A Q8_0 matvec of webkv's
+    // decode shape read 1.3× the weights a second as texels (bench/swiftshader-profile.md). GPUs: unmeasured, buffers.
+    weightTexels: isCpuAdapter,
     // On SwiftShader the folded norm costs more than its dispatch: its barriers turn every matmul workgroup into
     // fibres (bench/results/decode-step-*.md, bench/results/peers-quick.md: prefill ≈ 0.3–0.7×, decode ≈ 0.8×).
     fuseNorm: !isCpuAdapter,

@@ -236,7 +236,7 @@ export class TransformerModel {
     if (!(isWeightRowGroup(tuning.weightRowGroup) && tuning.weightRowGroup <= 64)) {
       throw new RequestError(`the weight row group must be a power of two from 1 to 64, got ${tuning.weightRowGroup}`);
     }
-    const uploader = new WeightUploader(gpu, Math.min(bindingLimit, options.maxBindingBytes ?? Infinity), tuning.weightRowGroup);
+    const uploader = new WeightUploader(gpu, Math.min(bindingLimit, options.maxBindingBytes ?? Infinity), tuning.weightRowGroup, tuning.weightTexels);
     const progress = options.onProgress ?? (() => undefined);
 
     // Weights, in file order of the graph, reporting progress by bytes.

@@ -9,7 +9,9 @@
 //                 b of the group's row j is the group's block b·g + j (the last group of a chunk holds the rows
 //                 left, g' < g, and interleaves by g'). The same bytes in another order, so that a kernel
 //                 reading g rows side by side (SwiftShader's rows kernel) walks one stream instead of g
-//                 (shaders/weights.wgsl split_block_index).
+//                 (shaders/weights.wgsl split_block_index). On CPU adapters (tuning.weightTexels) `data` is an
+//                 rgba32uint texture instead of a buffer — the same bytes, 16 to a texel, texel t at (t mod w,
+//                 ⌊t / w⌋), w a power of two (weightTexelShape) — read by shaders/weight_quants_texels.wgsl.
 //   padded        every other quantized type: each GGUF block copied byte for byte into `data`, followed by
 //                 zero bytes up to a multiple of 4, so every block starts on a word and its fields keep their
 //                 GGUF offsets (shaders/weights.wgsl lists them). No `scales` buffer.
@@ -151,6 +153,22 @@ export function packRows(type: GpuWeightType, bytes: Uint8Array, rows: number, c
     data.set(bytes.subarray(src + 2, src + blockBytes), to * quantBytes);
   }
   return { data, scales };
+}
+
+/**
+ * The texture holding `texels` 16-byte texels of split-layout quants with no texel to spare (its bytes are the
+ * buffer's, so the estimator's figures hold): width the largest power of two dividing `texels` that is at most
+ * `maxDimension`, height texels ÷ width; undefined when that height exceeds `maxDimension` too (the chunk stays a
+ * buffer) or the bytes are not whole texels.
+ */
+export function weightTexelShape(bytes: number, maxDimension: number): { width: number; height: number; widthLog2: number } | undefined {
+  if (!(bytes > 0 && bytes % 16 === 0)) return undefined;
+  const texels = bytes / 16;
+  let widthLog2 = 0;
+  while (texels % 2 ** (widthLog2 + 1) === 0 && 2 ** (widthLog2 + 1) <= maxDimension) widthLog2++;
+  const width = 2 ** widthLog2;
+  const height = texels / width;
+  return width <= maxDimension && height <= maxDimension ? { width, height, widthLog2 } : undefined;
 }
 
 /** Values per "weight block" as shaders/weights.wgsl reads them (BLOCK_VALUES there): 32, or 4 for float rows

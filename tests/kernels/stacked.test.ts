@@ -11,6 +11,7 @@ import { weightRowBytes } from "../../src/model/weight-layout.js";
 import { maxAbsDiff, useBrowserSession } from "../helpers/browser.js";
 import { ggmlQuantize } from "../reference/ggml-quants.js";
 import { gegluRef, matmulInt8InputRef, matmulRef, swigluRef } from "./reference.js";
+import { gateUpPair } from "./split-weights.js";
 
 const session = useBrowserSession();
 const MAX_RELATIVE_ERROR = 1e-4;
@@ -103,21 +104,9 @@ describe("gate and up as one matmul: [Wgate; Wup] interleaved by row, y = act(ga
       shapes.map((s) => ({ ...s, type, activation, typeName: ggmlTypeName(type), perInvocation: (s.kernel as { rowsPerInvocation: number }).rowsPerInvocation })),
     ),
   );
-  const interleaved = (type: GgmlType, cols: number) => {
-    const gate = matrix(type, ffn, cols, 21);
-    const up = matrix(type, ffn, cols, 22);
-    const rowBytes = weightRowBytes(type as never, cols).gguf;
-    const stacked = new Uint8Array(2 * ffn * rowBytes);
-    for (let r = 0; r < ffn; r++) {
-      stacked.set(gate.bytes.subarray(r * rowBytes, (r + 1) * rowBytes), 2 * r * rowBytes);
-      stacked.set(up.bytes.subarray(r * rowBytes, (r + 1) * rowBytes), (2 * r + 1) * rowBytes);
-    }
-    return { gate, up, stacked };
-  };
-
   it.each(cases)("$typeName $activation, $perInvocation rows/invocation, n=$numTokens tile=$tokenTile", async (c) => {
     const cols = 96;
-    const { gate, up, stacked } = interleaved(c.type, cols);
+    const { gate, up, stacked } = gateUpPair(c.type, ffn, cols);
     const x = new Random(23).normals(c.numTokens * cols);
     const common = { type: c.type, cols, x, numTokens: c.numTokens, tokenTile: c.tokenTile, kernel: c.kernel };
     const gpu = await session().call<Float32Array>("lab.matmul", { ...common, rows: 2 * ffn, weight: stacked, glu: c.activation, gluPaired: true });
@@ -133,7 +122,7 @@ describe("gate and up as one matmul: [Wgate; Wup] interleaved by row, y = act(ga
 
   it.each([GgmlType.Q8_0, GgmlType.Q4_0].map((type) => ({ type, typeName: ggmlTypeName(type) })))("$typeName with int8 inputs (decode): the int8-input products through the GLU", async ({ type }) => {
     const cols = 96;
-    const { gate, up, stacked } = interleaved(type, cols);
+    const { gate, up, stacked } = gateUpPair(type, ffn, cols);
     const x = new Random(29).normals(cols);
     const common = { type, cols, x, numTokens: 1, tokenTile: 1, kernel: { kind: "rows", rowsPerInvocation: 4 }, int8Input: true };
     const gpu = await session().call<Float32Array>("lab.matmul", { ...common, rows: 2 * ffn, weight: stacked, glu: "silu", gluPaired: true });
@@ -144,7 +133,7 @@ describe("gate and up as one matmul: [Wgate; Wup] interleaved by row, y = act(ga
 
   it("weights in chunks of 8 rows: the same result; chunks that would cut an invocation's row pairs are refused", async () => {
     const cols = 96;
-    const { stacked } = interleaved(GgmlType.Q8_0, cols);
+    const { stacked } = gateUpPair(GgmlType.Q8_0, ffn, cols);
     const x = new Random(31).normals(cols);
     const rowBytes = weightRowBytes(GgmlType.Q8_0, cols).gguf;
     const request = { type: GgmlType.Q8_0, rows: 2 * ffn, cols, weight: stacked, x, numTokens: 1, tokenTile: 1, kernel: { kind: "rows", rowsPerInvocation: 4 }, glu: "silu", gluPaired: true };
@@ -155,7 +144,7 @@ describe("gate and up as one matmul: [Wgate; Wup] interleaved by row, y = act(ga
 
   it("refuses kernels that do not store a row pair in one invocation, and a pairing without a GLU", async () => {
     const cols = 32;
-    const { stacked } = interleaved(GgmlType.F32, cols);
+    const { stacked } = gateUpPair(GgmlType.F32, ffn, cols);
     const request = { type: GgmlType.F32, rows: 2 * ffn, cols, weight: stacked, x: new Float32Array(cols), numTokens: 1, tokenTile: 1, glu: "silu", gluPaired: true };
     await expect(session().call("lab.matmul", { ...request, kernel: { kind: "row" } })).rejects.toThrow(/paired gate\/up matmul needs a GLU and the rows kernel .* got the row kernel/);
     await expect(session().call("lab.matmul", { ...request, kernel: { kind: "cooperative", rowsPerWorkgroup: 4 } })).rejects.toThrow(/got the cooperative kernel/);
