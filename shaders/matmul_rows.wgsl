@@ -23,6 +23,32 @@ fn four_rows(r0: u32, b: u32, x8: Block8) -> vec4<f32> {
     dot8(weight_block8(min(r0 + 2u, last), b), x8), dot8(weight_block8(min(r0 + 3u, last), b), x8));
 }
 
+/// With 8 rows an invocation over a matrix in row groups of 8 (Q8_0, Q4_0: weights.wgsl split_block_index), an
+/// invocation's rows are one group, and block b of its rows are 8 blocks side by side: when the group is whole, their
+/// 8 f16 scales are 4 consecutive words of w_scales, loaded once for the 8 rows instead of a load a row (on
+/// SwiftShader each a gather lane by lane). The same scales, so the same bits.
+const GROUP_SCALES: bool = ROWS_PER_INVOCATION == 8u && ROW_GROUP == 8u && (WEIGHT_FORMAT == FORMAT_Q8_0 || WEIGHT_FORMAT == FORMAT_Q4_0);
+
+struct Rows8 {
+  first: vec4<f32>, // rows r0 … r0+3
+  second: vec4<f32>, // rows r0+4 … r0+7
+}
+
+/// One token: the whole row group r0 … r0+7 (GROUP_SCALES) at block b.
+fn grouped_rows(r0: u32, b: u32, x8: Block8) -> Rows8 {
+  let first_block = r0 * BLOCKS_PER_ROW + b * 8u; // split_block_index(r0 + j, b) = first_block + j
+  let at = first_block >> 1u; // first_block is a multiple of 8
+  let s01 = unpack2x16float(w_scales[at]);
+  let s23 = unpack2x16float(w_scales[at + 1u]);
+  let s45 = unpack2x16float(w_scales[at + 2u]);
+  let s67 = unpack2x16float(w_scales[at + 3u]);
+  return Rows8(
+    vec4<f32>(dot8(split_block8(first_block, s01.x), x8), dot8(split_block8(first_block + 1u, s01.y), x8),
+      dot8(split_block8(first_block + 2u, s23.x), x8), dot8(split_block8(first_block + 3u, s23.y), x8)),
+    vec4<f32>(dot8(split_block8(first_block + 4u, s45.x), x8), dot8(split_block8(first_block + 5u, s45.y), x8),
+      dot8(split_block8(first_block + 6u, s67.x), x8), dot8(split_block8(first_block + 7u, s67.y), x8)));
+}
+
 /// One token, int8 input: rows r0 … r0+3 of block b (rows past the chunk repeat its last row; never stored).
 fn four_rows_int8(r0: u32, b: u32, xb: XInt8) -> vec4<f32> {
   let last = params.rows - 1u;
@@ -85,7 +111,25 @@ fn main(
   if (r0 >= params.rows) {
     return;
   }
-  if (TOKEN_TILE == 1u) {
+  if (TOKEN_TILE == 1u && GROUP_SCALES && (IN_PLACE || !INT8_X) && r0 + 8u <= params.rows) {
+    // a whole row group (every invocation but a chunk's last, when its rows are not a multiple of 8)
+    var rows8 = Rows8(vec4<f32>(), vec4<f32>());
+    for (var b = 0u; b < FULL_BLOCKS; b++) {
+      if (INT8_X) {
+        let xb = x_int8_block(first_token, b);
+        let block = grouped_rows(r0, b, x_int8_placed(xb));
+        rows8.first += block.first * xb.scale;
+        rows8.second += block.second * xb.scale;
+      } else {
+        let block = grouped_rows(r0, b, x_block8(0u, first_token, b, scale[0]));
+        rows8.first += block.first;
+        rows8.second += block.second;
+      }
+    }
+    for (var r = 0u; r < 8u; r++) {
+      store_output(first_token, r0 + r, select(rows8.second[r & 3u], rows8.first[r & 3u], r < 4u));
+    }
+  } else if (TOKEN_TILE == 1u) {
     var first = vec4<f32>(); // rows r0 … r0+3
     var second = vec4<f32>(); // rows r0+4 … r0+7 when ROWS_PER_INVOCATION is 8
     for (var b = 0u; b < FULL_BLOCKS; b++) {

@@ -74,32 +74,32 @@ fn weight_vec4(row: u32, c: u32) -> vec4<f32> {
   return f32x4_at(row * COLS + c);
 }
 
-/// Block b of weight row `row`.
-fn weight_block8(row: u32, b: u32) -> Block8 {
+/// A Q8_0 or Q4_0 block by its index in the chunk (weights.wgsl split_block_index), scaled by `scale` (its d).
+fn split_block8(block_index: u32, scale: f32) -> Block8 {
   if (WEIGHT_FORMAT == FORMAT_Q8_0) {
-    let block_index = split_block_index(row, b);
     let lo = quant_texel(2u * block_index);
     let hi = quant_texel(2u * block_index + 1u);
     if (IN_PLACE) {
       return Block8(q8_in_place(lo.x), q8_in_place(lo.y), q8_in_place(lo.z), q8_in_place(lo.w),
-        q8_in_place(hi.x), q8_in_place(hi.y), q8_in_place(hi.z), q8_in_place(hi.w), weight_block_scale(block_index), 0.0);
+        q8_in_place(hi.x), q8_in_place(hi.y), q8_in_place(hi.z), q8_in_place(hi.w), scale, 0.0);
     }
-    return Block8(int8x4(lo.x), int8x4(lo.y), int8x4(lo.z), int8x4(lo.w),
-      int8x4(hi.x), int8x4(hi.y), int8x4(hi.z), int8x4(hi.w), weight_block_scale(block_index), 0.0);
-  } else if (WEIGHT_FORMAT == FORMAT_Q4_0) {
-    // word k: low nibbles are values 4k..4k+3, high nibbles values 16+4k..16+4k+3 (GGUF order)
+    return Block8(int8x4(lo.x), int8x4(lo.y), int8x4(lo.z), int8x4(lo.w), int8x4(hi.x), int8x4(hi.y), int8x4(hi.z), int8x4(hi.w), scale, 0.0);
+  }
+  // Q4_0, word k: low nibbles are values 4k..4k+3, high nibbles values 16+4k..16+4k+3 (GGUF order)
+  let words = quant_texel(block_index);
+  if (IN_PLACE) {
+    return Block8(q4_low_in_place(words.x), q4_low_in_place(words.y), q4_low_in_place(words.z), q4_low_in_place(words.w),
+      q4_high_in_place(words.x), q4_high_in_place(words.y), q4_high_in_place(words.z), q4_high_in_place(words.w), scale, 0.0);
+  }
+  return Block8(q4_low(words.x), q4_low(words.y), q4_low(words.z), q4_low(words.w),
+    q4_high(words.x), q4_high(words.y), q4_high(words.z), q4_high(words.w), scale, 0.0);
+}
+
+/// Block b of weight row `row`.
+fn weight_block8(row: u32, b: u32) -> Block8 {
+  if (WEIGHT_FORMAT == FORMAT_Q8_0 || WEIGHT_FORMAT == FORMAT_Q4_0) {
     let block_index = split_block_index(row, b);
-    let words = quant_texel(block_index);
-    let w0 = words.x;
-    let w1 = words.y;
-    let w2 = words.z;
-    let w3 = words.w;
-    if (IN_PLACE) {
-      return Block8(q4_low_in_place(w0), q4_low_in_place(w1), q4_low_in_place(w2), q4_low_in_place(w3),
-        q4_high_in_place(w0), q4_high_in_place(w1), q4_high_in_place(w2), q4_high_in_place(w3), weight_block_scale(block_index), 0.0);
-    }
-    return Block8(q4_low(w0), q4_low(w1), q4_low(w2), q4_low(w3), q4_high(w0), q4_high(w1), q4_high(w2), q4_high(w3),
-      weight_block_scale(block_index), 0.0);
+    return split_block8(block_index, weight_block_scale(block_index));
   } else if (WEIGHT_FORMAT == FORMAT_F32) {
     let at = row * COLS + b * 32u;
     return Block8(f32x4_at(at), f32x4_at(at + 4u), f32x4_at(at + 8u), f32x4_at(at + 12u),
