@@ -160,8 +160,11 @@ export function chooseTuning(gpu: Pick<GpuContext, "limits" | "adapter" | "hasSu
     // caches): 0.95 vs 0.88 G weights/s (bench/results/swiftshader-profile.md). In scratch probes of a hand-written
     // kernel, groups of 32 rows were no faster than 8 and groups of 64 slower.
     weightRowGroup: isCpuAdapter ? 8 : 1,
-    // SwiftShader gathers a storage load per lane, 4 bytes each; a texel fetch brings 16. A Q8_0 matvec of webkv's
-    // decode shape read 1.3× the weights a second as texels (bench/swiftshader-profile.md). GPUs: unmeasured, buffers.
+    // SwiftShader gathers a storage load per lane, 4 bytes each; a texel fetch brings 16. webkv's decode matmul on a
+    // [1536 × 576] matrix read 1.29× (Q8_0) and 1.43× (Q4_0) the weights a second from texels
+    // (bench/results/swiftshader-profile.md); SmolLM2-135M-shape decode, one page, 5 interleaved rounds: Q8_0 1.15×,
+    // Q4_0 1.14×, every round faster (bench/results/decode-inputs-texels.md); stories260K Q8_0 (small matrices)
+    // decode 1.11×, prefill 0.99× (bench/results/weight-texels.md). GPUs: unmeasured, buffers.
     weightTexels: isCpuAdapter,
     // On SwiftShader the folded norm costs more than its dispatch: its barriers turn every matmul workgroup into
     // fibres (bench/results/decode-step-*.md, bench/results/peers-quick.md: prefill ≈ 0.3–0.7×, decode ≈ 0.8×).
