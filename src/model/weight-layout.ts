@@ -156,8 +156,8 @@ export function packRows(type: GpuWeightType, bytes: Uint8Array, rows: number, c
 }
 
 /**
- * The texture holding `texels` 16-byte texels of split-layout quants with no texel to spare (its bytes are the
- * buffer's, so the estimator's figures hold): width the largest power of two dividing `texels` that is at most
+ * The texture holding `bytes` of split-layout quants, 16 a texel, with no texel to spare (its bytes are the
+ * buffer's, so the estimator's figures hold): width the largest power of two dividing the texels that is at most
  * `maxDimension`, height texels ÷ width; undefined when that height exceeds `maxDimension` too (the chunk stays a
  * buffer) or the bytes are not whole texels.
  */
